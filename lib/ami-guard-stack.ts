@@ -1,0 +1,121 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { ApprovedAmisRule } from "./approved-amis-rule";
+import type { AmiGuardConfig, BackendConfig, Target } from "./config";
+import { ConfigRecording } from "./config-recording";
+import { EventDrivenRemediation } from "./event-driven-remediation";
+import type { LambdaBundle } from "./lambda-bundle";
+import { partitionOf } from "./regions";
+import { StopInstanceRemediation } from "./remediation";
+
+export interface AmiGuardStackProps {
+  readonly config: AmiGuardConfig;
+  readonly target: Target;
+  /** The bundled handler; required when the target's mode is event-driven. */
+  readonly bundle?: LambdaBundle;
+}
+
+/** `ami-guard-111122223333-eu-central-1`: the account and region a stack deploys to, readable in every plan. */
+export function stackNameFor(target: Pick<Target, "accountId" | "region">): string {
+  return `ami-guard-${target.accountId}-${target.region}`;
+}
+
+/** Where a stack keeps its state: one key per account and region, so reordering targets moves nothing. */
+export function stateKeyFor(keyPrefix: string, target: Pick<Target, "accountId" | "region">): string {
+  const prefix = keyPrefix.replace(/\/+$/, "");
+  return `${prefix ? `${prefix}/` : ""}${target.accountId}/${target.region}/terraform.tfstate`;
+}
+
+/** The compliance pipeline of one account and region. */
+export class AmiGuardStack extends TerraformStack {
+  constructor(scope: Construct, props: AmiGuardStackProps) {
+    const { config, target } = props;
+    super(scope, stackNameFor(target));
+
+    new AwsProvider(this, "aws", {
+      region: target.region,
+      // Terraform refuses to touch any other account, whatever credentials the runner has.
+      allowedAccountIds: [target.accountId],
+      ...(target.assumeRoleName
+        ? {
+            assumeRole: [
+              {
+                roleArn: `arn:${partitionOf(target.region)}:iam::${target.accountId}:role/${target.assumeRoleName}`,
+                sessionName: "ami-guard",
+              },
+            ],
+          }
+        : {}),
+      defaultTags: [{ tags: { ...config.tags, "ami-guard:stack": stackNameFor(target) } }],
+    });
+    this.configureBackend(config.backend, target);
+
+    const recording =
+      target.recorder === "create"
+        ? new ConfigRecording(this, "recording", { accountId: target.accountId, region: target.region })
+        : undefined;
+
+    const rule = new ApprovedAmisRule(this, "approved-amis", {
+      ruleName: config.ruleName,
+      approvedAmiIds: config.approvedAmiIds,
+      // Rules evaluate only once the recorder runs; with an existing recorder there is nothing to wait for.
+      dependsOn: recording ? [recording.recorderStatus] : undefined,
+    });
+    new TerraformOutput(this, "rule_name", { value: rule.rule.name, description: "The AWS Config rule." });
+    new TerraformOutput(this, "rule_arn", { value: rule.rule.arn });
+    new TerraformOutput(this, "remediation_mode", { value: target.mode });
+    if (recording) {
+      new TerraformOutput(this, "config_bucket", {
+        value: recording.bucket.bucket,
+        description: "Config's delivery bucket.",
+      });
+      new TerraformOutput(this, "config_role_arn", { value: recording.role.role.arn });
+    }
+
+    if (target.mode === "audit") return;
+
+    const remediation = new StopInstanceRemediation(this, "remediation", {
+      ruleName: rule.rule.name,
+      accountId: target.accountId,
+      region: target.region,
+      automatic: target.mode === "automatic" ? config.automatic : undefined,
+    });
+    new TerraformOutput(this, "automation_role_arn", { value: remediation.automationRole.role.arn });
+
+    if (target.mode !== "event-driven") return;
+    if (!props.bundle)
+      throw new Error(`${stackNameFor(target)}: mode "event-driven" needs the bundled handler`);
+
+    const eventDriven = new EventDrivenRemediation(this, "event-driven", {
+      ruleName: config.ruleName,
+      accountId: target.accountId,
+      region: target.region,
+      bundle: props.bundle,
+      dryRun: target.dryRun,
+      exemptionTagKey: config.exemptionTagKey,
+      notificationEmails: config.notificationEmails,
+      remediationConfiguration: remediation.configuration,
+    });
+    new TerraformOutput(this, "function_name", { value: eventDriven.function.functionName });
+    new TerraformOutput(this, "function_role_arn", { value: eventDriven.role.role.arn });
+    new TerraformOutput(this, "event_rule_arn", { value: eventDriven.eventRule.arn });
+    new TerraformOutput(this, "notification_topic_arn", { value: eventDriven.topic.arn });
+  }
+
+  private configureBackend(backend: BackendConfig, target: Target): void {
+    if (backend.type === "local") {
+      new LocalBackend(this, { path: `terraform.${stackNameFor(target)}.tfstate` });
+      return;
+    }
+    const s3 = new S3Backend(this, {
+      bucket: backend.bucket,
+      key: stateKeyFor(backend.keyPrefix, target),
+      region: backend.region,
+      encrypt: true,
+      ...(backend.locking === "dynamodb" ? { dynamodbTable: backend.dynamodbTable } : {}),
+    });
+    // cdktf 0.21 predates S3 native locking (Terraform 1.10), so the argument goes in as an override.
+    if (backend.locking === "lockfile") s3.addOverride("use_lockfile", true);
+  }
+}

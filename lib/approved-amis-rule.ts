@@ -1,0 +1,35 @@
+import { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
+import type { ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+
+/** The managed rule's identifier; the rule's *name* is ours to choose. */
+export const APPROVED_AMIS_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
+export const EC2_INSTANCE_RESOURCE_TYPE = "AWS::EC2::Instance";
+
+export interface ApprovedAmisRuleProps {
+  readonly ruleName: string;
+  /** Validated by the configuration: at most 21 ids and 1,024 characters once joined. */
+  readonly approvedAmiIds: readonly string[];
+  /**
+   * What must exist before the rule: a rule cannot be created in a region without a recorder.
+   * @default - nothing (the account's existing recorder)
+   */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** AWS Config's managed rule that marks instances launched from an unlisted AMI NON_COMPLIANT. */
+export class ApprovedAmisRule extends Construct {
+  readonly rule: ConfigConfigRule;
+
+  constructor(scope: Construct, id: string, props: ApprovedAmisRuleProps) {
+    super(scope, id);
+    this.rule = new ConfigConfigRule(this, "rule", {
+      name: props.ruleName,
+      description: "EC2 instances must run an AMI from the approved list kept by ami-guard.",
+      source: { owner: "AWS", sourceIdentifier: APPROVED_AMIS_RULE_IDENTIFIER },
+      inputParameters: JSON.stringify({ amiIds: props.approvedAmiIds.join(",") }),
+      scope: { complianceResourceTypes: [EC2_INSTANCE_RESOURCE_TYPE] },
+      dependsOn: props.dependsOn,
+    });
+  }
+}

@@ -1,0 +1,183 @@
+import { ConfigConfigurationRecorder } from "@cdktf/provider-aws/lib/config-configuration-recorder";
+import { ConfigConfigurationRecorderStatus } from "@cdktf/provider-aws/lib/config-configuration-recorder-status";
+import { ConfigDeliveryChannel } from "@cdktf/provider-aws/lib/config-delivery-channel";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Construct } from "constructs";
+import { ServiceRole } from "./iam";
+import type { AwsRegion } from "./regions";
+import { partitionOf } from "./regions";
+
+/** Resource types the recorder records: only what the AMI rule evaluates, since every item is billed. */
+export const RECORDED_RESOURCE_TYPES = ["AWS::EC2::Instance"];
+
+export interface ConfigRecordingProps {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  /**
+   * Days after which superseded snapshot versions are deleted from the bucket.
+   * @default 90
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * Days after which delivered snapshots and history files are deleted.
+   * @default 365
+   */
+  readonly snapshotExpirationDays?: number;
+}
+
+/**
+ * AWS Config switched on for EC2 instances: a hardened delivery bucket, Config's role, the recorder,
+ * the delivery channel and the recorder status, in the order AWS accepts them.
+ */
+export class ConfigRecording extends Construct {
+  readonly bucket: S3Bucket;
+  readonly recorder: ConfigConfigurationRecorder;
+  readonly recorderStatus: ConfigConfigurationRecorderStatus;
+  readonly role: ServiceRole;
+
+  constructor(scope: Construct, id: string, props: ConfigRecordingProps) {
+    super(scope, id);
+    const partition = partitionOf(props.region);
+    const { accountId } = props;
+
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: `ami-guard-config-${accountId}-${props.region}`,
+      // A compliance record is evidence: Terraform must refuse to delete a bucket that still holds it.
+      forceDestroy: false,
+    });
+    const bucketArn = this.bucket.arn;
+    const deliveryObjects = `${bucketArn}/AWSLogs/${accountId}/Config/*`;
+
+    new S3BucketPublicAccessBlock(this, "public-access-block", {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "ownership", {
+      bucket: this.bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket: this.bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+    });
+    new S3BucketVersioningA(this, "versioning", {
+      bucket: this.bucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
+    new S3BucketLifecycleConfiguration(this, "lifecycle", {
+      bucket: this.bucket.id,
+      rule: [
+        {
+          id: "expire-old-snapshots",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          expiration: [{ days: props.snapshotExpirationDays ?? 365 }],
+          noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+    });
+
+    const sourceAccount = [{ test: "StringEquals", variable: "AWS:SourceAccount", values: [accountId] }];
+    const configPrincipal = [{ type: "Service", identifiers: ["config.amazonaws.com"] }];
+    const bucketPolicy = new DataAwsIamPolicyDocument(this, "bucket-policy-document", {
+      statement: [
+        {
+          sid: "AWSConfigBucketPermissionsCheck",
+          effect: "Allow",
+          principals: configPrincipal,
+          actions: ["s3:GetBucketAcl"],
+          resources: [bucketArn],
+          condition: sourceAccount,
+        },
+        {
+          sid: "AWSConfigBucketExistenceCheck",
+          effect: "Allow",
+          principals: configPrincipal,
+          actions: ["s3:ListBucket"],
+          resources: [bucketArn],
+          condition: sourceAccount,
+        },
+        {
+          sid: "AWSConfigBucketDelivery",
+          effect: "Allow",
+          principals: configPrincipal,
+          actions: ["s3:PutObject"],
+          resources: [deliveryObjects],
+          condition: [
+            ...sourceAccount,
+            { test: "StringEquals", variable: "s3:x-amz-acl", values: ["bucket-owner-full-control"] },
+          ],
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          principals: [{ type: "*", identifiers: ["*"] }],
+          actions: ["s3:*"],
+          resources: [bucketArn, `${bucketArn}/*`],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ],
+    });
+    const policy = new S3BucketPolicy(this, "bucket-policy", {
+      bucket: this.bucket.id,
+      policy: bucketPolicy.json,
+    });
+
+    this.role = new ServiceRole(this, "config-role", {
+      roleName: `ami-guard-config-${props.region}`,
+      description: "Assumed by AWS Config to record EC2 instances and deliver to the ami-guard bucket.",
+      service: "config.amazonaws.com",
+      accountId,
+      managedPolicyArns: [`arn:${partition}:iam::aws:policy/service-role/AWS_ConfigRole`],
+      // Config writes to the bucket as this role when the bucket is in the same account.
+      statements: [
+        { sid: "CheckBucket", effect: "Allow", actions: ["s3:GetBucketAcl"], resources: [bucketArn] },
+        {
+          sid: "Deliver",
+          effect: "Allow",
+          actions: ["s3:PutObject"],
+          resources: [deliveryObjects],
+          condition: [
+            { test: "StringEquals", variable: "s3:x-amz-acl", values: ["bucket-owner-full-control"] },
+          ],
+        },
+      ],
+    });
+
+    this.recorder = new ConfigConfigurationRecorder(this, "recorder", {
+      name: "ami-guard",
+      roleArn: this.role.role.arn,
+      recordingGroup: {
+        allSupported: false,
+        includeGlobalResourceTypes: false,
+        resourceTypes: RECORDED_RESOURCE_TYPES,
+      },
+      // The AMI rule is triggered by configuration changes; daily recording would delay detection by up to a day.
+      recordingMode: { recordingFrequency: "CONTINUOUS" },
+    });
+    const channel = new ConfigDeliveryChannel(this, "delivery-channel", {
+      name: "ami-guard",
+      s3BucketName: this.bucket.bucket,
+      snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" },
+      // Without the bucket policy in place, creation fails with InsufficientDeliveryPolicyException.
+      dependsOn: [this.recorder, policy],
+    });
+    this.recorderStatus = new ConfigConfigurationRecorderStatus(this, "recorder-status", {
+      name: this.recorder.name,
+      isEnabled: true,
+      // A recorder can only start once it has a delivery channel.
+      dependsOn: [channel],
+    });
+  }
+}

@@ -1,0 +1,522 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { AWS_REGIONS, type AwsRegion } from "./regions";
+
+/** The managed rule's documented limits on its `amiIds` parameter. */
+export const MAX_APPROVED_AMI_IDS = 21;
+export const MAX_AMI_IDS_PARAMETER_LENGTH = 1024;
+
+export const REMEDIATION_MODES = ["audit", "manual", "automatic", "event-driven"] as const;
+export type RemediationMode = (typeof REMEDIATION_MODES)[number];
+
+export const RECORDER_CHOICES = ["create", "existing"] as const;
+export type RecorderChoice = (typeof RECORDER_CHOICES)[number];
+
+export const DEFAULT_CONFIG_FILE = "ami-guard.config.json";
+export const CONFIG_PATH_VARIABLE = "AMI_GUARD_CONFIG";
+
+const amiId = z
+  .string()
+  .regex(/^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be "ami-" followed by 8 or 17 lowercase hex digits');
+
+const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id, written as a string");
+
+const region = z.enum(AWS_REGIONS, {
+  error: (issue) => `unknown AWS region ${JSON.stringify(issue.input)}; expected one such as "eu-central-1"`,
+});
+
+const mode = z.enum(REMEDIATION_MODES, {
+  error: () => `must be one of ${REMEDIATION_MODES.map((m) => `"${m}"`).join(", ")}`,
+});
+
+const recorder = z.enum(RECORDER_CHOICES, {
+  error: () =>
+    'must be "create" (ami-guard deploys AWS Config) or "existing" (the account already records EC2 instances)',
+});
+
+const roleName = z
+  .string()
+  .regex(
+    /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+    "must be an IAM role name, optionally with a path (`deploy/ami-guard`); the ARN is built from the target's account",
+  );
+
+/** Settings a single target or a target group may carry; anything left out falls back to the top level. */
+const targetSettings = {
+  recorder: recorder
+    .optional()
+    .describe(
+      '"create" deploys AWS Config; "existing" reuses the recorder the account has. @default "create"',
+    ),
+  mode: mode.optional().describe("Overrides remediation.mode for this target. @default remediation.mode"),
+  dryRun: z
+    .boolean()
+    .optional()
+    .describe(
+      "event-driven only: the function logs and notifies what it would do, and starts nothing. @default false",
+    ),
+  assumeRoleName: roleName
+    .optional()
+    .describe("Role in the target account that Terraform assumes. @default - the caller's own credentials"),
+};
+
+const target = z.strictObject({
+  accountId: accountId.describe("The 12-digit AWS account id."),
+  region: region.describe("The AWS region."),
+  ...targetSettings,
+});
+
+const targetGroup = z.strictObject({
+  accountIds: z
+    .array(accountId)
+    .min(1, "must list at least one account")
+    .describe("Accounts, each crossed with every region."),
+  regions: z
+    .array(region)
+    .min(1, "must list at least one region")
+    .describe("Regions, each crossed with every account."),
+  ...targetSettings,
+});
+
+const tagKey = z
+  .string()
+  .min(1, "a tag key must not be empty")
+  .max(128, "a tag key has at most 128 characters")
+  .refine(
+    (key) => !key.toLowerCase().startsWith("aws:"),
+    'a tag key must not start with "aws:", which AWS reserves',
+  );
+
+const tags = z
+  .record(tagKey, z.string().max(256, "a tag value has at most 256 characters"))
+  .describe("Tags applied to every resource through the provider's default_tags.");
+
+const s3Backend = z.strictObject({
+  type: z.literal("s3"),
+  bucket: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      "must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    ),
+  keyPrefix: z
+    .string()
+    .regex(/^[\w.!*'()/-]*$/, "may hold only letters, digits and the characters _ . ! * ' ( ) / -")
+    .default("ami-guard")
+    .describe(
+      'Each stack keeps its state at "<keyPrefix>/<account>/<region>/terraform.tfstate". @default "ami-guard"',
+    ),
+  region: region.describe("The region of the state bucket."),
+  locking: z
+    .enum(["lockfile", "dynamodb"], { error: () => 'must be "lockfile" (S3 native locking) or "dynamodb"' })
+    .default("lockfile")
+    .describe(
+      '"lockfile" uses S3 native locking (Terraform 1.10+); "dynamodb" the table named by dynamodbTable. @default "lockfile"',
+    ),
+  dynamodbTable: z
+    .string()
+    .min(3)
+    .max(255)
+    .optional()
+    .describe('Lock table; required when locking is "dynamodb".'),
+});
+
+const localBackend = z.strictObject({ type: z.literal("local") });
+
+const remediation = z.strictObject({
+  mode: mode
+    .default("event-driven")
+    .describe(
+      'audit: the rule only. manual: operators press Remediate. automatic: Config remediates with retries. event-driven: an EventBridge rule invokes a Lambda that starts remediation. @default "event-driven"',
+    ),
+  maximumAutomaticAttempts: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(25, "must be at most 25")
+    .optional()
+    .describe("automatic only: attempts Config makes before giving up. @default 5"),
+  retryAttemptSeconds: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(2_678_000, "must be at most 2678000")
+    .optional()
+    .describe("automatic only: the window in which maximumAutomaticAttempts are made. @default 60"),
+  exemptionTagKey: tagKey
+    .optional()
+    .describe(
+      'event-driven only: an instance with this tag set to "true", or to an ISO date still in the future, is left running. @default "ami-guard:exempt"',
+    ),
+});
+
+const notifications = z.strictObject({
+  emails: z
+    .array(z.email("must be an e-mail address"))
+    .default([])
+    .describe(
+      "Addresses subscribed to the topic that receives remediated, guarded and failed events. @default []",
+    ),
+});
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    ruleName: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/,
+        "must be 1-48 letters, digits, hyphens or underscores, starting with a letter or digit (it also names the function and roles)",
+      )
+      .default("approved-amis-by-id")
+      .describe('Name of the AWS Config rule. @default "approved-amis-by-id"'),
+    approvedAmiIds: z
+      .array(amiId)
+      .min(1, "must list at least one approved AMI id")
+      .max(MAX_APPROVED_AMI_IDS, `the managed rule accepts at most ${MAX_APPROVED_AMI_IDS} AMI ids`)
+      .describe(`AMI ids instances may run; at most ${MAX_APPROVED_AMI_IDS}, the managed rule's limit.`),
+    remediation: remediation.default({ mode: "event-driven" }),
+    notifications: notifications.default({ emails: [] }),
+    targets: z.array(target).default([]).describe("Single account-region targets."),
+    targetGroups: z.array(targetGroup).default([]).describe("Every account crossed with every region."),
+    backend: z
+      .discriminatedUnion("type", [localBackend, s3Backend], {
+        error: () => 'backend.type must be "local" or "s3"',
+      })
+      .default({ type: "local" })
+      .describe('Where each stack keeps its Terraform state. @default {"type":"local"}'),
+    tags: tags.default({}),
+  })
+  // `when` keeps the cross-field checks running when a field already failed, so one run reports every
+  // problem; the checks therefore read the value defensively (see `looseView`).
+  .superRefine((value, ctx) => checkAcrossFields(looseView(value), ctx), { when: () => true });
+
+type ParsedConfig = z.output<typeof configSchema>;
+
+export interface Target {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  readonly recorder: RecorderChoice;
+  readonly mode: RemediationMode;
+  readonly dryRun: boolean;
+  /** @default - Terraform uses the caller's own credentials */
+  readonly assumeRoleName?: string;
+  /** Where the target came from in the configuration, for messages: `targets[0]`, `targetGroups[1]`. */
+  readonly source: string;
+}
+
+export interface AutomaticRetrySettings {
+  readonly maximumAutomaticAttempts: number;
+  readonly retryAttemptSeconds: number;
+}
+
+export type BackendConfig = ParsedConfig["backend"];
+
+export interface AmiGuardConfig {
+  readonly ruleName: string;
+  readonly approvedAmiIds: readonly string[];
+  readonly automatic: AutomaticRetrySettings;
+  readonly exemptionTagKey: string;
+  readonly notificationEmails: readonly string[];
+  readonly targets: readonly Target[];
+  readonly backend: BackendConfig;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export const DEFAULT_AUTOMATIC_RETRY: AutomaticRetrySettings = {
+  maximumAutomaticAttempts: 5,
+  retryAttemptSeconds: 60,
+};
+export const DEFAULT_EXEMPTION_TAG_KEY = "ami-guard:exempt";
+
+/** Every problem in a configuration, one per line, each starting with the field it is about. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the ami-guard configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** `targets[0].accountId`, the way a reader finds the field in the JSON file. */
+export function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
+  if (fieldPath.length === 0) return "(the whole file)";
+  return fieldPath.reduce<string>((text, key) => {
+    if (typeof key === "number") return `${text}[${key}]`;
+    const name = String(key);
+    return text === "" ? name : `${text}.${name}`;
+  }, "");
+}
+
+/** Validates raw JSON and resolves target groups and defaults into one target per account and region. */
+export function parseConfig(raw: unknown, source = "configuration"): AmiGuardConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((issue) => `${formatFieldPath(issue.path)}: ${issue.message}`),
+    );
+  }
+  const config = result.data;
+  return {
+    ruleName: config.ruleName,
+    approvedAmiIds: config.approvedAmiIds,
+    automatic: {
+      maximumAutomaticAttempts:
+        config.remediation.maximumAutomaticAttempts ?? DEFAULT_AUTOMATIC_RETRY.maximumAutomaticAttempts,
+      retryAttemptSeconds:
+        config.remediation.retryAttemptSeconds ?? DEFAULT_AUTOMATIC_RETRY.retryAttemptSeconds,
+    },
+    exemptionTagKey: config.remediation.exemptionTagKey ?? DEFAULT_EXEMPTION_TAG_KEY,
+    notificationEmails: config.notifications.emails,
+    targets: expandTargets(config),
+    backend: config.backend,
+    tags: config.tags,
+  };
+}
+
+/** Reads the file named by AMI_GUARD_CONFIG, or the shipped default, and validates it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AmiGuardConfig {
+  const file = path.resolve(cwd, env[CONFIG_PATH_VARIABLE] || DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(file, [`cannot be read: ${(error as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, [`is not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseConfig(raw, file);
+}
+
+function expandTargets(config: ParsedConfig): Target[] {
+  const expanded: Target[] = config.targets.map((settings, index) =>
+    resolveTarget(config, settings, settings, `targets[${index}]`),
+  );
+  config.targetGroups.forEach((group, index) => {
+    for (const accountId of group.accountIds) {
+      for (const groupRegion of group.regions) {
+        expanded.push(
+          resolveTarget(config, { accountId, region: groupRegion }, group, `targetGroups[${index}]`),
+        );
+      }
+    }
+  });
+  return expanded;
+}
+
+function resolveTarget(
+  config: ParsedConfig,
+  where: { accountId: string; region: AwsRegion },
+  settings: TargetSettings,
+  source: string,
+): Target {
+  return {
+    accountId: where.accountId,
+    region: where.region,
+    recorder: settings.recorder ?? "create",
+    mode: settings.mode ?? config.remediation.mode,
+    dryRun: settings.dryRun ?? false,
+    ...(settings.assumeRoleName ? { assumeRoleName: settings.assumeRoleName } : {}),
+    source,
+  };
+}
+
+type TargetSettings = Pick<z.output<typeof target>, "recorder" | "mode" | "dryRun" | "assumeRoleName">;
+
+/**
+ * The shape the cross-field checks read. Fields that failed their own validation may hold anything, so
+ * every field is optional and loosely typed, and each check skips what it cannot read.
+ */
+interface LooseEntry {
+  readonly accountId: unknown;
+  readonly region: unknown;
+  readonly mode: unknown;
+  readonly dryRun: unknown;
+  readonly source: string;
+  readonly path: PropertyKey[];
+}
+
+interface LooseConfig {
+  readonly approvedAmiIds: unknown[];
+  readonly remediation: Record<string, unknown>;
+  readonly defaultMode: unknown;
+  readonly emails: unknown[];
+  readonly entries: LooseEntry[];
+  readonly targetCount: number;
+  readonly backend: Record<string, unknown>;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function looseView(value: unknown): LooseConfig {
+  const config = asRecord(value);
+  const remediationValue = asRecord(config.remediation);
+  const entries: LooseEntry[] = asArray(config.targets).map((item, index) => {
+    const entry = asRecord(item);
+    return {
+      ...pickSettings(entry),
+      accountId: entry.accountId,
+      region: entry.region,
+      source: `targets[${index}]`,
+      path: ["targets", index],
+    };
+  });
+  const groups = asArray(config.targetGroups);
+  groups.forEach((item, index) => {
+    const group = asRecord(item);
+    for (const accountIdValue of asArray(group.accountIds)) {
+      for (const regionValue of asArray(group.regions)) {
+        entries.push({
+          ...pickSettings(group),
+          accountId: accountIdValue,
+          region: regionValue,
+          source: `targetGroups[${index}]`,
+          path: ["targetGroups", index],
+        });
+      }
+    }
+  });
+  return {
+    approvedAmiIds: asArray(config.approvedAmiIds),
+    remediation: remediationValue,
+    defaultMode: remediationValue.mode ?? "event-driven",
+    emails: asArray(asRecord(config.notifications).emails),
+    entries,
+    targetCount: asArray(config.targets).length + groups.length,
+    backend: asRecord(config.backend),
+  };
+}
+
+function pickSettings(entry: Record<string, unknown>): Pick<LooseEntry, "mode" | "dryRun"> {
+  return { mode: entry.mode, dryRun: entry.dryRun };
+}
+
+function checkAcrossFields(config: LooseConfig, ctx: z.RefinementCtx): void {
+  checkApprovedAmis(config, ctx);
+  if (config.targetCount === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["targets"],
+      message: "name at least one target (or target group) to deploy to",
+    });
+  }
+  if (config.backend.type === "s3") {
+    const locking = config.backend.locking ?? "lockfile";
+    if (locking === "dynamodb" && !config.backend.dynamodbTable) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["backend", "dynamodbTable"],
+        message: 'is required when backend.locking is "dynamodb"',
+      });
+    }
+    if (locking === "lockfile" && config.backend.dynamodbTable !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["backend", "dynamodbTable"],
+        message: 'only applies when backend.locking is "dynamodb"',
+      });
+    }
+  }
+  checkSettingsFitModes(config, ctx);
+  checkTargetsAreUnique(config, ctx);
+}
+
+function checkApprovedAmis(config: LooseConfig, ctx: z.RefinementCtx): void {
+  const firstIndex = new Map<unknown, number>();
+  config.approvedAmiIds.forEach((id, index) => {
+    const first = firstIndex.get(id);
+    if (first === undefined) firstIndex.set(id, index);
+    else
+      ctx.addIssue({
+        code: "custom",
+        path: ["approvedAmiIds", index],
+        message: `duplicates approvedAmiIds[${first}] (${String(id)})`,
+      });
+  });
+  const parameterLength = config.approvedAmiIds.map(String).join(",").length;
+  if (parameterLength > MAX_AMI_IDS_PARAMETER_LENGTH) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["approvedAmiIds"],
+      message: `joined with commas they are ${parameterLength} characters; the rule's amiIds parameter holds at most ${MAX_AMI_IDS_PARAMETER_LENGTH}`,
+    });
+  }
+}
+
+function checkTargetsAreUnique(config: LooseConfig, ctx: z.RefinementCtx): void {
+  const firstSource = new Map<string, string>();
+  for (const entry of config.entries) {
+    if (typeof entry.accountId !== "string" || typeof entry.region !== "string") continue;
+    const key = `${entry.accountId}/${entry.region}`;
+    const first = firstSource.get(key);
+    if (first === undefined) {
+      firstSource.set(key, entry.source);
+    } else {
+      ctx.addIssue({
+        code: "custom",
+        path: entry.path,
+        message: `account ${entry.accountId} in ${entry.region} is already a target through ${first}; each account and region gets exactly one stack`,
+      });
+    }
+  }
+}
+
+/** Settings that belong to one mode are an error where no target runs in that mode: they would do nothing. */
+function checkSettingsFitModes(config: LooseConfig, ctx: z.RefinementCtx): void {
+  const modeOf = (entry: LooseEntry) => entry.mode ?? config.defaultMode;
+  const modesInUse = new Set(config.entries.map(modeOf));
+  const describeModes = [...modesInUse].map((m) => JSON.stringify(m)).join(", ") || "none";
+  for (const field of ["maximumAutomaticAttempts", "retryAttemptSeconds"]) {
+    if (config.remediation[field] !== undefined && !modesInUse.has("automatic")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["remediation", field],
+        message: `only applies to mode "automatic", and no target uses it (modes in use: ${describeModes})`,
+      });
+    }
+  }
+  if (config.remediation.exemptionTagKey !== undefined && !modesInUse.has("event-driven")) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["remediation", "exemptionTagKey"],
+      message: `only applies to mode "event-driven", and no target uses it (modes in use: ${describeModes})`,
+    });
+  }
+  const reportedSources = new Set<string>();
+  for (const entry of config.entries) {
+    const entryMode = modeOf(entry);
+    if (entry.dryRun !== undefined && entryMode !== "event-driven" && !reportedSources.has(entry.source)) {
+      reportedSources.add(entry.source);
+      ctx.addIssue({
+        code: "custom",
+        path: [...entry.path, "dryRun"],
+        message: `only applies to mode "event-driven"; this target's mode is ${JSON.stringify(entryMode)}`,
+      });
+    }
+  }
+  if (config.emails.length > 0 && !modesInUse.has("event-driven") && !modesInUse.has("automatic")) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["notifications", "emails"],
+      message: `only modes "event-driven" and "automatic" send notifications, and no target uses either (modes in use: ${describeModes})`,
+    });
+  }
+}

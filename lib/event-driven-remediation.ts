@@ -1,0 +1,147 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { type ITerraformDependable, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { HANDLER_ENVIRONMENT } from "../handler/environment";
+import { renderEventPattern } from "./event-pattern";
+import { ServiceRole } from "./iam";
+import type { LambdaBundle } from "./lambda-bundle";
+import type { AwsRegion } from "./regions";
+
+export const FUNCTION_NAME = "ami-guard-remediate";
+/** Lambda's runtime; SDK releases from January 2027 need Node.js 22. */
+export const FUNCTION_RUNTIME = "nodejs22.x";
+/**
+ * One event makes at most three short API calls. 256 MB gives the function enough CPU share to import
+ * the bundled SDK quickly on a cold start; 30 s covers the SDK's bounded retries with backoff.
+ */
+export const FUNCTION_MEMORY_MB = 256;
+export const FUNCTION_TIMEOUT_SECONDS = 30;
+/** Caps a remediation storm (a bad AMI list flags every instance at once) to a few calls in flight. */
+export const FUNCTION_RESERVED_CONCURRENCY = 5;
+export const LOG_RETENTION_DAYS = 365;
+
+export interface EventDrivenRemediationProps {
+  readonly ruleName: string;
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  readonly bundle: LambdaBundle;
+  readonly dryRun: boolean;
+  readonly exemptionTagKey: string;
+  readonly notificationEmails: readonly string[];
+  /** The remediation the function starts: events are routed to the function only once it exists. */
+  readonly remediationConfiguration: ITerraformDependable;
+}
+
+/** EventBridge sends NON_COMPLIANT events of the rule to a function that starts remediation. */
+export class EventDrivenRemediation extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: ServiceRole;
+  readonly eventRule: CloudwatchEventRule;
+  readonly topic: SnsTopic;
+  readonly logGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: EventDrivenRemediationProps) {
+    super(scope, id);
+    this.topic = new SnsTopic(this, "notifications", {
+      name: "ami-guard-notifications",
+      kmsMasterKeyId: "alias/aws/sns",
+    });
+    props.notificationEmails.forEach((email, index) => {
+      new SnsTopicSubscription(this, `email-${index}`, {
+        topicArn: this.topic.arn,
+        protocol: "email",
+        endpoint: email,
+      });
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: `/aws/lambda/${FUNCTION_NAME}`,
+      retentionInDays: LOG_RETENTION_DAYS,
+    });
+
+    this.role = new ServiceRole(this, "function-role", {
+      roleName: `ami-guard-function-${props.region}`,
+      description: "Assumed by the ami-guard function to start remediation of NON_COMPLIANT instances.",
+      service: "lambda.amazonaws.com",
+      accountId: props.accountId,
+      statements: [
+        {
+          sid: "WriteLogs",
+          effect: "Allow",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${this.logGroup.arn}:*`],
+        },
+        {
+          // StartRemediationExecution has no resource type; the function refuses rules it was not deployed for.
+          sid: "StartRemediation",
+          effect: "Allow",
+          actions: ["config:StartRemediationExecution"],
+          resources: ["*"],
+        },
+        {
+          // DescribeInstances has no resource type; the function reads tags and state for its guard rails.
+          sid: "ReadInstances",
+          effect: "Allow",
+          actions: ["ec2:DescribeInstances"],
+          resources: ["*"],
+        },
+        { sid: "Notify", effect: "Allow", actions: ["sns:Publish"], resources: [this.topic.arn] },
+      ],
+    });
+
+    const asset = new TerraformAsset(this, "code", { path: props.bundle.zipPath });
+    this.function = new LambdaFunction(this, "function", {
+      functionName: FUNCTION_NAME,
+      description: `Starts ${props.ruleName} remediation for instances that run unapproved AMIs.`,
+      role: this.role.role.arn,
+      runtime: FUNCTION_RUNTIME,
+      handler: "index.handler",
+      filename: asset.path,
+      sourceCodeHash: props.bundle.sourceCodeHash,
+      memorySize: FUNCTION_MEMORY_MB,
+      timeout: FUNCTION_TIMEOUT_SECONDS,
+      reservedConcurrentExecutions: FUNCTION_RESERVED_CONCURRENCY,
+      architectures: ["arm64"],
+      loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+      environment: {
+        variables: {
+          [HANDLER_ENVIRONMENT.ruleName]: props.ruleName,
+          [HANDLER_ENVIRONMENT.accountId]: props.accountId,
+          [HANDLER_ENVIRONMENT.region]: props.region,
+          [HANDLER_ENVIRONMENT.dryRun]: String(props.dryRun),
+          [HANDLER_ENVIRONMENT.exemptionTagKey]: props.exemptionTagKey,
+          [HANDLER_ENVIRONMENT.topicArn]: this.topic.arn,
+          POWERTOOLS_SERVICE_NAME: "ami-guard",
+          POWERTOOLS_METRICS_NAMESPACE: "AmiGuard",
+        },
+      },
+      dependsOn: [this.logGroup],
+    });
+
+    this.eventRule = new CloudwatchEventRule(this, "compliance-change", {
+      name: "ami-guard-non-compliant-instance",
+      description: `NON_COMPLIANT evaluations of ${props.ruleName} for EC2 instances.`,
+      eventPattern: renderEventPattern(props.ruleName),
+    });
+    new CloudwatchEventTarget(this, "target", {
+      rule: this.eventRule.name,
+      targetId: "remediate",
+      arn: this.function.arn,
+      dependsOn: [props.remediationConfiguration],
+    });
+    new LambdaPermission(this, "invoke-permission", {
+      statementId: "AllowComplianceChangeEvents",
+      action: "lambda:InvokeFunction",
+      functionName: this.function.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: this.eventRule.arn,
+      sourceAccount: props.accountId,
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import {
+  DataAwsIamPolicyDocument,
+  type DataAwsIamPolicyDocumentStatement,
+} from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Construct } from "constructs";
+
+export interface ServiceRoleProps {
+  /** Role name; IAM names are global to the account, so it carries the region. */
+  readonly roleName: string;
+  readonly description: string;
+  /** The service principal that assumes the role, such as `ssm.amazonaws.com`. */
+  readonly service: string;
+  /** Only this account's use of the service may assume the role (confused-deputy protection). */
+  readonly accountId: string;
+  /** The role's only permissions, written inline so a reviewer reads them next to the role. */
+  readonly statements: DataAwsIamPolicyDocumentStatement[];
+  /** @default - no managed policies */
+  readonly managedPolicyArns?: string[];
+}
+
+/**
+ * A role one AWS service assumes on behalf of this account only, with an inline policy built by
+ * `aws_iam_policy_document` (which normalizes the JSON, so plans show no whitespace-only diffs).
+ */
+export class ServiceRole extends Construct {
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: ServiceRoleProps) {
+    super(scope, id);
+    const trust = new DataAwsIamPolicyDocument(this, "trust", {
+      statement: [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: [props.service] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+        },
+      ],
+    });
+    this.role = new IamRole(this, "role", {
+      name: props.roleName,
+      description: props.description,
+      assumeRolePolicy: trust.json,
+    });
+    // Attachments rather than the role's deprecated managed_policy_arns argument.
+    (props.managedPolicyArns ?? []).forEach((policyArn, index) => {
+      new IamRolePolicyAttachment(this, `managed-policy-${index}`, { role: this.role.name, policyArn });
+    });
+    const permissions = new DataAwsIamPolicyDocument(this, "permissions", { statement: props.statements });
+    new IamRolePolicy(this, "policy", { name: "permissions", role: this.role.id, policy: permissions.json });
+  }
+}
