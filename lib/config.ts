@@ -20,10 +20,14 @@ const amiId = z
   .string()
   .regex(/^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be "ami-" followed by 8 or 17 lowercase hex digits');
 
-const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id, written as a string");
+const ACCOUNT_ID_RULE = "must be a 12-digit AWS account id, written as a string";
+const accountId = z.string({ error: ACCOUNT_ID_RULE }).regex(/^\d{12}$/, ACCOUNT_ID_RULE);
 
 const region = z.enum(AWS_REGIONS, {
-  error: (issue) => `unknown AWS region ${JSON.stringify(issue.input)}; expected one such as "eu-central-1"`,
+  error: (issue) =>
+    issue.input === undefined
+      ? "is required"
+      : `unknown AWS region ${JSON.stringify(issue.input)}; expected one such as "eu-central-1"`,
 });
 
 const mode = z.enum(REMEDIATION_MODES, {
@@ -255,7 +259,11 @@ export function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
 
 /** Validates raw JSON and resolves target groups and defaults into one target per account and region. */
 export function parseConfig(raw: unknown, source = "configuration"): AmiGuardConfig {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(raw, {
+    // Only for issues the schema has no message of its own for: a missing field reads better as "is required".
+    error: (issue) =>
+      issue.code === "invalid_type" && issue.input === undefined ? "is required" : undefined,
+  });
   if (!result.success) {
     throw new ConfigError(
       source,

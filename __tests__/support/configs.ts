@@ -1,0 +1,34 @@
+import {
+  type AmiGuardConfig,
+  parseConfig,
+  type RecorderChoice,
+  type RemediationMode,
+} from "../../lib/config";
+
+export const APPROVED_AMI = "ami-0abcdef1234567890";
+export const DOC_ACCOUNT = "111122223333";
+
+/** A minimal valid raw configuration; tests override what they are about. */
+export function rawConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    approvedAmiIds: [APPROVED_AMI],
+    targets: [{ accountId: DOC_ACCOUNT, region: "eu-central-1" }],
+    ...overrides,
+  };
+}
+
+/** One target in the given mode and recorder choice. */
+export function singleTargetConfig(
+  mode: RemediationMode,
+  recorder: RecorderChoice = "create",
+): AmiGuardConfig {
+  return parseConfig(
+    rawConfig({
+      remediation: { mode },
+      targets: [{ accountId: DOC_ACCOUNT, region: "eu-central-1", recorder }],
+    }),
+  );
+}
+
+export const ALL_MODES: readonly RemediationMode[] = ["audit", "manual", "automatic", "event-driven"];
+export const ALL_RECORDERS: readonly RecorderChoice[] = ["create", "existing"];
