@@ -49,7 +49,6 @@ describe("state per stack", () => {
     // Given the keys of a configuration
     const before = synthesizedStateKeys(
       rawConfig({
-        mode: undefined,
         remediation: { mode: "audit" },
         backend: s3Backend,
         targets,
