@@ -1,11 +1,19 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import {
+  eventRuleArn,
+  FAILED_REMEDIATION_RULE_NAME,
+  FailedRemediationNotifications,
+  PipelineAlarms,
+} from "./alarms";
 import { ApprovedAmisRule } from "./approved-amis-rule";
 import type { AmiGuardConfig, BackendConfig, Target } from "./config";
 import { ConfigRecording } from "./config-recording";
-import { EventDrivenRemediation } from "./event-driven-remediation";
+import { EventDrivenRemediation, FUNCTION_LOG_GROUP_NAME } from "./event-driven-remediation";
+import { EncryptionKey } from "./kms";
 import type { LambdaBundle } from "./lambda-bundle";
+import { NotificationTopic } from "./notifications";
 import { partitionOf } from "./regions";
 import { StopInstanceRemediation } from "./remediation";
 
@@ -83,24 +91,71 @@ export class AmiGuardStack extends TerraformStack {
     });
     new TerraformOutput(this, "automation_role_arn", { value: remediation.automationRole.role.arn });
 
-    if (target.mode !== "event-driven") return;
-    if (!props.bundle)
+    if (target.mode === "manual") return;
+    if (target.mode === "event-driven" && !props.bundle)
       throw new Error(`${stackNameFor(target)}: mode "event-driven" needs the bundled handler`);
+
+    // Automatic and event-driven modes act without a person watching, so both notify when they fail.
+    const automatic = target.mode === "automatic";
+    const encryptionKey = new EncryptionKey(this, "encryption-key", {
+      accountId: target.accountId,
+      region: target.region,
+      allowEventBridge: automatic,
+      logGroupNames: automatic ? [] : [FUNCTION_LOG_GROUP_NAME],
+    });
+    const notifications = new NotificationTopic(this, "notifications", {
+      accountId: target.accountId,
+      region: target.region,
+      encryptionKey,
+      emails: config.notificationEmails,
+      publishingRuleArns: automatic
+        ? [eventRuleArn(target.region, target.accountId, FAILED_REMEDIATION_RULE_NAME)]
+        : [],
+    });
+    const topic = notifications.topic;
+    new TerraformOutput(this, "notification_topic_arn", { value: topic.arn });
+
+    if (automatic) {
+      const failed = new FailedRemediationNotifications(this, "failed-remediation", {
+        accountId: target.accountId,
+        region: target.region,
+        topic,
+      });
+      new PipelineAlarms(this, "alarms", {
+        topic,
+        deadLetterQueues: [{ alarm: "event-delivery-failures-queue", queue: failed.deliveryFailures }],
+      });
+      return;
+    }
 
     const eventDriven = new EventDrivenRemediation(this, "event-driven", {
       ruleName: config.ruleName,
       accountId: target.accountId,
       region: target.region,
-      bundle: props.bundle,
+      // Checked above; TypeScript cannot carry the narrowing across the mode test.
+      bundle: props.bundle as LambdaBundle,
       dryRun: target.dryRun,
       exemptionTagKey: config.exemptionTagKey,
-      notificationEmails: config.notificationEmails,
+      topic,
+      encryptionKey,
       remediationConfiguration: remediation.configuration,
+    });
+    new PipelineAlarms(this, "alarms", {
+      topic,
+      functionName: eventDriven.function.functionName,
+      deadLetterQueues: [
+        { alarm: "function-failures-queue", queue: eventDriven.failureQueue },
+        { alarm: "event-delivery-failures-queue", queue: eventDriven.deliveryFailureQueue },
+      ],
     });
     new TerraformOutput(this, "function_name", { value: eventDriven.function.functionName });
     new TerraformOutput(this, "function_role_arn", { value: eventDriven.role.role.arn });
     new TerraformOutput(this, "event_rule_arn", { value: eventDriven.eventRule.arn });
-    new TerraformOutput(this, "notification_topic_arn", { value: eventDriven.topic.arn });
+    new TerraformOutput(this, "function_failure_queue_url", {
+      value: eventDriven.failureQueue.queue.url,
+      description:
+        "Events the function failed on; `npm run redrive` sends them back once the cause is fixed.",
+    });
   }
 
   private configureBackend(backend: BackendConfig, target: Target): void {

@@ -3,13 +3,14 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { HANDLER_ENVIRONMENT } from "../handler/environment";
 import { renderEventPattern } from "./event-pattern";
+import { AsyncInvokeFailureHandling, DeadLetterQueue, deliveryFailureSettings } from "./failure-handling";
 import { ServiceRole } from "./iam";
+import { type EncryptionKey, TOPIC_PUBLISHER_KEY_ACTIONS } from "./kms";
 import type { LambdaBundle } from "./lambda-bundle";
 import type { AwsRegion } from "./regions";
 
@@ -25,6 +26,8 @@ export const FUNCTION_TIMEOUT_SECONDS = 30;
 /** Caps a remediation storm (a bad AMI list flags every instance at once) to a few calls in flight. */
 export const FUNCTION_RESERVED_CONCURRENCY = 5;
 export const LOG_RETENTION_DAYS = 365;
+export const FUNCTION_LOG_GROUP_NAME = `/aws/lambda/${FUNCTION_NAME}`;
+export const REMEDIATION_RULE_NAME = "ami-guard-non-compliant-instance";
 
 export interface EventDrivenRemediationProps {
   readonly ruleName: string;
@@ -33,7 +36,10 @@ export interface EventDrivenRemediationProps {
   readonly bundle: LambdaBundle;
   readonly dryRun: boolean;
   readonly exemptionTagKey: string;
-  readonly notificationEmails: readonly string[];
+  /** The topic the function notifies; the stack shares it with the alarms. */
+  readonly topic: SnsTopic;
+  /** Encrypts the topic (the function publishes through it) and the function's logs. */
+  readonly encryptionKey: EncryptionKey;
   /** The remediation the function starts: events are routed to the function only once it exists. */
   readonly remediationConfiguration: ITerraformDependable;
 }
@@ -45,24 +51,23 @@ export class EventDrivenRemediation extends Construct {
   readonly eventRule: CloudwatchEventRule;
   readonly topic: SnsTopic;
   readonly logGroup: CloudwatchLogGroup;
+  /** Events the function failed on after its retries, as Lambda destination records. */
+  readonly failureQueue: DeadLetterQueue;
+  /** Events EventBridge could not deliver to the function. */
+  readonly deliveryFailureQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: EventDrivenRemediationProps) {
     super(scope, id);
-    this.topic = new SnsTopic(this, "notifications", {
-      name: "ami-guard-notifications",
-      kmsMasterKeyId: "alias/aws/sns",
-    });
-    props.notificationEmails.forEach((email, index) => {
-      new SnsTopicSubscription(this, `email-${index}`, {
-        topicArn: this.topic.arn,
-        protocol: "email",
-        endpoint: email,
-      });
-    });
+    this.topic = props.topic;
+    const keyArn = props.encryptionKey.key.arn;
 
     this.logGroup = new CloudwatchLogGroup(this, "log-group", {
-      name: `/aws/lambda/${FUNCTION_NAME}`,
+      name: FUNCTION_LOG_GROUP_NAME,
       retentionInDays: LOG_RETENTION_DAYS,
+      kmsKeyId: keyArn,
+    });
+    this.failureQueue = new DeadLetterQueue(this, "failure-queue", {
+      queueName: "ami-guard-function-failures",
     });
 
     this.role = new ServiceRole(this, "function-role", {
@@ -92,6 +97,20 @@ export class EventDrivenRemediation extends Construct {
           resources: ["*"],
         },
         { sid: "Notify", effect: "Allow", actions: ["sns:Publish"], resources: [this.topic.arn] },
+        {
+          // The topic is encrypted with the stack's key: publishing needs a data key from it.
+          sid: "NotifyEncrypted",
+          effect: "Allow",
+          actions: TOPIC_PUBLISHER_KEY_ACTIONS,
+          resources: [keyArn],
+        },
+        {
+          // The on_failure destination sends as the function's role.
+          sid: "DeadLetter",
+          effect: "Allow",
+          actions: ["sqs:SendMessage"],
+          resources: [this.failureQueue.queue.arn],
+        },
       ],
     });
 
@@ -123,16 +142,26 @@ export class EventDrivenRemediation extends Construct {
       },
       dependsOn: [this.logGroup],
     });
+    new AsyncInvokeFailureHandling(this, "async-invoke", {
+      functionName: this.function.functionName,
+      failureQueue: this.failureQueue,
+      dependsOn: [this.role.policy],
+    });
 
     this.eventRule = new CloudwatchEventRule(this, "compliance-change", {
-      name: "ami-guard-non-compliant-instance",
+      name: REMEDIATION_RULE_NAME,
       description: `NON_COMPLIANT evaluations of ${props.ruleName} for EC2 instances.`,
       eventPattern: renderEventPattern(props.ruleName),
+    });
+    this.deliveryFailureQueue = new DeadLetterQueue(this, "delivery-failure-queue", {
+      queueName: "ami-guard-event-delivery-failures",
+      eventRuleArn: this.eventRule.arn,
     });
     new CloudwatchEventTarget(this, "target", {
       rule: this.eventRule.name,
       targetId: "remediate",
       arn: this.function.arn,
+      ...deliveryFailureSettings(this.deliveryFailureQueue),
       dependsOn: [props.remediationConfiguration],
     });
     new LambdaPermission(this, "invoke-permission", {

@@ -27,6 +27,8 @@ export interface ServiceRoleProps {
  */
 export class ServiceRole extends Construct {
   readonly role: IamRole;
+  /** The inline policy: resources that AWS checks against the role's permissions when created depend on it. */
+  readonly policy: IamRolePolicy;
 
   constructor(scope: Construct, id: string, props: ServiceRoleProps) {
     super(scope, id);
@@ -50,6 +52,10 @@ export class ServiceRole extends Construct {
       new IamRolePolicyAttachment(this, `managed-policy-${index}`, { role: this.role.name, policyArn });
     });
     const permissions = new DataAwsIamPolicyDocument(this, "permissions", { statement: props.statements });
-    new IamRolePolicy(this, "policy", { name: "permissions", role: this.role.id, policy: permissions.json });
+    this.policy = new IamRolePolicy(this, "policy", {
+      name: "permissions",
+      role: this.role.id,
+      policy: permissions.json,
+    });
   }
 }

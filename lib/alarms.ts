@@ -1,0 +1,164 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import {
+  CloudwatchMetricAlarm,
+  type CloudwatchMetricAlarmConfig,
+} from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { Construct } from "constructs";
+import { DeadLetterQueue, deliveryFailureSettings } from "./failure-handling";
+import { ALARM_NAME_PREFIX } from "./notifications";
+import { type AwsRegion, partitionOf } from "./regions";
+import { STOP_INSTANCE_DOCUMENT } from "./remediation";
+
+/**
+ * The handler's count of remediations it could not start (Powertools metrics, which add the `service`
+ * dimension from POWERTOOLS_SERVICE_NAME). The handler and this alarm must agree on all three.
+ */
+export const REMEDIATION_FAILURE_METRIC = {
+  namespace: "AmiGuard",
+  metricName: "RemediationFailed",
+  dimensions: { service: "ami-guard" },
+} as const;
+
+/** Five minutes, one period: a single failure pages; there is no background noise to average out. */
+const PERIOD_SECONDS = 300;
+
+/** What each alarm tells the person it pages; the alarm description carries the same text. */
+export const ALARM_MEANINGS = {
+  "function-errors":
+    "The remediation function failed on an event. Lambda retries twice; read the function's log group for the error.",
+  "function-throttles":
+    "Events waited for the function's reserved concurrency (a burst of NON_COMPLIANT instances). Lambda retries them for up to an hour; if this persists, check the function-failures queue.",
+  "function-failures-queue":
+    "A compliance event ran out of retries: an instance with an unapproved AMI may still be running. Fix the cause, then `npm run redrive` the queue.",
+  "event-delivery-failures-queue":
+    "EventBridge could not deliver an event to its target (permissions, or the target was deleted). The message attributes say why; fix it, then replay the message.",
+  "remediation-failures":
+    "The function decided to stop an instance but Config refused to start the remediation (permissions, throttling, or a still-running execution). The function's log says which.",
+} as const;
+
+export type AlarmName = keyof typeof ALARM_MEANINGS;
+
+export interface PipelineAlarmsProps {
+  readonly topic: SnsTopic;
+  /**
+   * The remediation function: errors, throttles and the handler's failure metric are watched.
+   * @default - no function alarms
+   */
+  readonly functionName?: string;
+  /** Queues whose every message means something was lost. */
+  readonly deadLetterQueues: readonly { readonly alarm: AlarmName; readonly queue: DeadLetterQueue }[];
+}
+
+/** CloudWatch alarms, each notifying the topic when it fires and when it clears. */
+export class PipelineAlarms extends Construct {
+  readonly alarms: CloudwatchMetricAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const notify = { alarmActions: [props.topic.arn], okActions: [props.topic.arn] };
+    const alarm = (
+      name: AlarmName,
+      config: Pick<CloudwatchMetricAlarmConfig, "namespace" | "metricName" | "statistic" | "dimensions">,
+    ) => {
+      this.alarms.push(
+        new CloudwatchMetricAlarm(this, name, {
+          alarmName: `${ALARM_NAME_PREFIX}${name}`,
+          alarmDescription: ALARM_MEANINGS[name],
+          period: PERIOD_SECONDS,
+          evaluationPeriods: 1,
+          threshold: 1,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          // No data means nothing happened: no invocations, no messages.
+          treatMissingData: "notBreaching",
+          ...notify,
+          ...config,
+        }),
+      );
+    };
+
+    if (props.functionName) {
+      const dimensions = { FunctionName: props.functionName };
+      alarm("function-errors", {
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        statistic: "Sum",
+        dimensions,
+      });
+      alarm("function-throttles", {
+        namespace: "AWS/Lambda",
+        metricName: "Throttles",
+        statistic: "Sum",
+        dimensions,
+      });
+      alarm("remediation-failures", {
+        namespace: REMEDIATION_FAILURE_METRIC.namespace,
+        metricName: REMEDIATION_FAILURE_METRIC.metricName,
+        statistic: "Sum",
+        dimensions: { ...REMEDIATION_FAILURE_METRIC.dimensions },
+      });
+    }
+    for (const { alarm: name, queue } of props.deadLetterQueues) {
+      alarm(name, {
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        // Maximum: a message is in the queue at all, however briefly it was sampled.
+        statistic: "Maximum",
+        dimensions: { QueueName: queue.queue.name },
+      });
+    }
+  }
+}
+
+/** SSM Automation's terminal states other than Success. */
+export const FAILED_AUTOMATION_STATUSES = ["Failed", "TimedOut", "Cancelled"] as const;
+export const FAILED_REMEDIATION_RULE_NAME = "ami-guard-failed-remediation";
+
+/**
+ * The event SSM Automation emits when an execution of the stop runbook ends unsuccessfully. It matches
+ * every AWS-StopEC2Instance execution in the account and region, including ones an operator started by
+ * hand; those failures are worth a notification too.
+ */
+export function failedRemediationEventPattern() {
+  return {
+    source: ["aws.ssm"],
+    "detail-type": ["EC2 Automation Execution Status-change Notification"],
+    detail: { Definition: [STOP_INSTANCE_DOCUMENT], Status: [...FAILED_AUTOMATION_STATUSES] },
+  };
+}
+
+export function eventRuleArn(region: AwsRegion, accountId: string, ruleName: string): string {
+  return `arn:${partitionOf(region)}:events:${region}:${accountId}:rule/${ruleName}`;
+}
+
+export interface FailedRemediationNotificationsProps {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  readonly topic: SnsTopic;
+}
+
+/** Automatic mode: Config retries remediation itself, and this rule tells people when it finally failed. */
+export class FailedRemediationNotifications extends Construct {
+  readonly eventRule: CloudwatchEventRule;
+  readonly deliveryFailures: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: FailedRemediationNotificationsProps) {
+    super(scope, id);
+    this.eventRule = new CloudwatchEventRule(this, "rule", {
+      name: FAILED_REMEDIATION_RULE_NAME,
+      description: `Executions of ${STOP_INSTANCE_DOCUMENT} that ended ${FAILED_AUTOMATION_STATUSES.join(", ")}.`,
+      eventPattern: JSON.stringify(failedRemediationEventPattern()),
+    });
+    this.deliveryFailures = new DeadLetterQueue(this, "delivery-failure-queue", {
+      queueName: "ami-guard-notification-delivery-failures",
+      eventRuleArn: this.eventRule.arn,
+    });
+    new CloudwatchEventTarget(this, "target", {
+      rule: this.eventRule.name,
+      targetId: "notify",
+      arn: props.topic.arn,
+      ...deliveryFailureSettings(this.deliveryFailures),
+    });
+  }
+}
