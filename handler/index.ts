@@ -1,41 +1,37 @@
-import { ConfigServiceClient, StartRemediationExecutionCommand } from "@aws-sdk/client-config-service";
-import { HANDLER_ENVIRONMENT } from "./environment";
+import { type AwsClients, createAwsClients } from "./clients";
+import { createPowertoolsObservability } from "./observability";
+import { type HandlerDependencies, type HandlerResult, handleEvent } from "./remediate";
+import { type HandlerSettings, readSettings } from "./settings";
 
-// Placeholder with the seed's behaviour: start remediation for a NON_COMPLIANT instance of our rule.
-const client = new ConfigServiceClient({});
+export type { HandlerResult } from "./remediate";
 
-interface ComplianceEvent {
-  detail?: {
-    configRuleName?: string;
-    resourceId?: string;
-    resourceType?: string;
-    newEvaluationResult?: { complianceType?: string };
+/**
+ * Builds the entry point around its dependencies. Settings and clients are created on first use and
+ * then reused by warm invocations; a broken environment fails each invocation with its reason.
+ */
+export function createHandler(deps: HandlerDependencies): (event: unknown) => Promise<HandlerResult> {
+  return async (event: unknown) => {
+    try {
+      return await handleEvent(event, deps);
+    } finally {
+      deps.observability.endInvocation();
+    }
   };
 }
 
-export async function handler(event: ComplianceEvent): Promise<void> {
-  const detail = event.detail;
-  const ruleName = process.env[HANDLER_ENVIRONMENT.ruleName];
-  if (
-    !detail ||
-    detail.configRuleName !== ruleName ||
-    detail.resourceType !== "AWS::EC2::Instance" ||
-    detail.newEvaluationResult?.complianceType !== "NON_COMPLIANT" ||
-    !detail.resourceId
-  ) {
-    console.log(
-      JSON.stringify({
-        level: "INFO",
-        message: "ignored",
-        reason: "not a NON_COMPLIANT instance of our rule",
-      }),
-    );
-    return;
-  }
-  await client.send(
-    new StartRemediationExecutionCommand({
-      ConfigRuleName: ruleName,
-      ResourceKeys: [{ resourceType: "AWS::EC2::Instance", resourceId: detail.resourceId }],
-    }),
-  );
+function lazily<T>(create: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= create();
+    return value;
+  };
 }
+
+const settings = lazily<HandlerSettings>(() => readSettings(process.env));
+
+export const handler = createHandler({
+  settings,
+  clients: lazily<AwsClients>(() => createAwsClients(settings().region)),
+  observability: createPowertoolsObservability(),
+  now: () => new Date(),
+});

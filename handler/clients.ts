@@ -1,0 +1,27 @@
+import { ConfigServiceClient } from "@aws-sdk/client-config-service";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { SNSClient } from "@aws-sdk/client-sns";
+
+/** The SDK clients the handler uses, in one place so tests can hand in mocked or loopback-bound ones. */
+export interface AwsClients {
+  readonly config: ConfigServiceClient;
+  readonly ec2: EC2Client;
+  readonly sns: SNSClient;
+}
+
+/**
+ * Three attempts in the SDK's standard mode: throttling and transient errors are retried with jittered
+ * backoff, and a call that still fails is given back to Lambda, whose own asynchronous retries come
+ * minutes later. More attempts here would only spend the 30 s timeout.
+ */
+export const SDK_MAX_ATTEMPTS = 3;
+
+/** Endpoints come from the SDK's usual sources, including AWS_ENDPOINT_URL, which the loopback tests use. */
+export function createAwsClients(region: string): AwsClients {
+  const options = { region, maxAttempts: SDK_MAX_ATTEMPTS, retryMode: "standard" } as const;
+  return {
+    config: new ConfigServiceClient(options),
+    ec2: new EC2Client(options),
+    sns: new SNSClient(options),
+  };
+}

@@ -1,0 +1,234 @@
+import { complianceChangeDetailSchema, describeIssues, eventEnvelopeSchema } from "./event";
+import type { HandlerSettings } from "./settings";
+
+/**
+ * Pure decisions: what to do with an event, and then with the instance it names. No I/O here, so every
+ * branch is a plain function call in the tests.
+ */
+
+export const CONFIG_SOURCE = "aws.config";
+export const COMPLIANCE_CHANGE_DETAIL_TYPE = "Config Rules Compliance Change";
+export const COMPLIANCE_CHANGE_MESSAGE_TYPE = "ComplianceChangeNotification";
+export const NON_COMPLIANT = "NON_COMPLIANT";
+export const EC2_INSTANCE = "AWS::EC2::Instance";
+/** EC2 tags every instance an Auto Scaling group launches with the group's name under this reserved key. */
+export const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
+
+const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** Why an event leads to no API call at all. */
+export const IGNORE_REASONS = [
+  "malformed-event",
+  "other-source",
+  "other-detail-type",
+  "other-message-type",
+  "other-account",
+  "other-region",
+  "not-non-compliant",
+  "other-rule",
+  "not-an-instance",
+  "malformed-instance-id",
+  "inconsistent-event",
+] as const;
+export type IgnoreReason = (typeof IGNORE_REASONS)[number];
+
+export interface RemediationTarget {
+  readonly eventId: string;
+  readonly ruleName: string;
+  readonly instanceId: string;
+  /** When Config recorded the NON_COMPLIANT result; the delay to our call is a metric. */
+  readonly resultRecordedTime?: Date;
+}
+
+export type EventDecision =
+  | { readonly action: "remediate"; readonly target: RemediationTarget }
+  | {
+      readonly action: "ignore";
+      readonly reason: IgnoreReason;
+      readonly eventId?: string;
+      /** For malformed events, the validation problems; otherwise what was seen instead of what was wanted. */
+      readonly details: readonly string[];
+    };
+
+function ignore(reason: IgnoreReason, details: readonly string[], eventId?: string): EventDecision {
+  return { action: "ignore", reason, details, ...(eventId === undefined ? {} : { eventId }) };
+}
+
+function mismatch(field: string, seen: unknown, wanted: string): string {
+  return `${field} is ${JSON.stringify(seen)}, not ${JSON.stringify(wanted)}`;
+}
+
+/**
+ * Remediate only when every condition holds; each failed condition has its own reason. The top-level
+ * `detail` copies of rule, resource and account must agree with the evaluation result when present: an
+ * event that contradicts itself is not one to stop an instance over.
+ */
+export function decide(event: unknown, settings: HandlerSettings): EventDecision {
+  const envelope = eventEnvelopeSchema.safeParse(event);
+  if (!envelope.success) return ignore("malformed-event", describeIssues(envelope.error));
+  const { id, source, account, region, detail } = envelope.data;
+  const detailType = envelope.data["detail-type"];
+
+  if (source !== CONFIG_SOURCE)
+    return ignore("other-source", [mismatch("source", source, CONFIG_SOURCE)], id);
+  if (detailType !== COMPLIANCE_CHANGE_DETAIL_TYPE) {
+    return ignore(
+      "other-detail-type",
+      [mismatch("detail-type", detailType, COMPLIANCE_CHANGE_DETAIL_TYPE)],
+      id,
+    );
+  }
+  if (detail.messageType !== COMPLIANCE_CHANGE_MESSAGE_TYPE) {
+    return ignore(
+      "other-message-type",
+      [mismatch("detail.messageType", detail.messageType, COMPLIANCE_CHANGE_MESSAGE_TYPE)],
+      id,
+    );
+  }
+  const parsed = complianceChangeDetailSchema.safeParse(detail);
+  if (!parsed.success) {
+    return ignore(
+      "malformed-event",
+      describeIssues(parsed.error).map((line) => `detail.${line}`),
+      id,
+    );
+  }
+  const change = parsed.data;
+  const result = change.newEvaluationResult;
+  const qualifier = result.evaluationResultIdentifier.evaluationResultQualifier;
+
+  if (account !== settings.accountId) {
+    return ignore("other-account", [mismatch("account", account, settings.accountId)], id);
+  }
+  if (region !== settings.region)
+    return ignore("other-region", [mismatch("region", region, settings.region)], id);
+  if (result.complianceType !== NON_COMPLIANT) {
+    return ignore(
+      "not-non-compliant",
+      [mismatch("complianceType", result.complianceType, NON_COMPLIANT)],
+      id,
+    );
+  }
+  if (qualifier.configRuleName !== settings.ruleName) {
+    return ignore(
+      "other-rule",
+      [mismatch("configRuleName", qualifier.configRuleName, settings.ruleName)],
+      id,
+    );
+  }
+  if (qualifier.resourceType !== EC2_INSTANCE) {
+    return ignore("not-an-instance", [mismatch("resourceType", qualifier.resourceType, EC2_INSTANCE)], id);
+  }
+  if (!INSTANCE_ID.test(qualifier.resourceId)) {
+    return ignore("malformed-instance-id", [`resourceId ${JSON.stringify(qualifier.resourceId)}`], id);
+  }
+
+  const contradictions = [
+    ["detail.configRuleName", change.configRuleName, qualifier.configRuleName],
+    ["detail.resourceType", change.resourceType, qualifier.resourceType],
+    ["detail.resourceId", change.resourceId, qualifier.resourceId],
+    ["detail.awsAccountId", change.awsAccountId, account],
+    ["detail.awsRegion", change.awsRegion, region],
+  ]
+    .filter(([, copy, authority]) => copy !== undefined && copy !== authority)
+    .map(([field, copy, authority]) => mismatch(field as string, copy, authority as string));
+  if (contradictions.length > 0) return ignore("inconsistent-event", contradictions, id);
+
+  const recorded = result.resultRecordedTime === undefined ? undefined : new Date(result.resultRecordedTime);
+  return {
+    action: "remediate",
+    target: {
+      eventId: id,
+      ruleName: qualifier.configRuleName,
+      instanceId: qualifier.resourceId,
+      ...(recorded && !Number.isNaN(recorded.getTime()) ? { resultRecordedTime: recorded } : {}),
+    },
+  };
+}
+
+/** What DescribeInstances tells the guard rails; `undefined` state when the instance is not visible. */
+export interface InstanceFacts {
+  readonly state?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export type Exemption =
+  | { readonly exempt: true; readonly until?: Date }
+  | { readonly exempt: false; readonly note?: string };
+
+/**
+ * `true` exempts for good; an ISO date (`2027-03-31` or a full timestamp) exempts until then. A date-only
+ * value runs to the end of that day in UTC, which is what someone writing "until 31 March" means.
+ * Anything else is no exemption: a typo must not keep an unapproved AMI running.
+ */
+export function readExemption(value: string | undefined, now: Date): Exemption {
+  if (value === undefined) return { exempt: false };
+  const text = value.trim();
+  if (text.toLowerCase() === "true") return { exempt: true };
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(text);
+  if (!dateOnly && !isoTimestamp) {
+    return {
+      exempt: false,
+      note: `exemption tag value ${JSON.stringify(value)} is neither "true" nor an ISO date`,
+    };
+  }
+  const until = new Date(dateOnly ? `${text}T23:59:59.999Z` : text);
+  if (Number.isNaN(until.getTime())) {
+    return { exempt: false, note: `exemption tag value ${JSON.stringify(value)} is not a real date` };
+  }
+  if (until.getTime() <= now.getTime()) {
+    return { exempt: false, note: `exemption expired at ${until.toISOString()}` };
+  }
+  return { exempt: true, until };
+}
+
+export const GUARDS = ["auto-scaling-group", "exempt", "not-running"] as const;
+export type Guard = (typeof GUARDS)[number];
+
+export type InstanceDecision =
+  | { readonly action: "remediate"; readonly notes: readonly string[] }
+  | { readonly action: "dry-run"; readonly notes: readonly string[] }
+  | { readonly action: "guard"; readonly guard: Guard; readonly detail: string; readonly notify: boolean }
+  /** Try again later: the invocation fails so Lambda's asynchronous retries come back. */
+  | { readonly action: "retry"; readonly detail: string };
+
+/**
+ * The guard rails, in order: an Auto Scaling group would relaunch the same AMI after a stop (a loop), so
+ * people are told instead; an exemption is deliberate, so it is only logged; a pending instance cannot be
+ * stopped yet; one that is stopping, stopped or gone needs nothing. Dry-run comes last, so it reports what
+ * would really happen.
+ */
+export function decideForInstance(
+  facts: InstanceFacts,
+  settings: HandlerSettings,
+  now: Date,
+): InstanceDecision {
+  if (facts.state === undefined) {
+    return { action: "retry", detail: "DescribeInstances does not show the instance yet" };
+  }
+  const group = facts.tags[AUTO_SCALING_GROUP_TAG];
+  if (group !== undefined) {
+    return {
+      action: "guard",
+      guard: "auto-scaling-group",
+      detail: `in Auto Scaling group ${JSON.stringify(group)}, which would replace it with the same AMI`,
+      notify: true,
+    };
+  }
+  const exemption = readExemption(facts.tags[settings.exemptionTagKey], now);
+  if (exemption.exempt) {
+    return {
+      action: "guard",
+      guard: "exempt",
+      detail: `tag ${settings.exemptionTagKey} exempts it${exemption.until ? ` until ${exemption.until.toISOString()}` : ""}`,
+      notify: false,
+    };
+  }
+  if (facts.state === "pending") return { action: "retry", detail: "the instance is still pending" };
+  if (facts.state !== "running") {
+    return { action: "guard", guard: "not-running", detail: `the instance is ${facts.state}`, notify: false };
+  }
+  const notes = exemption.note ? [exemption.note] : [];
+  return settings.dryRun ? { action: "dry-run", notes } : { action: "remediate", notes };
+}

@@ -1,0 +1,267 @@
+import {
+  DescribeRemediationExecutionStatusCommand,
+  StartRemediationExecutionCommand,
+} from "@aws-sdk/client-config-service";
+import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import type { AwsClients } from "./clients";
+import {
+  decide,
+  decideForInstance,
+  EC2_INSTANCE,
+  type InstanceFacts,
+  type RemediationTarget,
+} from "./decision";
+import { METRIC, type Observability } from "./observability";
+import type { HandlerSettings } from "./settings";
+
+export interface HandlerDependencies {
+  /** Throws when the environment is incomplete; called on every invocation, so tests can vary it. */
+  readonly settings: () => HandlerSettings;
+  readonly clients: () => AwsClients;
+  readonly observability: Observability;
+  readonly now: () => Date;
+}
+
+export type Outcome =
+  | "ignored"
+  | "guarded"
+  | "dry-run"
+  | "remediation-started"
+  | "remediation-already-running";
+
+/** What the invocation did; Lambda discards it for asynchronous invocations, tests and drills read it. */
+export interface HandlerResult {
+  readonly outcome: Outcome;
+  readonly reason?: string;
+  readonly instanceId?: string;
+}
+
+/** Config refused to start the remediation and no execution for the instance is running. */
+export class RemediationRefusedError extends Error {
+  constructor(readonly failureMessage: string | undefined) {
+    super(`Config did not start the remediation: ${failureMessage ?? "(no FailureMessage)"}`);
+    this.name = "RemediationRefusedError";
+  }
+}
+
+/** Thrown on purpose so Lambda's asynchronous retries try again later (a pending instance). */
+export class RetryLaterError extends Error {
+  constructor(detail: string) {
+    super(`not remediated yet, retry later: ${detail}`);
+    this.name = "RetryLaterError";
+  }
+}
+
+/** Executions in these states are the one a duplicate delivery is refused for. */
+const IN_FLIGHT_STATES = new Set(["QUEUED", "IN_PROGRESS"]);
+
+export async function handleEvent(event: unknown, deps: HandlerDependencies): Promise<HandlerResult> {
+  const obs = deps.observability;
+  let settings: HandlerSettings;
+  try {
+    settings = deps.settings();
+  } catch (error) {
+    obs.error("cannot read the function's settings", { decision: "failed", error: errorFields(error) });
+    throw error;
+  }
+
+  const decision = decide(event, settings);
+  if (decision.action === "ignore") {
+    obs.info("event ignored", {
+      decision: "ignored",
+      reason: decision.reason,
+      details: decision.details,
+      ...(decision.eventId === undefined ? {} : { eventId: decision.eventId }),
+    });
+    obs.count(METRIC.eventsIgnored, { name: "Reason", value: decision.reason });
+    return { outcome: "ignored", reason: decision.reason };
+  }
+
+  const { target } = decision;
+  obs.appendKeys({ eventId: target.eventId, rule: target.ruleName, instanceId: target.instanceId });
+  const clients = deps.clients();
+  try {
+    return await remediate(target, settings, clients, deps);
+  } catch (error) {
+    if (error instanceof RetryLaterError) {
+      obs.warn("remediation deferred", { decision: "deferred", error: errorFields(error) });
+      obs.count(METRIC.remediationsDeferred);
+      throw error;
+    }
+    obs.error("remediation failed", { decision: "failed", error: errorFields(error) });
+    obs.count(METRIC.remediationsFailed);
+    await notify(clients, settings, obs, "remediation failed", target, {
+      outcome: "failed",
+      error: errorFields(error),
+    });
+    throw error;
+  }
+}
+
+async function remediate(
+  target: RemediationTarget,
+  settings: HandlerSettings,
+  clients: AwsClients,
+  deps: HandlerDependencies,
+): Promise<HandlerResult> {
+  const obs = deps.observability;
+  const facts = await describeInstance(clients, target.instanceId);
+  const verdict = decideForInstance(facts, settings, deps.now());
+  const instanceId = target.instanceId;
+
+  switch (verdict.action) {
+    case "retry":
+      throw new RetryLaterError(verdict.detail);
+    case "guard":
+      obs.info("remediation skipped by a guard rail", {
+        decision: "guarded",
+        guard: verdict.guard,
+        detail: verdict.detail,
+      });
+      obs.count(METRIC.guardSkips, { name: "Guard", value: verdict.guard });
+      if (verdict.notify) {
+        await notify(clients, settings, obs, `not stopped (${verdict.guard})`, target, {
+          outcome: "guarded",
+          guard: verdict.guard,
+          detail: verdict.detail,
+        });
+      }
+      return { outcome: "guarded", reason: verdict.guard, instanceId };
+    case "dry-run":
+      obs.info("dry run: would start remediation", { decision: "dry-run", notes: verdict.notes });
+      obs.count(METRIC.dryRuns);
+      await notify(clients, settings, obs, "dry run, would be stopped", target, {
+        outcome: "dry-run",
+        notes: verdict.notes,
+      });
+      return { outcome: "dry-run", instanceId };
+    case "remediate":
+      return startRemediation(target, settings, clients, deps, verdict.notes);
+  }
+}
+
+async function startRemediation(
+  target: RemediationTarget,
+  settings: HandlerSettings,
+  clients: AwsClients,
+  deps: HandlerDependencies,
+  notes: readonly string[],
+): Promise<HandlerResult> {
+  const obs = deps.observability;
+  const resourceKey = { resourceType: EC2_INSTANCE, resourceId: target.instanceId } as const;
+  if (target.resultRecordedTime) {
+    obs.milliseconds(
+      METRIC.remediationDelay,
+      Math.max(0, deps.now().getTime() - target.resultRecordedTime.getTime()),
+    );
+  }
+  const response = await clients.config.send(
+    new StartRemediationExecutionCommand({ ConfigRuleName: target.ruleName, ResourceKeys: [resourceKey] }),
+  );
+  if ((response.FailedItems ?? []).length > 0) {
+    // The API does not document how it refuses a second execution for a key whose first is still running;
+    // the execution's own status does say it, so a refusal counts as success only when one is in flight.
+    const state = await executionState(clients, target);
+    if (state !== undefined && IN_FLIGHT_STATES.has(state)) {
+      obs.info("remediation already running", {
+        decision: "already-running",
+        executionState: state,
+        failureMessage: response.FailureMessage,
+      });
+      obs.count(METRIC.remediationsAlreadyRunning);
+      return { outcome: "remediation-already-running", instanceId: target.instanceId };
+    }
+    throw new RemediationRefusedError(response.FailureMessage);
+  }
+  obs.info("remediation started", { decision: "remediated", notes });
+  obs.count(METRIC.remediationsStarted);
+  await notify(clients, settings, obs, "stopping instance", target, {
+    outcome: "remediation-started",
+    notes,
+  });
+  return { outcome: "remediation-started", instanceId: target.instanceId };
+}
+
+async function describeInstance(clients: AwsClients, instanceId: string): Promise<InstanceFacts> {
+  try {
+    const response = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const instance = (response.Reservations ?? [])
+      .flatMap((reservation) => reservation.Instances ?? [])
+      .find((candidate) => candidate.InstanceId === instanceId);
+    if (!instance) return { tags: {} };
+    const tags: Record<string, string> = {};
+    for (const tag of instance.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
+    return { state: instance.State?.Name, tags };
+  } catch (error) {
+    // EC2 is eventually consistent: an instance Config just recorded may not be visible to this call yet.
+    if (errorName(error) === "InvalidInstanceID.NotFound") return { tags: {} };
+    throw error;
+  }
+}
+
+async function executionState(clients: AwsClients, target: RemediationTarget): Promise<string | undefined> {
+  const response = await clients.config.send(
+    new DescribeRemediationExecutionStatusCommand({
+      ConfigRuleName: target.ruleName,
+      ResourceKeys: [{ resourceType: EC2_INSTANCE, resourceId: target.instanceId }],
+    }),
+  );
+  return response.RemediationExecutionStatuses?.find(
+    (status) => status.ResourceKey?.resourceId === target.instanceId,
+  )?.State;
+}
+
+/** SNS subjects are at most 100 printable ASCII characters. */
+function subjectFor(headline: string, target: RemediationTarget): string {
+  return `ami-guard: ${target.instanceId} ${headline}`.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
+}
+
+/**
+ * Best effort: a notification that cannot be sent is logged and counted, and never turns a started
+ * remediation into a failed invocation (a retry would only be refused as a duplicate).
+ */
+async function notify(
+  clients: AwsClients,
+  settings: HandlerSettings,
+  obs: Observability,
+  headline: string,
+  target: RemediationTarget,
+  body: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  const message = {
+    ...body,
+    instanceId: target.instanceId,
+    rule: target.ruleName,
+    account: settings.accountId,
+    region: settings.region,
+    eventId: target.eventId,
+    dryRun: settings.dryRun,
+  };
+  try {
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: settings.topicArn,
+        Subject: subjectFor(headline, target),
+        Message: JSON.stringify(message, null, 2),
+      }),
+    );
+  } catch (error) {
+    obs.warn("notification not sent", { error: errorFields(error) });
+    obs.count(METRIC.notificationsFailed);
+  }
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error ? error.name : undefined;
+}
+
+function errorFields(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const metadata = (error as { $metadata?: { httpStatusCode?: number; attempts?: number } }).$metadata;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(metadata ? { httpStatusCode: metadata.httpStatusCode, attempts: metadata.attempts } : {}),
+  };
+}

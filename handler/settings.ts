@@ -1,0 +1,54 @@
+import { HANDLER_ENVIRONMENT } from "./environment";
+
+/** What the function was deployed for, read from the variables the stack sets (see HANDLER_ENVIRONMENT). */
+export interface HandlerSettings {
+  /** The only Config rule whose events may lead to a remediation. */
+  readonly ruleName: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** Log and notify what would happen; start nothing. */
+  readonly dryRun: boolean;
+  readonly exemptionTagKey: string;
+  readonly topicArn: string;
+}
+
+/**
+ * A deployment whose environment is incomplete must not quietly ignore every event: the invocation fails,
+ * so the error reaches the failure destination and its alarm instead of looking like "nothing to do".
+ */
+export class SettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`the function's environment is incomplete: ${problems.join("; ")}`);
+    this.name = "SettingsError";
+  }
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+
+export function readSettings(env: NodeJS.ProcessEnv): HandlerSettings {
+  const problems: string[] = [];
+  const required = (key: keyof typeof HANDLER_ENVIRONMENT, pattern?: RegExp): string => {
+    const name = HANDLER_ENVIRONMENT[key];
+    const value = env[name]?.trim() ?? "";
+    if (value === "") problems.push(`${name} is not set`);
+    else if (pattern && !pattern.test(value)) problems.push(`${name}=${JSON.stringify(value)} is malformed`);
+    return value;
+  };
+  const dryRunText = required("dryRun");
+  if (dryRunText !== "" && dryRunText !== "true" && dryRunText !== "false") {
+    problems.push(
+      `${HANDLER_ENVIRONMENT.dryRun} must be "true" or "false", not ${JSON.stringify(dryRunText)}`,
+    );
+  }
+  const settings: HandlerSettings = {
+    ruleName: required("ruleName"),
+    accountId: required("accountId", ACCOUNT_ID),
+    region: required("region", REGION),
+    dryRun: dryRunText === "true",
+    exemptionTagKey: required("exemptionTagKey"),
+    topicArn: required("topicArn", /^arn:aws[\w-]*:sns:/),
+  };
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}
