@@ -59,3 +59,17 @@ export class ServiceRole extends Construct {
     });
   }
 }
+
+/**
+ * The only actions a policy of ours may grant on `Resource: "*"`: each has no resource type in the AWS
+ * Service Authorization Reference (the "Resource types" column of its row is empty), so no ARN can scope
+ * it. The policy tests refuse `"*"` for any other action, and refuse entries here that no policy uses.
+ */
+export const ACTIONS_WITHOUT_RESOURCE_TYPES: Readonly<Record<string, string>> = {
+  "config:StartRemediationExecution":
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html#awsconfig-actions-as-permissions",
+  "ec2:DescribeInstances":
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-actions-as-permissions",
+  "ec2:DescribeInstanceStatus":
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-actions-as-permissions",
+};
