@@ -174,13 +174,20 @@ export function readExemption(value: string | undefined, now: Date): Exemption {
     };
   }
   const until = new Date(dateOnly ? `${text}T23:59:59.999Z` : text);
-  if (Number.isNaN(until.getTime())) {
+  if (Number.isNaN(until.getTime()) || !isCalendarDate(text.slice(0, 10))) {
     return { exempt: false, note: `exemption tag value ${JSON.stringify(value)} is not a real date` };
   }
   if (until.getTime() <= now.getTime()) {
     return { exempt: false, note: `exemption expired at ${until.toISOString()}` };
   }
   return { exempt: true, until };
+}
+
+/** `Date` quietly rolls 2027-02-30 over to March 2; an exemption must name a day that exists. */
+function isCalendarDate(yyyyMmDd: string): boolean {
+  const [year, month, day] = yyyyMmDd.split("-").map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 export const GUARDS = ["auto-scaling-group", "exempt", "not-running"] as const;

@@ -1,0 +1,372 @@
+import {
+  AUTO_SCALING_GROUP_TAG,
+  decide,
+  decideForInstance,
+  type EventDecision,
+  type InstanceFacts,
+  readExemption,
+} from "../../handler/decision";
+import { HANDLER_ENVIRONMENT } from "../../handler/environment";
+import { readSettings, SettingsError } from "../../handler/settings";
+import {
+  ACCOUNT,
+  EXEMPTION_TAG,
+  INSTANCE,
+  type MutableEvent,
+  REGION,
+  RULE,
+  sampleEvent,
+  settings,
+  TOPIC_ARN,
+} from "./fixtures";
+
+function ignoredReason(decision: EventDecision): string {
+  return decision.action === "ignore" ? decision.reason : `(${decision.action})`;
+}
+
+describe("decide", () => {
+  it("remediates the recorded sample event when it names our rule, account, region and a real instance id", () => {
+    // Given the recorded event, filled in for this deployment
+    const event = sampleEvent();
+    // When
+    const decision = decide(event, settings());
+    // Then
+    expect(decision).toEqual({
+      action: "remediate",
+      target: {
+        eventId: event.id,
+        ruleName: RULE,
+        instanceId: INSTANCE,
+        resultRecordedTime: new Date("2019-04-08T08:48:05.184Z"),
+      },
+    });
+  });
+
+  it("accepts the 8-digit instance ids of older instances", () => {
+    expect(decide(sampleEvent({ instance: "i-0123abcd" }), settings()).action).toBe("remediate");
+  });
+
+  it("leaves the delay unknown, not wrong, when resultRecordedTime is missing or not a date", () => {
+    const missing = sampleEvent();
+    delete missing.detail.newEvaluationResult.resultRecordedTime;
+    const garbled = sampleEvent();
+    garbled.detail.newEvaluationResult.resultRecordedTime = "yesterday";
+    for (const event of [missing, garbled]) {
+      const decision = decide(event, settings());
+      expect(decision.action).toBe("remediate");
+      expect(decision.action === "remediate" && decision.target.resultRecordedTime).toBeUndefined();
+    }
+  });
+
+  it("lets fields it does not read through: AWS adds fields to its events", () => {
+    const event = sampleEvent();
+    event.newTopLevelField = { anything: [1, 2] };
+    event.detail.newEvaluationResult.annotation = "added later";
+    expect(decide(event, settings()).action).toBe("remediate");
+  });
+
+  // Each row breaks exactly one condition of the sample event; the rest stays valid.
+  const branches: ReadonlyArray<[string, (event: MutableEvent) => unknown, string]> = [
+    ["source is not aws.config", (e) => (e.source = "aws.ec2"), "other-source"],
+    [
+      "detail-type differs",
+      (e) => (e["detail-type"] = "Config Configuration Item Change"),
+      "other-detail-type",
+    ],
+    [
+      "messageType differs",
+      (e) => (e.detail.messageType = "OversizedConfigurationItemChangeNotification"),
+      "other-message-type",
+    ],
+    ["the event comes from another account", (e) => (e.account = "444455556666"), "other-account"],
+    ["the event comes from another region", (e) => (e.region = "us-east-1"), "other-region"],
+    [
+      "the new result is COMPLIANT",
+      (e) => (e.detail.newEvaluationResult.complianceType = "COMPLIANT"),
+      "not-non-compliant",
+    ],
+    [
+      "the new result is NOT_APPLICABLE (a terminated instance)",
+      (e) => (e.detail.newEvaluationResult.complianceType = "NOT_APPLICABLE"),
+      "not-non-compliant",
+    ],
+    [
+      "the rule is not the one deployed",
+      (e) => {
+        e.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier.configRuleName =
+          "someone-elses-rule";
+        e.detail.configRuleName = "someone-elses-rule";
+      },
+      "other-rule",
+    ],
+    [
+      "the rule differs only in case",
+      (e) => {
+        e.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier.configRuleName =
+          RULE.toUpperCase();
+        e.detail.configRuleName = RULE.toUpperCase();
+      },
+      "other-rule",
+    ],
+    [
+      "the resource is not an instance",
+      (e) => {
+        e.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier.resourceType =
+          "AWS::EC2::Volume";
+        e.detail.resourceType = "AWS::EC2::Volume";
+      },
+      "not-an-instance",
+    ],
+    [
+      "the instance id is malformed",
+      (e) => {
+        e.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier.resourceId =
+          "i-XYZ; rm -rf /";
+        e.detail.resourceId = "i-XYZ; rm -rf /";
+      },
+      "malformed-instance-id",
+    ],
+    [
+      "the instance id has upper-case hex",
+      (e) => {
+        const upper = INSTANCE.toUpperCase().replace("I-", "i-");
+        e.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier.resourceId = upper;
+        e.detail.resourceId = upper;
+      },
+      "malformed-instance-id",
+    ],
+    [
+      "the top-level resourceId contradicts the evaluation result",
+      (e) => (e.detail.resourceId = "i-0fedcba9876543210"),
+      "inconsistent-event",
+    ],
+    [
+      "the top-level rule contradicts the evaluation result",
+      (e) => (e.detail.configRuleName = "other"),
+      "inconsistent-event",
+    ],
+    [
+      "detail.awsAccountId contradicts the envelope",
+      (e) => (e.detail.awsAccountId = "444455556666"),
+      "inconsistent-event",
+    ],
+    [
+      "detail.awsRegion contradicts the envelope",
+      (e) => (e.detail.awsRegion = "us-east-1"),
+      "inconsistent-event",
+    ],
+    ["detail is missing", (e) => delete e.detail, "malformed-event"],
+    ["id is missing", (e) => delete e.id, "malformed-event"],
+    ["account is a number", (e) => (e.account = 111122223333), "malformed-event"],
+    [
+      "the evaluation result has no qualifier",
+      (e) => delete e.detail.newEvaluationResult.evaluationResultIdentifier,
+      "malformed-event",
+    ],
+    ["newEvaluationResult is missing", (e) => delete e.detail.newEvaluationResult, "malformed-event"],
+    [
+      "complianceType is not a string",
+      (e) => (e.detail.newEvaluationResult.complianceType = ["NON_COMPLIANT"]),
+      "malformed-event",
+    ],
+  ];
+
+  it.each(branches)("ignores the event when %s", (_name, breakIt, reason) => {
+    // Given the sample event with one condition broken
+    const event = sampleEvent();
+    breakIt(event);
+    // When / Then
+    expect(ignoredReason(decide(event, settings()))).toBe(reason);
+  });
+
+  it.each([
+    ["null", null],
+    ["a string", "NON_COMPLIANT"],
+    ["an array", [sampleEvent()]],
+    ["an empty object", {}],
+  ])("ignores %s as malformed, naming what is wrong", (_name, event) => {
+    const decision = decide(event, settings());
+    expect(decision.action).toBe("ignore");
+    expect(decision.action === "ignore" && decision.reason).toBe("malformed-event");
+    expect(decision.action === "ignore" && decision.details.length).toBeGreaterThan(0);
+  });
+
+  it("names the failing field of a malformed detail", () => {
+    const event = sampleEvent();
+    delete event.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier.resourceId;
+    const decision = decide(event, settings());
+    expect(decision.action === "ignore" && decision.details.join("\n")).toContain(
+      "detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier.resourceId",
+    );
+  });
+
+  it("keeps the event id on an ignored event, for the log line", () => {
+    const event = sampleEvent();
+    event.account = "444455556666";
+    expect(decide(event, settings())).toMatchObject({ action: "ignore", eventId: event.id });
+  });
+});
+
+describe("readExemption", () => {
+  const now = new Date("2026-06-15T12:00:00Z");
+
+  it.each([
+    ["true", undefined],
+    ["TRUE", undefined],
+    [" true ", undefined],
+  ])("exempts for good with %j", (value) => {
+    expect(readExemption(value, now)).toEqual({ exempt: true });
+  });
+
+  it("exempts until the end of a future date-only value, in UTC", () => {
+    expect(readExemption("2026-06-15", now)).toEqual({
+      exempt: true,
+      until: new Date("2026-06-15T23:59:59.999Z"),
+    });
+  });
+
+  it("exempts until a future timestamp", () => {
+    expect(readExemption("2026-06-15T13:00:00Z", now)).toEqual({
+      exempt: true,
+      until: new Date("2026-06-15T13:00:00Z"),
+    });
+  });
+
+  it.each(["2026-06-14", "2026-06-15T11:59:59Z", "2026-06-15T12:00:00Z"])(
+    "does not exempt once %s has passed, and says it expired",
+    (value) => {
+      const exemption = readExemption(value, now);
+      expect(exemption.exempt).toBe(false);
+      expect(!exemption.exempt && exemption.note).toMatch(/expired/);
+    },
+  );
+
+  it.each(["yes", "false", "", "15/06/2027", "2027-13-45", "2027-02-30T00:00:00Z"])(
+    "does not exempt with the unreadable value %j",
+    (value) => {
+      expect(readExemption(value, now).exempt).toBe(false);
+    },
+  );
+
+  it("does not exempt when the tag is absent", () => {
+    expect(readExemption(undefined, now)).toEqual({ exempt: false });
+  });
+});
+
+describe("decideForInstance", () => {
+  const now = new Date("2026-06-15T12:00:00Z");
+  const running = (tags: Record<string, string> = {}): InstanceFacts => ({ state: "running", tags });
+
+  it("remediates a running, untagged instance", () => {
+    expect(decideForInstance(running(), settings(), now)).toEqual({ action: "remediate", notes: [] });
+  });
+
+  it("does not stop an instance of an Auto Scaling group, and asks for a notification", () => {
+    expect(decideForInstance(running({ [AUTO_SCALING_GROUP_TAG]: "web" }), settings(), now)).toMatchObject({
+      action: "guard",
+      guard: "auto-scaling-group",
+      notify: true,
+    });
+  });
+
+  it("guards Auto Scaling instances even in dry-run and even when still pending", () => {
+    const facts: InstanceFacts = { state: "pending", tags: { [AUTO_SCALING_GROUP_TAG]: "web" } };
+    expect(decideForInstance(facts, settings({ dryRun: true }), now)).toMatchObject({
+      guard: "auto-scaling-group",
+    });
+  });
+
+  it("skips an exempt instance without a notification", () => {
+    expect(decideForInstance(running({ [EXEMPTION_TAG]: "true" }), settings(), now)).toMatchObject({
+      action: "guard",
+      guard: "exempt",
+      notify: false,
+    });
+  });
+
+  it("reads the exemption from the configured tag key only", () => {
+    const facts = running({ [EXEMPTION_TAG]: "true" });
+    expect(decideForInstance(facts, settings({ exemptionTagKey: "team:keep" }), now).action).toBe(
+      "remediate",
+    );
+    expect(
+      decideForInstance(running({ "team:keep": "true" }), settings({ exemptionTagKey: "team:keep" }), now),
+    ).toMatchObject({ guard: "exempt" });
+  });
+
+  it("remediates once an exemption expired, and carries the note", () => {
+    expect(decideForInstance(running({ [EXEMPTION_TAG]: "2026-01-01" }), settings(), now)).toEqual({
+      action: "remediate",
+      notes: ["exemption expired at 2026-01-01T23:59:59.999Z"],
+    });
+  });
+
+  it("asks for a retry while the instance is pending", () => {
+    expect(decideForInstance({ state: "pending", tags: {} }, settings(), now).action).toBe("retry");
+  });
+
+  it("asks for a retry while DescribeInstances does not show the instance", () => {
+    expect(decideForInstance({ tags: {} }, settings(), now).action).toBe("retry");
+  });
+
+  it.each(["stopping", "stopped", "shutting-down", "terminated"])(
+    "has nothing to stop when the instance is %s",
+    (state) => {
+      expect(decideForInstance({ state, tags: {} }, settings(), now)).toMatchObject({
+        action: "guard",
+        guard: "not-running",
+        notify: false,
+      });
+    },
+  );
+
+  it("reports instead of acting in dry-run", () => {
+    expect(decideForInstance(running(), settings({ dryRun: true }), now)).toEqual({
+      action: "dry-run",
+      notes: [],
+    });
+  });
+});
+
+describe("readSettings", () => {
+  const complete = {
+    [HANDLER_ENVIRONMENT.ruleName]: RULE,
+    [HANDLER_ENVIRONMENT.accountId]: ACCOUNT,
+    [HANDLER_ENVIRONMENT.region]: REGION,
+    [HANDLER_ENVIRONMENT.dryRun]: "false",
+    [HANDLER_ENVIRONMENT.exemptionTagKey]: EXEMPTION_TAG,
+    [HANDLER_ENVIRONMENT.topicArn]: TOPIC_ARN,
+  };
+
+  it("reads every variable of the contract", () => {
+    expect(readSettings(complete)).toEqual(settings());
+    expect(readSettings({ ...complete, [HANDLER_ENVIRONMENT.dryRun]: "true" }).dryRun).toBe(true);
+  });
+
+  it("names every missing or malformed variable at once", () => {
+    const broken = {
+      ...complete,
+      [HANDLER_ENVIRONMENT.ruleName]: "",
+      [HANDLER_ENVIRONMENT.accountId]: "12345",
+      [HANDLER_ENVIRONMENT.dryRun]: "yes",
+    };
+    delete (broken as Record<string, string | undefined>)[HANDLER_ENVIRONMENT.topicArn];
+    expect(() => readSettings(broken)).toThrow(SettingsError);
+    const message = (() => {
+      try {
+        readSettings(broken);
+        return "";
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const name of [
+      HANDLER_ENVIRONMENT.ruleName,
+      HANDLER_ENVIRONMENT.accountId,
+      HANDLER_ENVIRONMENT.dryRun,
+      HANDLER_ENVIRONMENT.topicArn,
+    ]) {
+      expect(message).toContain(name);
+    }
+  });
+});

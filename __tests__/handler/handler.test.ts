@@ -1,0 +1,355 @@
+import {
+  ConfigServiceClient,
+  ConfigServiceServiceException,
+  DescribeRemediationExecutionStatusCommand,
+  InsufficientPermissionsException,
+  InvalidParameterValueException,
+  NoSuchRemediationConfigurationException,
+  StartRemediationExecutionCommand,
+} from "@aws-sdk/client-config-service";
+import { DescribeInstancesCommand, EC2Client, EC2ServiceException } from "@aws-sdk/client-ec2";
+import { PublishCommand, SNSClient, SNSServiceException } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import type { AwsClients } from "../../handler/clients";
+import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
+import { createHandler } from "../../handler/index";
+import { METRIC } from "../../handler/observability";
+import { RemediationRefusedError, RetryLaterError } from "../../handler/remediate";
+import { type HandlerSettings, SettingsError } from "../../handler/settings";
+import {
+  EXEMPTION_TAG,
+  INSTANCE,
+  RecordingObservability,
+  RULE,
+  sampleEvent,
+  settings,
+  TOPIC_ARN,
+} from "./fixtures";
+
+const NOW = new Date("2019-04-08T08:48:07.184Z");
+const clients: AwsClients = {
+  config: new ConfigServiceClient({ region: "eu-central-1" }),
+  ec2: new EC2Client({ region: "eu-central-1" }),
+  sns: new SNSClient({ region: "eu-central-1" }),
+};
+const configMock = mockClient(clients.config);
+const ec2Mock = mockClient(clients.ec2);
+const snsMock = mockClient(clients.sns);
+
+let observability: RecordingObservability;
+
+function handlerWith(overrides: Partial<HandlerSettings> = {}) {
+  return createHandler({
+    settings: () => settings(overrides),
+    clients: () => clients,
+    observability,
+    now: () => NOW,
+  });
+}
+
+function instanceIs(state: string, tags: Record<string, string> = {}) {
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: INSTANCE,
+            State: { Name: state as never },
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          },
+        ],
+      },
+    ],
+  });
+}
+
+function configError(name: string): ConfigServiceServiceException {
+  return new ConfigServiceServiceException({
+    name,
+    $fault: "client",
+    $metadata: { httpStatusCode: 400, attempts: 3 },
+    message: `${name} from the test`,
+  });
+}
+
+const RESOURCE_KEY = { resourceType: "AWS::EC2::Instance", resourceId: INSTANCE } as const;
+
+beforeEach(() => {
+  configMock.reset();
+  ec2Mock.reset();
+  snsMock.reset();
+  observability = new RecordingObservability();
+  instanceIs("running");
+  configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
+  snsMock.on(PublishCommand).resolves({ MessageId: "m-1" });
+});
+
+describe("handler: events it must not act on", () => {
+  it("calls no API, logs one line with the reason and returns normally", async () => {
+    // Given an event about another rule
+    const event = sampleEvent({ rule: "someone-elses-rule" });
+    // When
+    const result = await handlerWith()(event);
+    // Then
+    expect(result).toEqual({ outcome: "ignored", reason: "other-rule" });
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(configMock.calls()).toHaveLength(0);
+    expect(snsMock.calls()).toHaveLength(0);
+    expect(observability.lines).toEqual([
+      expect.objectContaining({
+        level: "info",
+        fields: expect.objectContaining({ decision: "ignored", reason: "other-rule", eventId: event.id }),
+      }),
+    ]);
+    expect(observability.metrics).toEqual([
+      { name: METRIC.eventsIgnored, value: 1, dimension: { name: "Reason", value: "other-rule" } },
+    ]);
+  });
+
+  it("logs the validation errors of a malformed event and returns normally", async () => {
+    const result = await handlerWith()({ source: "aws.config", detail: "not an object" });
+    expect(result).toEqual({ outcome: "ignored", reason: "malformed-event" });
+    expect(observability.lines).toHaveLength(1);
+    expect(observability.lines[0]?.fields.details).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^id: /), expect.stringMatching(/^detail: /)]),
+    );
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(configMock.calls()).toHaveLength(0);
+  });
+
+  it("fails, without any API call, when its own environment is incomplete", async () => {
+    const broken = createHandler({
+      settings: () => {
+        throw new SettingsError(["AMI_GUARD_RULE_NAME is not set"]);
+      },
+      clients: () => clients,
+      observability,
+      now: () => NOW,
+    });
+    await expect(broken(sampleEvent())).rejects.toThrow(/AMI_GUARD_RULE_NAME/);
+    expect(configMock.calls()).toHaveLength(0);
+    expect(observability.lines[0]).toMatchObject({ level: "error", fields: { decision: "failed" } });
+    expect(observability.invocationsEnded).toBe(1);
+  });
+});
+
+describe("handler: starting the remediation", () => {
+  it("reads the instance, starts remediation for exactly that key and notifies", async () => {
+    const result = await handlerWith()(sampleEvent());
+
+    expect(result).toEqual({ outcome: "remediation-started", instanceId: INSTANCE });
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [INSTANCE] });
+    expect(configMock).toHaveReceivedCommandTimes(StartRemediationExecutionCommand, 1);
+    expect(configMock.commandCalls(StartRemediationExecutionCommand)[0]?.args[0].input).toEqual({
+      ConfigRuleName: RULE,
+      ResourceKeys: [RESOURCE_KEY],
+    });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC_ARN,
+      Subject: expect.stringContaining(INSTANCE),
+    });
+    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? "{}");
+    expect(message).toMatchObject({ outcome: "remediation-started", instanceId: INSTANCE, rule: RULE });
+  });
+
+  it("logs the decision with event id, rule and instance, and counts the start and its delay", async () => {
+    const event = sampleEvent();
+    await handlerWith()(event);
+    expect(observability.lines).toContainEqual(
+      expect.objectContaining({
+        fields: expect.objectContaining({
+          decision: "remediated",
+          eventId: event.id,
+          rule: RULE,
+          instanceId: INSTANCE,
+        }),
+      }),
+    );
+    expect(observability.metrics).toEqual(
+      expect.arrayContaining([
+        { name: METRIC.remediationsStarted, value: 1 },
+        // resultRecordedTime 08:48:05.184, the call at 08:48:07.184
+        { name: METRIC.remediationDelay, value: 2000 },
+      ]),
+    );
+    expect(observability.invocationsEnded).toBe(1);
+  });
+
+  it.each([
+    [
+      "InsufficientPermissionsException",
+      new InsufficientPermissionsException({ message: "no", $metadata: {} }),
+    ],
+    ["InvalidParameterValueException", new InvalidParameterValueException({ message: "bad", $metadata: {} })],
+    [
+      "NoSuchRemediationConfigurationException",
+      new NoSuchRemediationConfigurationException({ message: "none", $metadata: {} }),
+    ],
+    ["ThrottlingException", configError("ThrottlingException")],
+    ["ServiceUnavailable", configError("ServiceUnavailable")],
+  ])("fails the invocation on %s, notifies and counts the failure", async (name, error) => {
+    configMock.on(StartRemediationExecutionCommand).rejects(error);
+
+    await expect(handlerWith()(sampleEvent())).rejects.toMatchObject({ name });
+
+    expect(observability.metricNames()).toContain(METRIC.remediationsFailed);
+    expect(observability.metricNames()).not.toContain(METRIC.remediationsStarted);
+    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? "{}");
+    expect(message).toMatchObject({ outcome: "failed", error: { name } });
+    expect(observability.lines).toContainEqual(
+      expect.objectContaining({ level: "error", fields: expect.objectContaining({ decision: "failed" }) }),
+    );
+    expect(observability.invocationsEnded).toBe(1);
+  });
+
+  it("fails on FailedItems when no execution for the instance is running", async () => {
+    configMock
+      .on(StartRemediationExecutionCommand)
+      .resolves({ FailedItems: [RESOURCE_KEY], FailureMessage: "resource is already compliant" });
+    configMock.on(DescribeRemediationExecutionStatusCommand).resolves({
+      RemediationExecutionStatuses: [{ ResourceKey: RESOURCE_KEY, State: "FAILED" }],
+    });
+
+    const attempt = handlerWith()(sampleEvent());
+
+    await expect(attempt).rejects.toBeInstanceOf(RemediationRefusedError);
+    await expect(attempt).rejects.toThrow(/resource is already compliant/);
+    expect(configMock).toHaveReceivedCommandWith(DescribeRemediationExecutionStatusCommand, {
+      ConfigRuleName: RULE,
+      ResourceKeys: [RESOURCE_KEY],
+    });
+    expect(observability.metricNames()).toContain(METRIC.remediationsFailed);
+  });
+
+  it.each(["QUEUED", "IN_PROGRESS"])(
+    "counts Config's refusal of a duplicate as success while the execution is %s",
+    async (state) => {
+      configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [RESOURCE_KEY] });
+      configMock.on(DescribeRemediationExecutionStatusCommand).resolves({
+        RemediationExecutionStatuses: [{ ResourceKey: RESOURCE_KEY, State: state as never }],
+      });
+
+      const result = await handlerWith()(sampleEvent());
+
+      expect(result).toEqual({ outcome: "remediation-already-running", instanceId: INSTANCE });
+      expect(configMock).toHaveReceivedCommandTimes(StartRemediationExecutionCommand, 1);
+      expect(observability.metricNames()).toContain(METRIC.remediationsAlreadyRunning);
+      expect(observability.metricNames()).not.toContain(METRIC.remediationsFailed);
+    },
+  );
+
+  it("does not mistake another instance's running execution for its own", async () => {
+    configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [RESOURCE_KEY] });
+    configMock.on(DescribeRemediationExecutionStatusCommand).resolves({
+      RemediationExecutionStatuses: [
+        { ResourceKey: { ...RESOURCE_KEY, resourceId: "i-0fedcba9876543210" }, State: "IN_PROGRESS" },
+      ],
+    });
+    await expect(handlerWith()(sampleEvent())).rejects.toBeInstanceOf(RemediationRefusedError);
+  });
+
+  it("fails when the execution status cannot be read after a refusal", async () => {
+    configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [RESOURCE_KEY] });
+    configMock.on(DescribeRemediationExecutionStatusCommand).rejects(configError("AccessDeniedException"));
+    await expect(handlerWith()(sampleEvent())).rejects.toMatchObject({ name: "AccessDeniedException" });
+  });
+
+  it("keeps a started remediation a success when the notification cannot be sent", async () => {
+    snsMock.on(PublishCommand).rejects(
+      new SNSServiceException({
+        name: "AuthorizationError",
+        $fault: "client",
+        $metadata: {},
+        message: "no",
+      }),
+    );
+    const result = await handlerWith()(sampleEvent());
+    expect(result.outcome).toBe("remediation-started");
+    expect(observability.metricNames()).toEqual(
+      expect.arrayContaining([METRIC.remediationsStarted, METRIC.notificationsFailed]),
+    );
+  });
+});
+
+describe("handler: guard rails", () => {
+  it("does not stop an Auto Scaling group's instance, and notifies instead", async () => {
+    instanceIs("running", { [AUTO_SCALING_GROUP_TAG]: "web-asg" });
+
+    const result = await handlerWith()(sampleEvent());
+
+    expect(result).toEqual({ outcome: "guarded", reason: "auto-scaling-group", instanceId: INSTANCE });
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain("web-asg");
+    expect(observability.metrics).toContainEqual({
+      name: METRIC.guardSkips,
+      value: 1,
+      dimension: { name: "Guard", value: "auto-scaling-group" },
+    });
+  });
+
+  it("skips an exempt instance and logs it, without a notification", async () => {
+    instanceIs("running", { [EXEMPTION_TAG]: "true" });
+
+    const result = await handlerWith()(sampleEvent());
+
+    expect(result).toMatchObject({ outcome: "guarded", reason: "exempt" });
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+    expect(observability.decisions()).toEqual(["guarded"]);
+  });
+
+  it("in dry-run, notifies what it would do and starts nothing", async () => {
+    const result = await handlerWith({ dryRun: true })(sampleEvent());
+
+    expect(result).toEqual({ outcome: "dry-run", instanceId: INSTANCE });
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    expect(observability.metricNames()).toContain(METRIC.dryRuns);
+  });
+
+  it("fails a pending instance's invocation so Lambda retries it later, without notifying", async () => {
+    instanceIs("pending");
+
+    await expect(handlerWith()(sampleEvent())).rejects.toBeInstanceOf(RetryLaterError);
+
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+    expect(observability.metricNames()).toEqual([METRIC.remediationsDeferred]);
+  });
+
+  it("retries later when EC2 does not know the instance yet", async () => {
+    ec2Mock.on(DescribeInstancesCommand).rejects(
+      new EC2ServiceException({
+        name: "InvalidInstanceID.NotFound",
+        $fault: "client",
+        $metadata: {},
+        message: "x",
+      }),
+    );
+    await expect(handlerWith()(sampleEvent())).rejects.toBeInstanceOf(RetryLaterError);
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+  });
+
+  it("fails, and starts nothing, when the instance cannot be read", async () => {
+    ec2Mock.on(DescribeInstancesCommand).rejects(
+      new EC2ServiceException({
+        name: "UnauthorizedOperation",
+        $fault: "client",
+        $metadata: {},
+        message: "x",
+      }),
+    );
+    await expect(handlerWith()(sampleEvent())).rejects.toMatchObject({ name: "UnauthorizedOperation" });
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+    expect(observability.metricNames()).toContain(METRIC.remediationsFailed);
+  });
+
+  it("has nothing to do for an instance that is already stopped", async () => {
+    instanceIs("stopped");
+    const result = await handlerWith()(sampleEvent());
+    expect(result).toMatchObject({ outcome: "guarded", reason: "not-running" });
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+  });
+});

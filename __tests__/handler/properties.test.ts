@@ -1,0 +1,185 @@
+import {
+  ConfigServiceClient,
+  DescribeRemediationExecutionStatusCommand,
+  StartRemediationExecutionCommand,
+} from "@aws-sdk/client-config-service";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import fc from "fast-check";
+import type { AwsClients } from "../../handler/clients";
+import { createHandler } from "../../handler/index";
+import { ACCOUNT, INSTANCE, REGION, RecordingObservability, RULE, sampleEvent, settings } from "./fixtures";
+
+const clients: AwsClients = {
+  config: new ConfigServiceClient({ region: REGION }),
+  ec2: new EC2Client({ region: REGION }),
+  sns: new SNSClient({ region: REGION }),
+};
+const configMock = mockClient(clients.config);
+const ec2Mock = mockClient(clients.ec2);
+const snsMock = mockClient(clients.sns);
+
+function resetMocks(): void {
+  configMock.reset();
+  ec2Mock.reset();
+  snsMock.reset();
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [{ InstanceId: INSTANCE, State: { Name: "running" }, Tags: [] }] }],
+  });
+  configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
+  configMock.on(DescribeRemediationExecutionStatusCommand).resolves({ RemediationExecutionStatuses: [] });
+  snsMock.on(PublishCommand).resolves({ MessageId: "m" });
+}
+
+function apiCalls(): number {
+  return configMock.calls().length + ec2Mock.calls().length + snsMock.calls().length;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * The conditions of the issue, written again independently of handler/decision.ts: the property is that
+ * the handler touches an API exactly when this oracle says every condition holds.
+ */
+function everyConditionHolds(event: unknown): boolean {
+  if (!isObject(event) || !isObject(event.detail)) return false;
+  const detail = event.detail;
+  const result = detail.newEvaluationResult;
+  if (!isObject(result) || !isObject(result.evaluationResultIdentifier)) return false;
+  const qualifier = result.evaluationResultIdentifier.evaluationResultQualifier;
+  if (!isObject(qualifier)) return false;
+  const copiesAgree = (
+    [
+      [detail.configRuleName, RULE],
+      [detail.resourceType, "AWS::EC2::Instance"],
+      [detail.resourceId, qualifier.resourceId],
+      [detail.awsAccountId, ACCOUNT],
+      [detail.awsRegion, REGION],
+    ] as const
+  ).every(([copy, authority]) => copy === undefined || copy === authority);
+  return (
+    typeof event.id === "string" &&
+    event.id.length > 0 &&
+    event.source === "aws.config" &&
+    event["detail-type"] === "Config Rules Compliance Change" &&
+    event.account === ACCOUNT &&
+    event.region === REGION &&
+    detail.messageType === "ComplianceChangeNotification" &&
+    result.complianceType === "NON_COMPLIANT" &&
+    (result.resultRecordedTime === undefined || typeof result.resultRecordedTime === "string") &&
+    qualifier.configRuleName === RULE &&
+    qualifier.resourceType === "AWS::EC2::Instance" &&
+    typeof qualifier.resourceId === "string" &&
+    /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(qualifier.resourceId) &&
+    copiesAgree
+  );
+}
+
+const DELETE = Symbol("delete");
+
+/** Each field: the valid value, a near miss, gone, or any JSON at all. */
+function fieldVariant(valid: unknown, ...nearMisses: unknown[]): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 12, arbitrary: fc.constant(valid) },
+    { weight: 1, arbitrary: fc.constantFrom(...nearMisses, DELETE) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+  );
+}
+
+const mutatedEvents = fc
+  .record({
+    id: fieldVariant("7c8bd4c1", ""),
+    source: fieldVariant("aws.config", "aws.ec2", "AWS.CONFIG"),
+    detailType: fieldVariant("Config Rules Compliance Change", "Config Configuration Item Change"),
+    account: fieldVariant(ACCOUNT, "444455556666"),
+    region: fieldVariant(REGION, "us-east-1"),
+    messageType: fieldVariant("ComplianceChangeNotification", "ConfigurationItemChangeNotification"),
+    complianceType: fieldVariant("NON_COMPLIANT", "COMPLIANT", "NOT_APPLICABLE", "non_compliant"),
+    ruleName: fieldVariant(RULE, "other-rule", `${RULE} `),
+    resourceType: fieldVariant("AWS::EC2::Instance", "AWS::EC2::Volume"),
+    resourceId: fieldVariant(INSTANCE, "i-123", "vol-0123456789abcdef0", `${INSTANCE}\n`),
+    detailResourceId: fieldVariant(INSTANCE, "i-0fedcba9876543210"),
+    detailAccount: fieldVariant(ACCOUNT, "444455556666"),
+    recorded: fieldVariant("2019-04-08T08:48:05.184Z", "not a date"),
+  })
+  .map((fields) => {
+    const event = sampleEvent();
+    const qualifier = event.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier;
+    const set = (target: Record<string, unknown>, key: string, value: unknown) => {
+      if (value === DELETE) delete target[key];
+      else target[key] = value;
+    };
+    set(event, "id", fields.id);
+    set(event, "source", fields.source);
+    set(event, "detail-type", fields.detailType);
+    set(event, "account", fields.account);
+    set(event, "region", fields.region);
+    set(event.detail, "messageType", fields.messageType);
+    set(event.detail.newEvaluationResult, "complianceType", fields.complianceType);
+    set(qualifier, "configRuleName", fields.ruleName);
+    set(event.detail, "configRuleName", fields.ruleName);
+    set(qualifier, "resourceType", fields.resourceType);
+    set(event.detail, "resourceType", fields.resourceType);
+    set(qualifier, "resourceId", fields.resourceId);
+    set(event.detail, "resourceId", fields.detailResourceId);
+    set(event.detail, "awsAccountId", fields.detailAccount);
+    set(event.detail.newEvaluationResult, "resultRecordedTime", fields.recorded);
+    return event as unknown;
+  });
+
+describe("handler properties", () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeAll(() => process.on("unhandledRejection", onUnhandled));
+  afterAll(() => process.off("unhandledRejection", onUnhandled));
+
+  async function runOnce(event: unknown): Promise<{ calls: number; threw: unknown }> {
+    resetMocks();
+    const handler = createHandler({
+      settings: () => settings(),
+      clients: () => clients,
+      observability: new RecordingObservability(),
+      now: () => new Date("2026-01-01T00:00:00Z"),
+    });
+    let threw: unknown;
+    await handler(event).catch((error: unknown) => {
+      threw = error;
+    });
+    // Let any stray promise settle, so an unhandled rejection would be seen by this run.
+    await new Promise((resolve) => setImmediate(resolve));
+    return { calls: apiCalls(), threw };
+  }
+
+  it("for arbitrary JSON, calls no API, never throws and leaves no unhandled rejection", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (event) => {
+        const { calls, threw } = await runOnce(event);
+        expect(threw).toBeUndefined();
+        expect(calls).toBe(everyConditionHolds(event) ? 3 : 0);
+      }),
+      { numRuns: 300 },
+    );
+    expect(unhandled).toEqual([]);
+  });
+
+  it("for events one mutation away from valid, calls an API exactly when every condition holds", async () => {
+    let remediated = 0;
+    await fc.assert(
+      fc.asyncProperty(mutatedEvents, async (event) => {
+        const holds = everyConditionHolds(event);
+        const { calls, threw } = await runOnce(event);
+        expect(threw).toBeUndefined();
+        // Describe, Start and Publish when it holds; nothing at all otherwise.
+        expect(calls).toBe(holds ? 3 : 0);
+        if (holds) remediated += 1;
+      }),
+      { numRuns: 400 },
+    );
+    // The generator must reach both sides of the property, or it proves nothing.
+    expect(remediated).toBeGreaterThan(10);
+    expect(unhandled).toEqual([]);
+  });
+});
