@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { type AmiGuardConfig, parseConfig } from "../../lib/config";
+import { type SynthResult, synthesizeAtomically } from "../../lib/synth";
+import {
+  type PlanRun,
+  planStacks,
+  type StackPlanResult,
+  type StackPlanSuccess,
+} from "../../lib/terraform/plan-stacks";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const APPROVED_AMI = "ami-0abcdef1234567890";
+
+export function scratchFolder(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `ami-guard-${prefix}-`));
+}
+
+export function configOf(raw: Record<string, unknown>): AmiGuardConfig {
+  return parseConfig({ approvedAmiIds: [APPROVED_AMI], ...raw }, "test configuration");
+}
+
+export interface Workspace {
+  readonly root: string;
+  readonly synth: SynthResult;
+}
+
+/** Synthesizes into a folder of its own, so tests never touch the repository's cdktf.out. */
+export async function synthesizeInScratch(config: AmiGuardConfig, prefix: string): Promise<Workspace> {
+  const root = scratchFolder(prefix);
+  const synth = await synthesizeAtomically(config, path.join(root, "cdktf.out"));
+  return { root, synth };
+}
+
+/** Plans every stack of a workspace with its own scratch and plans folders. */
+export function planWorkspace(
+  workspace: Workspace,
+  options: { readonly concurrency?: number; readonly env?: NodeJS.ProcessEnv } = {},
+): Promise<PlanRun> {
+  return planStacks({
+    synthDir: workspace.synth.outdir,
+    stackNames: workspace.synth.stackNames,
+    scratchDir: path.join(workspace.root, "scratch"),
+    plansDir: path.join(workspace.root, "plans"),
+    concurrency: options.concurrency ?? 2,
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
+
+/** The successful result, or a failure that shows Terraform's own output in the test report. */
+export function succeeded(result: StackPlanResult | undefined): StackPlanSuccess {
+  if (!result) throw new Error("no result for the stack");
+  if (!result.ok) {
+    throw new Error(`${result.stackName}: terraform ${result.step} failed:\n${result.output}`);
+  }
+  return result;
+}
+
+export interface SynthesizedStackJson {
+  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly terraform?: { readonly backend?: Record<string, { readonly path?: string }> };
+}
+
+export function stackJson(workspace: Workspace, stackName: string): SynthesizedStackJson {
+  return JSON.parse(
+    readFileSync(path.join(workspace.synth.outdir, "stacks", stackName, "cdk.tf.json"), "utf8"),
+  ) as SynthesizedStackJson;
+}
+
+/** `type.name` of every managed resource the synthesized stack declares. */
+export function declaredAddresses(stack: SynthesizedStackJson): string[] {
+  return Object.entries(stack.resource ?? {})
+    .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
+    .sort();
+}
+
+/** The one resource name cdktf gave a type in this stack. */
+export function onlyNameOf(stack: SynthesizedStackJson, type: string): string {
+  const names = Object.keys(stack.resource?.[type] ?? {});
+  if (names.length !== 1) throw new Error(`expected one ${type}, found ${names.length}`);
+  return names[0] as string;
+}
+
+export interface SavedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly attributes: Record<string, unknown>;
+}
+
+/**
+ * Saves a Terraform state (format 4) beside a synthesized stack, where its local backend reads it: the
+ * offline stand-in for resources an earlier apply created, since neither apply nor import works offline.
+ */
+export function saveLocalState(
+  workspace: Workspace,
+  stackName: string,
+  resources: readonly SavedResource[],
+): void {
+  const backendPath = stackJson(workspace, stackName).terraform?.backend?.local?.path;
+  if (!backendPath) throw new Error(`${stackName} has no local backend to save a state for`);
+  const state = {
+    version: 4,
+    terraform_version: "1.11.4",
+    serial: 1,
+    lineage: "00000000-0000-4000-8000-000000000000",
+    outputs: {},
+    resources: resources.map((resource) => ({
+      mode: "managed",
+      type: resource.type,
+      name: resource.name,
+      provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+      instances: [{ schema_version: 0, attributes: resource.attributes, sensitive_attributes: [] }],
+    })),
+    check_results: null,
+  };
+  writeFileSync(path.join(workspace.synth.outdir, "stacks", stackName, backendPath), JSON.stringify(state));
+}

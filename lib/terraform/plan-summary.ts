@@ -1,0 +1,207 @@
+/** The parts of `terraform show -json <plan>` the summary reads (format_version 1.x). */
+export interface PlanJson {
+  readonly format_version?: string;
+  readonly resource_changes?: readonly PlanResourceChange[];
+}
+
+export interface PlanResourceChange {
+  readonly address: string;
+  readonly mode: "managed" | "data";
+  readonly type: string;
+  readonly name: string;
+  readonly change: {
+    readonly actions: readonly string[];
+    /** Attribute paths that force the replacement. */
+    readonly replace_paths?: readonly (readonly (string | number)[])[];
+  };
+  readonly action_reason?: string;
+}
+
+/** What a plan does to one resource instance; reads and no-ops are not changes. */
+export type ChangeKind = "create" | "update" | "replace" | "delete" | "forget";
+export const CHANGE_KINDS: readonly ChangeKind[] = ["create", "update", "replace", "delete", "forget"];
+
+/** The three numbers of Terraform's own `Plan:` line: a replacement is one add and one destroy. */
+export interface PlanCounts {
+  readonly add: number;
+  readonly change: number;
+  readonly destroy: number;
+}
+
+export interface ClassifiedChange {
+  readonly kind: ChangeKind;
+  readonly address: string;
+  readonly type: string;
+  readonly replacePaths: readonly string[];
+  readonly reason?: string;
+}
+
+/**
+ * Resource types whose replacement or deletion loses history nobody can restore: Config keeps a rule's
+ * evaluations and a recorder's configuration items per resource, and a new one starts from nothing.
+ */
+const HISTORY_LOSS: Readonly<Record<string, string>> = {
+  aws_config_config_rule: "the rule's compliance history is lost, and a new rule evaluates from nothing",
+  aws_config_configuration_recorder:
+    "the recorder's configuration history is lost, and every rule re-evaluates from nothing",
+};
+
+const REASONS: Readonly<Record<string, string>> = {
+  replace_because_cannot_update: "an attribute that cannot change in place changed",
+  replace_because_tainted: "the resource is tainted",
+  replace_by_request: "requested with -replace",
+  replace_by_triggers: "its replace_triggered_by changed",
+  delete_because_no_resource_config: "no longer in the configuration",
+  delete_because_no_module: "its module is no longer in the configuration",
+  delete_because_wrong_repetition: "its count or for_each changed shape",
+  delete_because_count_index: "its count index is out of range",
+  delete_because_each_key: "its for_each key is gone",
+};
+
+export function classifyActions(actions: readonly string[]): ChangeKind | undefined {
+  const key = actions.join(",");
+  switch (key) {
+    case "create":
+    case "update":
+    case "delete":
+    case "forget":
+      return key;
+    // delete-then-create is the default; create-then-delete is create_before_destroy. Both replace.
+    case "delete,create":
+    case "create,delete":
+      return "replace";
+    default:
+      return undefined;
+  }
+}
+
+function formatAttributePath(steps: readonly (string | number)[]): string {
+  return steps.reduce<string>(
+    (text, step) => (typeof step === "number" ? `${text}[${step}]` : text ? `${text}.${step}` : step),
+    "",
+  );
+}
+
+/** Managed resources the plan changes, in the plan's (address) order. */
+export function classifyChanges(plan: PlanJson): ClassifiedChange[] {
+  const changes: ClassifiedChange[] = [];
+  for (const resource of plan.resource_changes ?? []) {
+    if (resource.mode !== "managed") continue;
+    const kind = classifyActions(resource.change.actions);
+    if (!kind) continue;
+    changes.push({
+      kind,
+      address: resource.address,
+      type: resource.type,
+      replacePaths: (resource.change.replace_paths ?? []).map(formatAttributePath),
+      ...(resource.action_reason ? { reason: resource.action_reason } : {}),
+    });
+  }
+  return changes;
+}
+
+export function countChanges(changes: readonly ClassifiedChange[]): PlanCounts {
+  const count = (...kinds: ChangeKind[]) => changes.filter((change) => kinds.includes(change.kind)).length;
+  return { add: count("create", "replace"), change: count("update"), destroy: count("delete", "replace") };
+}
+
+/** Terraform's own wording, so the line reads the same as in `terraform plan` output. */
+export function formatPlanLine(counts: PlanCounts): string {
+  return `Plan: ${counts.add} to add, ${counts.change} to change, ${counts.destroy} to destroy.`;
+}
+
+function code(text: string): string {
+  return `\`${text.replaceAll("`", "'")}\``;
+}
+
+function describeRisk(change: ClassifiedChange): string {
+  const details: string[] = [];
+  if (change.replacePaths.length > 0) details.push(`forced by ${change.replacePaths.map(code).join(", ")}`);
+  else if (change.reason && REASONS[change.reason]) details.push(REASONS[change.reason] as string);
+  const history = HISTORY_LOSS[change.type];
+  const verb = change.kind === "forget" ? "**forget** (Terraform stops managing it)" : `**${change.kind}**`;
+  return `- ${verb} ${code(change.address)}${details.length ? ` (${details.join("; ")})` : ""}${
+    history && change.kind !== "forget" ? `: ${history}.` : ""
+  }`;
+}
+
+/** One row per resource type; only the kinds of change the plan has get a column. */
+function typeTable(changes: readonly ClassifiedChange[]): string[] {
+  const types = [...new Set(changes.map((change) => change.type))].sort();
+  const kinds = CHANGE_KINDS.filter((kind) => changes.some((change) => change.kind === kind));
+  const lines = [
+    `| Resource type | ${kinds.join(" | ")} |`,
+    `| --- | ${kinds.map(() => "---:").join(" | ")} |`,
+  ];
+  for (const type of types) {
+    const cells = kinds.map((kind) => {
+      const n = changes.filter((change) => change.type === type && change.kind === kind).length;
+      return n === 0 ? "" : String(n);
+    });
+    lines.push(`| ${code(type)} | ${cells.join(" | ")} |`);
+  }
+  return lines;
+}
+
+function changesByType(changes: readonly ClassifiedChange[]): string[] {
+  const types = [...new Set(changes.map((change) => change.type))].sort();
+  const lines: string[] = [];
+  for (const type of types) {
+    lines.push("", `**${code(type)}**`, "");
+    for (const change of changes.filter((c) => c.type === type)) {
+      lines.push(`- ${change.kind} ${code(change.address)}`);
+    }
+  }
+  return lines;
+}
+
+/** `replaces 1 resource and deletes 2 resources` */
+function describeDestruction(destructive: readonly ClassifiedChange[]): string {
+  const verbs: [ChangeKind, string][] = [
+    ["replace", "replaces"],
+    ["delete", "deletes"],
+    ["forget", "stops managing"],
+  ];
+  const parts = verbs.flatMap(([kind, verb]) => {
+    const n = destructive.filter((change) => change.kind === kind).length;
+    return n === 0 ? [] : [`${verb} ${n} resource${n === 1 ? "" : "s"}`];
+  });
+  return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : (parts[0] ?? "");
+}
+
+/**
+ * A pull-request comment for one stack's plan: destructive changes first, because a reviewer who reads
+ * only the top must still see them, then counts per resource type, then every change grouped by type.
+ */
+export function summarizePlan(stackName: string, plan: PlanJson): string {
+  const changes = classifyChanges(plan);
+  const lines = [`### ${code(stackName)}`, ""];
+  if (changes.length === 0) {
+    lines.push("**No changes.** The infrastructure matches the configuration.");
+    return `${lines.join("\n")}\n`;
+  }
+  const destructive = changes.filter(
+    (c) => c.kind === "replace" || c.kind === "delete" || c.kind === "forget",
+  );
+  if (destructive.length > 0) {
+    const loses = destructive.some((c) => c.kind !== "forget" && HISTORY_LOSS[c.type]);
+    lines.push(
+      loses ? "> [!CAUTION]" : "> [!WARNING]",
+      `> This plan ${describeDestruction(destructive)}.${
+        loses ? " Replacing a Config rule or recorder resets compliance history." : ""
+      }`,
+      ">",
+      ...destructive.map((change) => `> ${describeRisk(change)}`),
+      "",
+    );
+  }
+  lines.push(`**${formatPlanLine(countChanges(changes))}**`, "", ...typeTable(changes), "");
+  lines.push(
+    "<details>",
+    `<summary>Every change, by resource type (${changes.length})</summary>`,
+    ...changesByType(changes),
+    "",
+    "</details>",
+  );
+  return `${lines.join("\n")}\n`;
+}
