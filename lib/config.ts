@@ -97,13 +97,14 @@ const tags = z
   .describe("Tags applied to every resource through the provider's default_tags.");
 
 const s3Backend = z.strictObject({
-  type: z.literal("s3"),
+  type: z.literal("s3").describe("Keep state in S3, one key per stack."),
   bucket: z
     .string()
     .regex(
       /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
       "must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
-    ),
+    )
+    .describe("The existing bucket that holds every stack's state."),
   keyPrefix: z
     .string()
     .regex(/^[\w.!*'()/-]*$/, "may hold only letters, digits and the characters _ . ! * ' ( ) / -")
@@ -126,7 +127,9 @@ const s3Backend = z.strictObject({
     .describe('Lock table; required when locking is "dynamodb".'),
 });
 
-const localBackend = z.strictObject({ type: z.literal("local") });
+const localBackend = z.strictObject({
+  type: z.literal("local").describe("Keep state in terraform.<stack>.tfstate beside each synthesized stack."),
+});
 
 const remediation = z.strictObject({
   mode: mode
@@ -166,7 +169,7 @@ const notifications = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe("Path of the JSON Schema, for editors; ignored by ami-guard."),
     ruleName: z
       .string()
       .regex(
@@ -180,8 +183,12 @@ export const configSchema = z
       .min(1, "must list at least one approved AMI id")
       .max(MAX_APPROVED_AMI_IDS, `the managed rule accepts at most ${MAX_APPROVED_AMI_IDS} AMI ids`)
       .describe(`AMI ids instances may run; at most ${MAX_APPROVED_AMI_IDS}, the managed rule's limit.`),
-    remediation: remediation.default({ mode: "event-driven" }),
-    notifications: notifications.default({ emails: [] }),
+    remediation: remediation
+      .default({ mode: "event-driven" })
+      .describe("How NON_COMPLIANT instances are stopped, for every target that does not override it."),
+    notifications: notifications
+      .default({ emails: [] })
+      .describe("Who hears about remediated, skipped and failed instances (modes event-driven and automatic)."),
     targets: z.array(target).default([]).describe("Single account-region targets."),
     targetGroups: z.array(targetGroup).default([]).describe("Every account crossed with every region."),
     backend: z
