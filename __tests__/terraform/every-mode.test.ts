@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
 import { stackNameFor } from "../../lib/ami-guard-stack";
 import {
   RECORDER_CHOICES,
@@ -9,6 +10,7 @@ import {
 import type { AwsRegion } from "../../lib/regions";
 import type { PlanRun, StackPlanSuccess } from "../../lib/terraform/plan-stacks";
 import { classifyChanges, formatPlanLine } from "../../lib/terraform/plan-summary";
+import { OFFLINE_OVERRIDE_FILE, OFFLINE_STATE_FILE } from "../../lib/terraform/scratch";
 import {
   configOf,
   declaredAddresses,
@@ -42,6 +44,7 @@ const describeCase = (c: Case) => `${c.mode} with recorder "${c.recorder}"`;
 describe("real Terraform on every mode and recorder choice", () => {
   let workspace: Workspace;
   let run: PlanRun;
+  let synthesizedBefore: ReadonlyMap<string, string>;
 
   beforeAll(async () => {
     workspace = await synthesizeInScratch(
@@ -52,11 +55,21 @@ describe("real Terraform on every mode and recorder choice", () => {
           recorder,
           mode,
         })),
+        // A bucket no offline run can reach: the scratch copies must plan against a local state instead
+        backend: { type: "s3", bucket: "ami-guard-state-example", region: "eu-central-1" },
       }),
       "every-mode",
     );
+    synthesizedBefore = new Map(
+      CASES.map((c) => [stackOf(c), readFileSync(synthesizedFile(c, "cdk.tf.json"), "utf8")] as const),
+    );
     run = await planWorkspace(workspace, { concurrency: 2 });
   });
+
+  const synthesizedFile = (c: Case, file: string) =>
+    path.join(workspace.synth.outdir, "stacks", stackOf(c), file);
+  const scratchFile = (c: Case, file: string) =>
+    path.join(workspace.root, "scratch", "stacks", stackOf(c), file);
 
   const resultFor = (c: Case): StackPlanSuccess =>
     succeeded(run.results.find((r) => r.stackName === stackOf(c)));
@@ -65,6 +78,31 @@ describe("real Terraform on every mode and recorder choice", () => {
   it("plans the eight stacks the configuration names", () => {
     expect(run.results.map((result) => result.stackName).sort()).toEqual(CASES.map(stackOf).sort());
   });
+
+  it.each(CASES)(
+    "$mode with recorder $recorder is planned with the S3 backend swapped for a local state",
+    (c) => {
+      expect(Object.keys(stackJson(workspace, stackOf(c)).terraform?.backend ?? {})).toEqual(["s3"]);
+      const override = JSON.parse(readFileSync(scratchFile(c, OFFLINE_OVERRIDE_FILE), "utf8"));
+      expect(override.terraform).toEqual({ backend: { local: { path: OFFLINE_STATE_FILE } } });
+      expect(override.provider.aws[0]).toMatchObject({
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+        allowed_account_ids: null,
+      });
+    },
+  );
+
+  it.each(CASES)(
+    "$mode with recorder $recorder leaves the synthesized folder cdktf deploy applies untouched",
+    (c) => {
+      expect(readFileSync(synthesizedFile(c, "cdk.tf.json"), "utf8")).toBe(synthesizedBefore.get(stackOf(c)));
+      const files = readdirSync(path.dirname(synthesizedFile(c, "cdk.tf.json")));
+      expect(files.filter((file) => file.endsWith(".tf.json"))).toEqual(["cdk.tf.json"]);
+      expect(files).not.toContain(".terraform");
+    },
+  );
 
   it.each(CASES)(
     "$mode with recorder $recorder passes validate and plans to create exactly what it declares",
