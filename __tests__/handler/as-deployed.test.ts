@@ -1,0 +1,284 @@
+import { execFile, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { parseConfig } from "../../lib/config";
+import { synthesizeAtomically } from "../../lib/synth";
+import { AwsLoopback, configError, configJson, type RecordedRequest } from "../support/aws-loopback";
+import { ACCOUNT, INSTANCE, REGION, RULE, sampleEvent } from "./fixtures";
+
+/**
+ * The function as Terraform would deploy it: the zip synthesis wrote, unpacked and run in its own Node.js
+ * process with exactly the environment the synthesized aws_lambda_function sets, against a loopback
+ * server speaking the AWS wire protocols. Nothing here imports handler/ source.
+ */
+
+const run = promisify(execFile);
+/**
+ * The topic ARN is a Terraform reference (`${aws_sns_topic....arn}`), known only after apply; the test
+ * stands in a well-formed ARN of the stack's own account and region.
+ */
+const FAKE_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`;
+const RESULT_MARKER = "AMI_GUARD_TEST_RESULT ";
+
+interface Deployed {
+  readonly codeDir: string;
+  readonly moduleFile: string;
+  readonly exportName: string;
+  readonly variables: Readonly<Record<string, string>>;
+  readonly zipEntries: readonly string[];
+}
+
+/** The attributes of the synthesized aws_lambda_function this test reads. */
+interface SynthesizedFunction {
+  readonly filename: string;
+  readonly handler: string;
+  readonly environment: { readonly variables: Readonly<Record<string, string>> };
+}
+
+interface Invocation {
+  readonly ok: boolean;
+  readonly result?: { outcome: string; instanceId?: string; reason?: string };
+  readonly error?: { name: string; message: string };
+  readonly stdout: string;
+}
+
+let workDir: string;
+let deployed: Deployed;
+let aws: AwsLoopback;
+
+function unzip(zipFile: string, into: string): string[] {
+  const listing = spawnSync("unzip", ["-Z1", zipFile], { encoding: "utf8" });
+  if (listing.error) {
+    throw new Error(
+      `the as-deployed test unpacks the Lambda zip with "unzip", which is missing: ${listing.error.message}`,
+    );
+  }
+  const extracted = spawnSync("unzip", ["-q", "-o", zipFile, "-d", into], { encoding: "utf8" });
+  if (extracted.status !== 0) throw new Error(`unzip failed on ${zipFile}: ${extracted.stderr}`);
+  return listing.stdout.split("\n").filter((line) => line !== "");
+}
+
+async function synthesizeAndUnpack(): Promise<Deployed> {
+  const config = parseConfig({
+    approvedAmiIds: ["ami-0abcdef1234567890"],
+    targets: [{ accountId: ACCOUNT, region: REGION, mode: "event-driven" }],
+  });
+  const outdir = path.join(workDir, "cdktf.out");
+  const { stackNames } = await synthesizeAtomically(config, outdir);
+  const stackDir = path.join(outdir, "stacks", stackNames[0] ?? "(no stack)");
+  const stack = JSON.parse(readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+  const functions = Object.values(stack.resource?.aws_lambda_function ?? {}) as SynthesizedFunction[];
+  const [fn] = functions;
+  if (!fn || functions.length !== 1)
+    throw new Error(`expected one aws_lambda_function, found ${functions.length}`);
+
+  const variables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fn.environment.variables)) {
+    if (!value.includes("${")) variables[name] = value;
+    else if (name === "AMI_GUARD_TOPIC_ARN") variables[name] = FAKE_TOPIC_ARN;
+    else throw new Error(`${name} is the Terraform reference ${value}; the test has no stand-in for it`);
+  }
+
+  const codeDir = path.join(workDir, "code");
+  mkdirSync(codeDir);
+  const zipEntries = unzip(path.join(stackDir, fn.filename), codeDir);
+  // "index.handler": module index.js, export handler, as Lambda's Node.js runtime resolves it.
+  const [moduleName, exportName] = fn.handler.split(".") as [string, string];
+  return { codeDir, moduleFile: path.join(codeDir, `${moduleName}.js`), exportName, variables, zipEntries };
+}
+
+/** Invokes the unpacked handler once, in a fresh `node` with only the deployed variables and AWS plumbing. */
+async function invoke(event: unknown): Promise<Invocation> {
+  const runner = [
+    "const mod = require(process.argv[1]);",
+    "const event = JSON.parse(process.argv[2]);",
+    `const say = (r) => process.stdout.write("\\n${RESULT_MARKER}" + JSON.stringify(r) + "\\n");`,
+    "mod[process.argv[3]](event).then(",
+    "  (result) => say({ ok: true, result }),",
+    "  (e) => say({ ok: false, error: { name: e.name, message: e.message } }),",
+    ");",
+  ].join("\n");
+  const { stdout } = await run(
+    process.execPath,
+    ["-e", runner, deployed.moduleFile, JSON.stringify(event), deployed.exportName],
+    {
+      cwd: deployed.codeDir,
+      env: {
+        ...deployed.variables,
+        AWS_ENDPOINT_URL: aws.url,
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST",
+        AWS_SECRET_ACCESS_KEY: "loopback-secret",
+      },
+      timeout: 30_000,
+    },
+  );
+  const line = stdout.split("\n").find((candidate) => candidate.startsWith(RESULT_MARKER));
+  if (!line) throw new Error(`the handler process printed no result:\n${stdout}`);
+  return { ...JSON.parse(line.slice(RESULT_MARKER.length)), stdout };
+}
+
+function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const START_BODY = {
+  ConfigRuleName: RULE,
+  ResourceKeys: [{ resourceType: "AWS::EC2::Instance", resourceId: INSTANCE }],
+};
+
+function expectStartRequest(request: RecordedRequest | undefined): void {
+  expect(request).toMatchObject({
+    service: "config",
+    method: "POST",
+    headers: expect.objectContaining({
+      "x-amz-target": "StarlingDoveService.StartRemediationExecution",
+      "content-type": "application/x-amz-json-1.1",
+    }),
+  });
+  expect(request?.json).toEqual(START_BODY);
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(tmpdir(), "ami-guard-as-deployed-"));
+  deployed = await synthesizeAndUnpack();
+  aws = await AwsLoopback.start();
+});
+
+afterAll(async () => {
+  await aws?.stop();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+beforeEach(() => aws.clear());
+
+describe("the synthesized function, unpacked and run as deployed", () => {
+  it("is one index.js in the zip, and the stack sets every variable the handler reads", () => {
+    expect(deployed.zipEntries).toEqual(["index.js"]);
+    expect(readdirSync(deployed.codeDir)).toEqual(["index.js"]);
+    expect(deployed.variables).toMatchObject({
+      AMI_GUARD_RULE_NAME: RULE,
+      AMI_GUARD_ACCOUNT_ID: ACCOUNT,
+      AMI_GUARD_REGION: REGION,
+      AMI_GUARD_DRY_RUN: "false",
+      AMI_GUARD_TOPIC_ARN: FAKE_TOPIC_ARN,
+    });
+  });
+
+  it("reads the instance, starts remediation over Config's JSON 1.1 protocol, and notifies", async () => {
+    const outcome = await invoke(sampleEvent());
+
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { outcome: "remediation-started", instanceId: INSTANCE },
+    });
+    expect(aws.requests.map((request) => `${request.service}:${request.operation}`)).toEqual([
+      "ec2:DescribeInstances",
+      "config:StartRemediationExecution",
+      "sns:Publish",
+    ]);
+    expect(aws.requestsFor("DescribeInstances")[0]?.params).toMatchObject({
+      Action: "DescribeInstances",
+      "InstanceId.1": INSTANCE,
+    });
+    expectStartRequest(aws.requestsFor("StartRemediationExecution")[0]);
+    expect(aws.requestsFor("Publish")[0]?.params).toMatchObject({ TopicArn: FAKE_TOPIC_ARN });
+    // Signed with the deployment's region, as Lambda's credentials would be.
+    expect(aws.requests[1]?.headers.authorization).toContain(`/${REGION}/config/aws4_request`);
+  });
+
+  it("writes JSON log lines with the decision and keys, and EMF metrics in the stack's namespace", async () => {
+    const { stdout } = await invoke(sampleEvent());
+    const lines = jsonLines(stdout);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        decision: "remediated",
+        rule: RULE,
+        instanceId: INSTANCE,
+        eventId: sampleEvent().id,
+        service: "ami-guard",
+      }),
+    );
+    const emf = lines.find((line) => "_aws" in line);
+    expect(emf).toMatchObject({
+      RemediationsStarted: 1,
+      _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: "AmiGuard" })] },
+    });
+  });
+
+  it("retries a ThrottlingException on the wire and then succeeds", async () => {
+    aws.enqueue("StartRemediationExecution", configError("ThrottlingException", "Rate exceeded"));
+
+    const outcome = await invoke(sampleEvent());
+
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: "remediation-started" } });
+    const starts = aws.requestsFor("StartRemediationExecution");
+    expect(starts).toHaveLength(2);
+    for (const start of starts) expectStartRequest(start);
+    expect(starts[1]?.headers["amz-sdk-request"]).toMatch(/attempt=2/);
+  });
+
+  it("fails the invocation on FailedItems, after checking no execution is running, and notifies", async () => {
+    aws.enqueue(
+      "StartRemediationExecution",
+      configJson({ FailedItems: [START_BODY.ResourceKeys[0]], FailureMessage: "could not start" }),
+    );
+
+    const outcome = await invoke(sampleEvent());
+
+    expect(outcome).toMatchObject({ ok: false, error: { name: "RemediationRefusedError" } });
+    expect(outcome.error?.message).toContain("could not start");
+    expect(aws.requestsFor("DescribeRemediationExecutionStatus")[0]?.json).toEqual(START_BODY);
+    const published = aws.requestsFor("Publish")[0]?.params?.Message ?? "{}";
+    expect(JSON.parse(published)).toMatchObject({ outcome: "failed", instanceId: INSTANCE });
+  });
+
+  it("counts the refusal of a duplicate as success while the first execution runs", async () => {
+    aws.enqueue("StartRemediationExecution", configJson({ FailedItems: [START_BODY.ResourceKeys[0]] }));
+    aws.enqueue(
+      "DescribeRemediationExecutionStatus",
+      configJson({
+        RemediationExecutionStatuses: [{ ResourceKey: START_BODY.ResourceKeys[0], State: "IN_PROGRESS" }],
+      }),
+    );
+    const outcome = await invoke(sampleEvent());
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: "remediation-already-running" } });
+  });
+
+  it("makes no request at all for an event about another rule", async () => {
+    const outcome = await invoke(sampleEvent({ rule: "someone-elses-rule" }));
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: "ignored", reason: "other-rule" } });
+    expect(aws.requests).toEqual([]);
+  });
+});
+
+// Keeps the child's environment honest: nothing from this process leaks into the deployed handler.
+describe("the test harness itself", () => {
+  it("hands the child only the deployed variables and the AWS plumbing", async () => {
+    const probe = path.join(workDir, "env-probe.js");
+    writeFileSync(
+      probe,
+      "exports.handler = async () => ({ outcome: Object.keys(process.env).sort().join(',') });",
+    );
+    const original = deployed;
+    deployed = { ...deployed, moduleFile: probe };
+    try {
+      const outcome = await invoke({});
+      const expected = [
+        ...Object.keys(original.variables),
+        "AWS_ACCESS_KEY_ID",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+      ].sort();
+      expect(outcome.result?.outcome.split(",")).toEqual(expected);
+    } finally {
+      deployed = original;
+    }
+  });
+});
