@@ -119,8 +119,8 @@ export async function planStacks(options: PlanStacksOptions): Promise<PlanRun> {
 }
 
 /**
- * The plugin cache is not safe for concurrent writers: the first `init` fills it alone, and every later
- * one only links to what it holds.
+ * The plugin cache is not safe for concurrent writers (hashicorp/terraform#31964: two inits installing
+ * the same provider corrupt it): the first `init` fills it alone, and every later one only links to it.
  */
 function firstCallAlone(): <T>(work: () => Promise<T>) => Promise<T> {
   let first: Promise<unknown> | undefined;
