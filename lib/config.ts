@@ -188,7 +188,9 @@ export const configSchema = z
       .describe("How NON_COMPLIANT instances are stopped, for every target that does not override it."),
     notifications: notifications
       .default({ emails: [] })
-      .describe("Who hears about remediated, skipped and failed instances (modes event-driven and automatic)."),
+      .describe(
+        "Who hears about remediated, skipped and failed instances (modes event-driven and automatic).",
+      ),
     targets: z.array(target).default([]).describe("Single account-region targets."),
     targetGroups: z.array(targetGroup).default([]).describe("Every account crossed with every region."),
     backend: z
