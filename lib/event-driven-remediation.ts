@@ -12,7 +12,7 @@ import { AsyncInvokeFailureHandling, DeadLetterQueue, deliveryFailureSettings } 
 import { ServiceRole } from "./iam";
 import { type EncryptionKey, TOPIC_PUBLISHER_KEY_ACTIONS } from "./kms";
 import type { LambdaBundle } from "./lambda-bundle";
-import type { AwsRegion } from "./regions";
+import { type AwsRegion, partitionOf } from "./regions";
 
 export const FUNCTION_NAME = "ami-guard-remediate";
 /** Lambda's runtime; SDK releases from January 2027 need Node.js 22. */
@@ -88,6 +88,15 @@ export class EventDrivenRemediation extends Construct {
           effect: "Allow",
           actions: ["config:StartRemediationExecution"],
           resources: ["*"],
+        },
+        {
+          // Read-only: tells a duplicate delivery (execution still running) from a real refusal.
+          sid: "ReadRemediationStatus",
+          effect: "Allow",
+          actions: ["config:DescribeRemediationExecutionStatus"],
+          resources: [
+            `arn:${partitionOf(props.region)}:config:${props.region}:${props.accountId}:remediation-configuration/*`,
+          ],
         },
         {
           // DescribeInstances has no resource type; the function reads tags and state for its guard rails.
