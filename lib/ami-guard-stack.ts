@@ -16,6 +16,7 @@ import type { LambdaBundle } from "./lambda-bundle";
 import { NotificationTopic } from "./notifications";
 import { partitionOf } from "./regions";
 import { StopInstanceRemediation } from "./remediation";
+import { terraformLiteral, terraformLiteralMap } from "./terraform-literal";
 
 export interface AmiGuardStackProps {
   readonly config: AmiGuardConfig;
@@ -55,7 +56,10 @@ export class AmiGuardStack extends TerraformStack {
             ],
           }
         : {}),
-      defaultTags: [{ tags: { ...config.tags, "ami-guard:stack": stackNameFor(target) } }],
+      // Tags are free text: "${...}" in one must stay text, not become a Terraform expression.
+      defaultTags: [
+        { tags: { ...terraformLiteralMap(config.tags), "ami-guard:stack": stackNameFor(target) } },
+      ],
     });
     this.configureBackend(config.backend, target);
 
@@ -168,7 +172,9 @@ export class AmiGuardStack extends TerraformStack {
       key: stateKeyFor(backend.keyPrefix, target),
       region: backend.region,
       encrypt: true,
-      ...(backend.locking === "dynamodb" ? { dynamodbTable: backend.dynamodbTable } : {}),
+      ...(backend.locking === "dynamodb" && backend.dynamodbTable
+        ? { dynamodbTable: terraformLiteral(backend.dynamodbTable) }
+        : {}),
     });
     // cdktf 0.21 predates S3 native locking (Terraform 1.10), so the argument goes in as an override.
     if (backend.locking === "lockfile") s3.addOverride("use_lockfile", true);

@@ -13,6 +13,7 @@ import { ServiceRole } from "./iam";
 import { type EncryptionKey, TOPIC_PUBLISHER_KEY_ACTIONS } from "./kms";
 import type { LambdaBundle } from "./lambda-bundle";
 import { type AwsRegion, partitionOf } from "./regions";
+import { terraformLiteral } from "./terraform-literal";
 
 export const FUNCTION_NAME = "ami-guard-remediate";
 /** Lambda's runtime; SDK releases from January 2027 need Node.js 22. */
@@ -143,7 +144,7 @@ export class EventDrivenRemediation extends Construct {
           [HANDLER_ENVIRONMENT.accountId]: props.accountId,
           [HANDLER_ENVIRONMENT.region]: props.region,
           [HANDLER_ENVIRONMENT.dryRun]: String(props.dryRun),
-          [HANDLER_ENVIRONMENT.exemptionTagKey]: props.exemptionTagKey,
+          [HANDLER_ENVIRONMENT.exemptionTagKey]: terraformLiteral(props.exemptionTagKey),
           [HANDLER_ENVIRONMENT.topicArn]: this.topic.arn,
           POWERTOOLS_SERVICE_NAME: "ami-guard",
           POWERTOOLS_METRICS_NAMESPACE: "AmiGuard",
