@@ -48,13 +48,10 @@ const RECORDING_TYPES = [
   "aws_config_delivery_channel",
   "aws_config_configuration_recorder_status",
 ];
-const EVENT_DRIVEN_TYPES = [
-  "aws_cloudwatch_event_rule",
-  "aws_cloudwatch_event_target",
-  "aws_lambda_function",
-  "aws_lambda_permission",
-  "aws_cloudwatch_log_group",
-];
+/** The function and what only it needs; automatic mode has event rules too (for failed executions). */
+const EVENT_DRIVEN_TYPES = ["aws_lambda_function", "aws_lambda_permission", "aws_lambda_function_event_invoke_config"];
+/** Modes that act with no person watching notify through a topic when they fail. */
+const NOTIFYING_TYPES = ["aws_sns_topic", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"];
 
 describe("AmiGuardStack in every mode and recorder choice", () => {
   const cases = ALL_MODES.flatMap((mode) => ALL_RECORDERS.map((recorder) => [mode, recorder] as const));
@@ -73,6 +70,10 @@ describe("AmiGuardStack in every mode and recorder choice", () => {
     else expect(types).toContain("aws_config_remediation_configuration");
     for (const type of EVENT_DRIVEN_TYPES) {
       if (mode === "event-driven") expect(types).toContain(type);
+      else expect(types).not.toContain(type);
+    }
+    for (const type of NOTIFYING_TYPES) {
+      if (mode === "event-driven" || mode === "automatic") expect(types).toContain(type);
       else expect(types).not.toContain(type);
     }
   });
