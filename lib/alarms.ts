@@ -17,7 +17,7 @@ import { STOP_INSTANCE_DOCUMENT } from "./remediation";
  */
 export const REMEDIATION_FAILURE_METRIC = {
   namespace: "AmiGuard",
-  metricName: "RemediationFailed",
+  metricName: "RemediationsFailed",
   dimensions: { service: "ami-guard" },
 } as const;
 

@@ -1,0 +1,184 @@
+import { METRIC } from "../../handler/observability";
+import {
+  ALARM_MEANINGS,
+  type AlarmName,
+  FAILED_REMEDIATION_RULE_NAME,
+  failedRemediationEventPattern,
+  REMEDIATION_FAILURE_METRIC,
+} from "../../lib/alarms";
+import { DEAD_LETTER_RETENTION_SECONDS } from "../../lib/failure-handling";
+import type { Statement } from "./iam-rules";
+import {
+  type Block,
+  configFor,
+  handlerBundleForTests,
+  resourcesOf,
+  type SynthesizedStack,
+  synthesize,
+} from "./stacks";
+
+let eventDriven: SynthesizedStack;
+let automatic: SynthesizedStack;
+let manual: SynthesizedStack;
+beforeAll(async () => {
+  const bundle = await handlerBundleForTests();
+  eventDriven = synthesize(configFor("event-driven", "existing"), bundle);
+  automatic = synthesize(configFor("automatic", "existing"), bundle);
+  manual = synthesize(configFor("manual", "create"), bundle);
+});
+
+const only = (stack: SynthesizedStack, type: string): [string, Block] => {
+  const all = resourcesOf(stack, type);
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0] as [string, Block];
+};
+const named = (stack: SynthesizedStack, type: string, name: string): [string, Block] => {
+  const found = resourcesOf(stack, type).find(([, block]) => block.name === name);
+  if (!found) throw new Error(`no ${type} named ${name}`);
+  return found;
+};
+const statementsOf = (stack: SynthesizedStack, reference: unknown): Statement[] => {
+  const documentName = /data\.aws_iam_policy_document\.([\w-]+)\.json/.exec(String(reference))?.[1] as string;
+  return (stack.data.aws_iam_policy_document?.[documentName]?.statement as Statement[]) ?? [];
+};
+const alarmNames = (stack: SynthesizedStack) =>
+  resourcesOf(stack, "aws_cloudwatch_metric_alarm")
+    .map(([, alarm]) => alarm.alarm_name)
+    .sort();
+
+describe("event-driven failure paths", () => {
+  it("retries a failed event twice within an hour, then sends it to the encrypted failure queue for 14 days", () => {
+    const [queueName, queue] = named(eventDriven, "aws_sqs_queue", "ami-guard-function-failures");
+    expect(queue).toMatchObject({ message_retention_seconds: 1_209_600, sqs_managed_sse_enabled: true });
+    expect(DEAD_LETTER_RETENTION_SECONDS).toBe(14 * 24 * 3600);
+    const [, invokeConfig] = only(eventDriven, "aws_lambda_function_event_invoke_config");
+    expect(invokeConfig).toMatchObject({
+      maximum_retry_attempts: 2,
+      maximum_event_age_in_seconds: 3600,
+      destination_config: { on_failure: { destination: `\${aws_sqs_queue.${queueName}.arn}` } },
+    });
+    // Lambda checks the role's permission when the destination is set, so the role policy comes first.
+    expect(invokeConfig.depends_on).toEqual([
+      expect.stringMatching(/^aws_iam_role_policy\.event-driven_function-role/),
+    ]);
+  });
+
+  it("lets the function's role send to its failure queue and nowhere else", () => {
+    const [queueName] = named(eventDriven, "aws_sqs_queue", "ami-guard-function-failures");
+    const [, rolePolicy] = resourcesOf(eventDriven, "aws_iam_role_policy").find(([name]) =>
+      name.startsWith("event-driven_function-role"),
+    ) as [string, Block];
+    const sends = statementsOf(eventDriven, rolePolicy.policy).filter((s) =>
+      s.actions?.includes("sqs:SendMessage"),
+    );
+    expect(sends).toEqual([expect.objectContaining({ resources: [`\${aws_sqs_queue.${queueName}.arn}`] })]);
+  });
+
+  it("bounds EventBridge's delivery retries and dead-letters to a queue only that rule may send to", () => {
+    const [, target] = only(eventDriven, "aws_cloudwatch_event_target");
+    const [queueName] = named(eventDriven, "aws_sqs_queue", "ami-guard-event-delivery-failures");
+    const [ruleName] = only(eventDriven, "aws_cloudwatch_event_rule");
+    expect(target).toMatchObject({
+      retry_policy: { maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 20 },
+      dead_letter_config: { arn: `\${aws_sqs_queue.${queueName}.arn}` },
+    });
+    const [, queuePolicy] = only(eventDriven, "aws_sqs_queue_policy");
+    expect(statementsOf(eventDriven, queuePolicy.policy)).toEqual([
+      expect.objectContaining({
+        effect: "Allow",
+        actions: ["sqs:SendMessage"],
+        principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+        resources: [`\${aws_sqs_queue.${queueName}.arn}`],
+        condition: [
+          {
+            test: "ArnEquals",
+            variable: "aws:SourceArn",
+            values: [`\${aws_cloudwatch_event_rule.${ruleName}.arn}`],
+          },
+        ],
+      }),
+    ]);
+  });
+
+  it("alarms on errors, throttles, both queues and the handler's failure metric, notifying the topic", () => {
+    expect(alarmNames(eventDriven)).toEqual([
+      "ami-guard-event-delivery-failures-queue",
+      "ami-guard-function-errors",
+      "ami-guard-function-failures-queue",
+      "ami-guard-function-throttles",
+      "ami-guard-remediation-failures",
+    ]);
+    const [topicName] = only(eventDriven, "aws_sns_topic");
+    for (const [, alarm] of resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm")) {
+      expect(alarm).toMatchObject({
+        alarm_actions: [`\${aws_sns_topic.${topicName}.arn}`],
+        ok_actions: [`\${aws_sns_topic.${topicName}.arn}`],
+        alarm_description: ALARM_MEANINGS[String(alarm.alarm_name).replace("ami-guard-", "") as AlarmName],
+        threshold: 1,
+        treat_missing_data: "notBreaching",
+      });
+    }
+  });
+
+  it("watches the metric the handler actually emits", () => {
+    expect(REMEDIATION_FAILURE_METRIC.metricName).toBe(METRIC.remediationsFailed);
+    const [, fn] = only(eventDriven, "aws_lambda_function");
+    const variables = (fn.environment as { variables: Record<string, string> }).variables;
+    expect(variables.POWERTOOLS_METRICS_NAMESPACE).toBe(REMEDIATION_FAILURE_METRIC.namespace);
+    expect(variables.POWERTOOLS_SERVICE_NAME).toBe(REMEDIATION_FAILURE_METRIC.dimensions.service);
+  });
+});
+
+describe("automatic-mode failure notifications", () => {
+  it("turns failed, timed-out or cancelled AWS-StopEC2Instance executions into notifications", () => {
+    const [ruleName, rule] = only(automatic, "aws_cloudwatch_event_rule");
+    expect(rule.name).toBe(FAILED_REMEDIATION_RULE_NAME);
+    expect(JSON.parse(String(rule.event_pattern))).toEqual({
+      source: ["aws.ssm"],
+      "detail-type": ["EC2 Automation Execution Status-change Notification"],
+      detail: { Definition: ["AWS-StopEC2Instance"], Status: ["Failed", "TimedOut", "Cancelled"] },
+    });
+    expect(failedRemediationEventPattern().detail.Status).not.toContain("Success");
+    const [topicName] = only(automatic, "aws_sns_topic");
+    const [, target] = only(automatic, "aws_cloudwatch_event_target");
+    expect(target).toMatchObject({
+      arn: `\${aws_sns_topic.${topicName}.arn}`,
+      rule: `\${aws_cloudwatch_event_rule.${ruleName}.name}`,
+      retry_policy: { maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 20 },
+    });
+  });
+
+  it("lets only that rule and this account's ami-guard alarms publish to the topic", () => {
+    const [, topicPolicy] = only(automatic, "aws_sns_topic_policy");
+    const allows = statementsOf(automatic, topicPolicy.policy).filter((s) => s.effect === "Allow");
+    expect(allows.map((s) => [s.principals?.[0]?.identifiers, s.condition?.map((c) => c.values)])).toEqual([
+      [
+        ["cloudwatch.amazonaws.com"],
+        [["111122223333"], ["arn:aws:cloudwatch:eu-central-1:111122223333:alarm:ami-guard-*"]],
+      ],
+      [
+        ["events.amazonaws.com"],
+        [["arn:aws:events:eu-central-1:111122223333:rule/ami-guard-failed-remediation"]],
+      ],
+    ]);
+    expect(alarmNames(automatic)).toEqual(["ami-guard-event-delivery-failures-queue"]);
+  });
+
+  it("encrypts the topic with a rotating customer-managed key that grants EventBridge and CloudWatch", () => {
+    const [keyName, key] = only(automatic, "aws_kms_key");
+    expect(key).toMatchObject({ enable_key_rotation: true });
+    expect(only(automatic, "aws_sns_topic")[1].kms_master_key_id).toBe(`\${aws_kms_key.${keyName}.arn}`);
+    const services = statementsOf(automatic, key.policy).flatMap((s) =>
+      (s.principals ?? []).filter((p) => p.type === "Service").flatMap((p) => p.identifiers),
+    );
+    expect(services.sort()).toEqual(["cloudwatch.amazonaws.com", "events.amazonaws.com"]);
+  });
+});
+
+describe("manual mode", () => {
+  it("has no topic, key or alarms: an operator starts and watches each remediation", () => {
+    for (const type of ["aws_sns_topic", "aws_kms_key", "aws_cloudwatch_metric_alarm", "aws_sqs_queue"]) {
+      expect({ type, count: resourcesOf(manual, type).length }).toEqual({ type, count: 0 });
+    }
+  });
+});
