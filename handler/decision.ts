@@ -15,6 +15,8 @@ export const EC2_INSTANCE = "AWS::EC2::Instance";
 export const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
 
 const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+/** Keeps the offending input on each issue, so the log line can say what arrived instead. */
+const PARSE_OPTIONS = { reportInput: true } as const;
 
 /** Why an event leads to no API call at all. */
 export const IGNORE_REASONS = [
@@ -64,7 +66,7 @@ function mismatch(field: string, seen: unknown, wanted: string): string {
  * event that contradicts itself is not one to stop an instance over.
  */
 export function decide(event: unknown, settings: HandlerSettings): EventDecision {
-  const envelope = eventEnvelopeSchema.safeParse(event);
+  const envelope = eventEnvelopeSchema.safeParse(event, PARSE_OPTIONS);
   if (!envelope.success) return ignore("malformed-event", describeIssues(envelope.error));
   const { id, source, account, region, detail } = envelope.data;
   const detailType = envelope.data["detail-type"];
@@ -85,7 +87,7 @@ export function decide(event: unknown, settings: HandlerSettings): EventDecision
       id,
     );
   }
-  const parsed = complianceChangeDetailSchema.safeParse(detail);
+  const parsed = complianceChangeDetailSchema.safeParse(detail, PARSE_OPTIONS);
   if (!parsed.success) {
     return ignore(
       "malformed-event",
