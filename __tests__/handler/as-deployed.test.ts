@@ -161,6 +161,8 @@ describe("the synthesized function, unpacked and run as deployed", () => {
   it("is one index.js in the zip, and the stack sets every variable the handler reads", () => {
     expect(deployed.zipEntries).toEqual(["index.js"]);
     expect(readdirSync(deployed.codeDir)).toEqual(["index.js"]);
+    // The SDK travels inside the bundle: the runtime's own SDK is not ours to choose and can lack an API.
+    expect(readFileSync(deployed.moduleFile, "utf8")).not.toMatch(/require\(["'](?:@aws-sdk|@smithy)\//);
     expect(deployed.variables).toMatchObject({
       AMI_GUARD_RULE_NAME: RULE,
       AMI_GUARD_ACCOUNT_ID: ACCOUNT,
