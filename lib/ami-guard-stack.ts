@@ -23,6 +23,12 @@ export interface AmiGuardStackProps {
   readonly target: Target;
   /** The bundled handler; required when the target's mode is event-driven. */
   readonly bundle?: LambdaBundle;
+  /**
+   * With the local backend, where the state file lives, relative to the stack's synthesized folder (where
+   * Terraform runs). It must lie outside the synthesized output, which every synthesis replaces.
+   * @default "terraform.<stack>.tfstate", inside the stack's folder
+   */
+  readonly localStatePath?: string;
 }
 
 /** `ami-guard-111122223333-eu-central-1`: the account and region a stack deploys to, readable in every plan. */
@@ -61,7 +67,7 @@ export class AmiGuardStack extends TerraformStack {
         { tags: { ...terraformLiteralMap(config.tags), "ami-guard:stack": stackNameFor(target) } },
       ],
     });
-    this.configureBackend(config.backend, target);
+    this.configureBackend(config.backend, target, props.localStatePath);
 
     const recording =
       target.recorder === "create"
@@ -162,9 +168,9 @@ export class AmiGuardStack extends TerraformStack {
     });
   }
 
-  private configureBackend(backend: BackendConfig, target: Target): void {
+  private configureBackend(backend: BackendConfig, target: Target, localStatePath?: string): void {
     if (backend.type === "local") {
-      new LocalBackend(this, { path: `terraform.${stackNameFor(target)}.tfstate` });
+      new LocalBackend(this, { path: localStatePath ?? `terraform.${stackNameFor(target)}.tfstate` });
       return;
     }
     const s3 = new S3Backend(this, {

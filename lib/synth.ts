@@ -15,14 +15,23 @@ export interface SynthResult {
  * Synthesizes into a scratch folder beside `outdir` and swaps it in only when everything succeeded, so a
  * failed run never leaves a half-written or stale `cdktf.out` for a later `terraform plan` to pick up.
  */
-export async function synthesizeAtomically(config: AmiGuardConfig, outdir: string): Promise<SynthResult> {
+export async function synthesizeAtomically(
+  config: AmiGuardConfig,
+  outdir: string,
+  /** With the local backend, the folder that keeps each stack's state. @default process.cwd() */
+  localStateDirectory: string = process.cwd(),
+): Promise<SynthResult> {
   const finalDir = path.resolve(outdir);
   const scratchDir = `${finalDir}.partial-${process.pid}`;
   const bundleDir = mkdtempSync(path.join(tmpdir(), "ami-guard-bundle-"));
   try {
     const needsBundle = config.targets.some((target) => target.mode === "event-driven");
     const bundle = needsBundle ? await buildLambdaBundle({ outdir: bundleDir }) : undefined;
-    const app = buildApp(config, { outdir: scratchDir, bundle });
+    const app = buildApp(config, {
+      outdir: scratchDir,
+      bundle,
+      localState: { directory: localStateDirectory, finalOutdir: finalDir },
+    });
     app.synth();
     rmSync(finalDir, { recursive: true, force: true });
     renameSync(scratchDir, finalDir);

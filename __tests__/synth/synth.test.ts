@@ -95,6 +95,26 @@ describe("synthesizeAtomically", () => {
   });
 });
 
+describe("local state", () => {
+  it("lives outside the synthesized output, so a new synthesis keeps it", async () => {
+    // Given a synthesized stack with the local backend and the state an apply wrote where it points
+    const project = scratch("project");
+    const outdir = path.join(project, "cdktf.out");
+    const config = parseConfig(rawConfig({ remediation: { mode: "audit" } }));
+    await synthesizeAtomically(config, outdir, project);
+    const stackDir = path.join(outdir, "stacks", "ami-guard-111122223333-eu-central-1");
+    const backend = JSON.parse(readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")).terraform.backend.local;
+    const stateFile = path.resolve(stackDir, backend.path);
+    writeFileSync(stateFile, '{"version":4}');
+    // When the app synthesizes again
+    await synthesizeAtomically(config, outdir, project);
+    // Then the state is still there, in the project folder, named after the stack, by a relative path
+    expect(stateFile).toBe(path.join(project, "terraform.ami-guard-111122223333-eu-central-1.tfstate"));
+    expect(backend.path).toBe("../../../terraform.ami-guard-111122223333-eu-central-1.tfstate");
+    expect(readFileSync(stateFile, "utf8")).toBe('{"version":4}');
+  });
+});
+
 describe("the Lambda bundle", () => {
   it("is byte-identical across two builds of the same sources", async () => {
     const first = await buildLambdaBundle({ outdir: scratch("zip-a") });

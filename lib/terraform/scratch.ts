@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 /** Terraform merges `*_override.tf.json` over the synthesized configuration; the name says why it is there. */
@@ -22,7 +22,7 @@ export const OFFLINE_PROVIDER_SETTINGS = {
 export const OFFLINE_STATE_FILE = "terraform.tfstate";
 
 interface SynthesizedTerraformBlock {
-  readonly backend?: Record<string, unknown>;
+  readonly backend?: Record<string, { readonly path?: string } | undefined>;
 }
 
 /** The backend type cdktf wrote (`local`, `s3`, …), or undefined when the stack has none. */
@@ -33,16 +33,24 @@ export function backendTypeOf(stackJson: {
 }
 
 /**
- * The override for one stack. A local backend stays as synthesized, so a state file saved beside the stack
- * is planned against; any other backend is replaced, since planning offline cannot reach it.
+ * The override for one stack: offline provider settings, and a local backend on the scratch folder's own
+ * state file. Offline planning cannot reach a remote backend, and a local one is read from a copy (see
+ * `prepareScratchStack`), so planning never touches the user's real state or leaves a lock beside it.
  */
 export function offlineOverride(backendType: string | undefined): Record<string, unknown> {
   return {
     provider: { aws: [OFFLINE_PROVIDER_SETTINGS] },
-    ...(backendType && backendType !== "local"
-      ? { terraform: { backend: { local: { path: OFFLINE_STATE_FILE } } } }
-      : {}),
+    ...(backendType ? { terraform: { backend: { local: { path: OFFLINE_STATE_FILE } } } } : {}),
   };
+}
+
+/** The state a synthesized stack with a local backend uses, resolved from where Terraform runs it. */
+export function localStateFileOf(
+  stackJson: { readonly terraform?: SynthesizedTerraformBlock },
+  stackDir: string,
+) {
+  const localPath = stackJson.terraform?.backend?.local?.path;
+  return localPath === undefined ? undefined : path.resolve(stackDir, localPath);
 }
 
 /**
@@ -58,6 +66,10 @@ export function prepareScratchStack(synthDir: string, stackName: string, scratch
   // A `.terraform` left by a cdktf run holds providers installed for that folder, not for this one.
   cpSync(source, target, { recursive: true, filter: (from) => path.basename(from) !== ".terraform" });
   const stackJson = JSON.parse(readFileSync(path.join(target, "cdk.tf.json"), "utf8"));
+  // With the local backend the state lives outside the synthesized folder (the project root by default):
+  // plan against a copy of it, so a deployed stack's plan shows its real changes.
+  const localState = localStateFileOf(stackJson, source);
+  if (localState && existsSync(localState)) cpSync(localState, path.join(target, OFFLINE_STATE_FILE));
   writeFileSync(
     path.join(target, OFFLINE_OVERRIDE_FILE),
     `${JSON.stringify(offlineOverride(backendTypeOf(stackJson)), null, 2)}\n`,
