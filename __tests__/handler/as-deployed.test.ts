@@ -1,4 +1,3 @@
-import { execFile, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -10,8 +9,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { parseConfig } from "../../lib/config";
+import {
+  type Invocation,
+  invokeUnpacked,
+  jsonLogLines,
+  type UnpackedFunction,
+  unpackZip,
+} from "../../lib/loopback/deployed-function";
 import { synthesizeAtomically } from "../../lib/synth";
 import { AwsLoopback, configError, configJson, type RecordedRequest } from "../support/aws-loopback";
 import { ACCOUNT, INSTANCE, REGION, RULE, sampleEvent } from "./fixtures";
@@ -22,20 +27,16 @@ import { ACCOUNT, INSTANCE, REGION, RULE, sampleEvent } from "./fixtures";
  * server speaking the AWS wire protocols. Nothing here imports handler/ source.
  */
 
-const run = promisify(execFile);
 /**
  * The topic ARN is a Terraform reference (`${aws_sns_topic....arn}`), known only after apply; the test
  * stands in a well-formed ARN of the stack's own account and region.
  */
 const FAKE_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`;
-const RESULT_MARKER = "AMI_GUARD_TEST_RESULT ";
 
-interface Deployed {
-  readonly codeDir: string;
-  readonly moduleFile: string;
-  readonly exportName: string;
-  readonly variables: Readonly<Record<string, string>>;
+interface Deployed extends UnpackedFunction {
   readonly zipEntries: readonly string[];
+  /** Runs this module instead of the handler's own (the harness's self-test). @default - the handler's */
+  readonly moduleFile?: string;
 }
 
 /** The attributes of the synthesized aws_lambda_function this test reads. */
@@ -45,28 +46,11 @@ interface SynthesizedFunction {
   readonly environment: { readonly variables: Readonly<Record<string, string>> };
 }
 
-interface Invocation {
-  readonly ok: boolean;
-  readonly result?: { outcome: string; instanceId?: string; reason?: string };
-  readonly error?: { name: string; message: string };
-  readonly stdout: string;
-}
+type HandlerInvocation = Invocation<{ outcome: string; instanceId?: string; reason?: string }>;
 
 let workDir: string;
 let deployed: Deployed;
 let aws: AwsLoopback;
-
-function unzip(zipFile: string, into: string): string[] {
-  const listing = spawnSync("unzip", ["-Z1", zipFile], { encoding: "utf8" });
-  if (listing.error) {
-    throw new Error(
-      `the as-deployed test unpacks the Lambda zip with "unzip", which is missing: ${listing.error.message}`,
-    );
-  }
-  const extracted = spawnSync("unzip", ["-q", "-o", zipFile, "-d", into], { encoding: "utf8" });
-  if (extracted.status !== 0) throw new Error(`unzip failed on ${zipFile}: ${extracted.stderr}`);
-  return listing.stdout.split("\n").filter((line) => line !== "");
-}
 
 async function synthesizeAndUnpack(): Promise<Deployed> {
   const config = parseConfig({
@@ -91,41 +75,18 @@ async function synthesizeAndUnpack(): Promise<Deployed> {
 
   const codeDir = path.join(workDir, "code");
   mkdirSync(codeDir);
-  const zipEntries = unzip(path.join(stackDir, fn.filename), codeDir);
-  // "index.handler": module index.js, export handler, as Lambda's Node.js runtime resolves it.
-  const [moduleName, exportName] = fn.handler.split(".") as [string, string];
-  return { codeDir, moduleFile: path.join(codeDir, `${moduleName}.js`), exportName, variables, zipEntries };
+  const zipEntries = unpackZip(path.join(stackDir, fn.filename), codeDir);
+  return { codeDir, handler: fn.handler, variables, zipEntries };
 }
 
 /** Invokes the unpacked handler once, in a fresh `node` with only the deployed variables and AWS plumbing. */
-async function invoke(event: unknown): Promise<Invocation> {
-  const runner = [
-    "const mod = require(process.argv[1]);",
-    "const event = JSON.parse(process.argv[2]);",
-    `const say = (r) => process.stdout.write("\\n${RESULT_MARKER}" + JSON.stringify(r) + "\\n");`,
-    "mod[process.argv[3]](event).then(",
-    "  (result) => say({ ok: true, result }),",
-    "  (e) => say({ ok: false, error: { name: e.name, message: e.message } }),",
-    ");",
-  ].join("\n");
-  const { stdout } = await run(
-    process.execPath,
-    ["-e", runner, deployed.moduleFile, JSON.stringify(event), deployed.exportName],
-    {
-      cwd: deployed.codeDir,
-      env: {
-        ...deployed.variables,
-        AWS_ENDPOINT_URL: aws.url,
-        AWS_REGION: REGION,
-        AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST",
-        AWS_SECRET_ACCESS_KEY: "loopback-secret",
-      },
-      timeout: 30_000,
-    },
+function invoke(event: unknown): Promise<HandlerInvocation> {
+  return invokeUnpacked(
+    deployed,
+    event,
+    { endpointUrl: aws.url, region: REGION },
+    deployed.moduleFile ? { moduleFile: deployed.moduleFile } : {},
   );
-  const line = stdout.split("\n").find((candidate) => candidate.startsWith(RESULT_MARKER));
-  if (!line) throw new Error(`the handler process printed no result:\n${stdout}`);
-  return { ...JSON.parse(line.slice(RESULT_MARKER.length)), stdout };
 }
 
 function nodeModulesAbove(folder: string): string[] {
@@ -134,13 +95,6 @@ function nodeModulesAbove(folder: string): string[] {
     if (existsSync(path.join(current, "node_modules"))) found.push(path.join(current, "node_modules"));
     if (path.dirname(current) === current) return found;
   }
-}
-
-function jsonLines(stdout: string): Array<Record<string, unknown>> {
-  return stdout
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 const START_BODY = {
@@ -213,7 +167,7 @@ describe("the synthesized function, unpacked and run as deployed", () => {
 
   it("writes JSON log lines with the decision and keys, and EMF metrics in the stack's namespace", async () => {
     const { stdout } = await invoke(sampleEvent());
-    const lines = jsonLines(stdout);
+    const lines = jsonLogLines(stdout);
     expect(lines).toContainEqual(
       expect.objectContaining({
         decision: "remediated",
