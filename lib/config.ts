@@ -83,17 +83,46 @@ const targetGroup = z.strictObject({
   ...targetSettings,
 });
 
-const tagKey = z
-  .string()
-  .min(1, "a tag key must not be empty")
-  .max(128, "a tag key has at most 128 characters")
-  .refine(
-    (key) => !key.toLowerCase().startsWith("aws:"),
-    'a tag key must not start with "aws:", which AWS reserves',
-  );
+/**
+ * The characters every service that ami-guard tags accepts (IAM, KMS, SNS, SQS, S3, Lambda, Config): EC2
+ * alone allows more, but default_tags reach every resource, and one refused tag fails the whole apply.
+ */
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const TAG_CHARACTERS_RULE =
+  "may hold only letters, digits, spaces and _ . : / = + - @ (AWS's tag characters)";
 
+function notReservedByAws(key: string): boolean {
+  return !key.toLowerCase().startsWith("aws:");
+}
+const RESERVED_PREFIX_RULE = 'must not start with "aws:", which AWS reserves';
+
+/** The key of an instance tag the function reads; EC2 accepts any characters there. */
+const instanceTagKey = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "has at most 128 characters")
+  .refine(notReservedByAws, RESERVED_PREFIX_RULE);
+
+/**
+ * Keys are checked as values of the record rather than as its key schema, so each problem names the tag
+ * (`tags.team: …`) instead of zod's generic "Invalid key in record".
+ */
 const tags = z
-  .record(tagKey, z.string().max(256, "a tag value has at most 256 characters"))
+  .record(
+    z.string(),
+    z.string().max(256, "a tag value has at most 256 characters").regex(TAG_CHARACTERS, TAG_CHARACTERS_RULE),
+  )
+  .superRefine((record, ctx) => {
+    for (const key of Object.keys(record)) {
+      const problems = [
+        key.length === 0 && "a tag key must not be empty",
+        key.length > 128 && "a tag key has at most 128 characters",
+        !TAG_CHARACTERS.test(key) && `the key ${TAG_CHARACTERS_RULE}`,
+        !notReservedByAws(key) && `the key ${RESERVED_PREFIX_RULE}`,
+      ].filter((problem): problem is string => typeof problem === "string");
+      for (const message of problems) ctx.addIssue({ code: "custom", path: [key], message });
+    }
+  })
   .describe("Tags applied to every resource through the provider's default_tags.");
 
 const s3Backend = z.strictObject({
@@ -121,8 +150,7 @@ const s3Backend = z.strictObject({
     ),
   dynamodbTable: z
     .string()
-    .min(3)
-    .max(255)
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name (3-255 letters, digits, _ . -)")
     .optional()
     .describe('Lock table; required when locking is "dynamodb".'),
 });
@@ -151,7 +179,7 @@ const remediation = z.strictObject({
     .max(2_678_000, "must be at most 2678000")
     .optional()
     .describe("automatic only: the window in which maximumAutomaticAttempts are made. @default 60"),
-  exemptionTagKey: tagKey
+  exemptionTagKey: instanceTagKey
     .optional()
     .describe(
       'event-driven only: an instance with this tag set to "true", or to an ISO date still in the future, is left running. @default "ami-guard:exempt"',

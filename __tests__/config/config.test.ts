@@ -151,6 +151,29 @@ describe("parseConfig", () => {
       '(the whole file): Unrecognized key: "remediaton"',
     ],
     ["no target at all", { targets: [] }, "targets: name at least one target (or target group) to deploy to"],
+    [
+      "a tag key AWS reserves",
+      { tags: { "aws:owner": "platform" } },
+      'tags.aws:owner: the key must not start with "aws:", which AWS reserves',
+    ],
+    [
+      "a tag value IAM and SNS would refuse at apply",
+      { tags: { team: "${var.team}" } },
+      "tags.team: may hold only letters, digits, spaces and _ . : / = + - @ (AWS's tag characters)",
+    ],
+    [
+      "a lock table name DynamoDB would refuse",
+      {
+        backend: {
+          type: "s3",
+          bucket: "state",
+          region: "eu-central-1",
+          locking: "dynamodb",
+          dynamodbTable: "my locks",
+        },
+      },
+      "backend.dynamodbTable: must be a DynamoDB table name (3-255 letters, digits, _ . -)",
+    ],
   ])("refuses %s", (_case, overrides, expected) => {
     expect(problemsOf(rawConfig(overrides))).toEqual([expected]);
   });

@@ -79,13 +79,31 @@ const hostileText = (min: number, max: number) =>
 
 const hostileTagKey = hostileText(1, 128).filter((key) => !key.toLowerCase().startsWith("aws:"));
 
+/** AWS's tag characters (letters, digits, spaces and _ . : / = + - @), the only ones resource tags may hold. */
+const awsTagText = (min: number, max: number) =>
+  fc
+    .array(
+      fc.oneof(
+        fc.constantFrom("_", ".", ":", "/", "=", "+", "-", "@", " ", "é", "漢", "7"),
+        fc.stringMatching(/^[A-Za-z]{1,6}$/),
+      ),
+      {
+        minLength: 1,
+        maxLength: 10,
+      },
+    )
+    .map((parts) => parts.join("").slice(0, max).padEnd(min, "z"));
+const awsTagKey = awsTagText(1, 128).filter((key) => !key.toLowerCase().startsWith("aws:"));
+
 const validHostileConfig = fc.record({
   mode: fc.constantFrom("audit", "manual", "automatic", "event-driven"),
   recorder: fc.constantFrom("create", "existing"),
   region: fc.constantFrom("eu-central-1", "us-east-1", "cn-north-1", "us-gov-west-1"),
-  tags: fc.dictionary(hostileTagKey, hostileText(0, 256), { maxKeys: 4 }),
+  // Resource tags and the lock table must use AWS's own characters (the schema refuses the rest, see
+  // CORRUPTIONS); the exemption key names an EC2 tag, where AWS allows anything, so it stays hostile.
+  tags: fc.dictionary(awsTagKey, awsTagText(0, 256), { maxKeys: 4 }),
   exemptionTagKey: hostileTagKey,
-  dynamodbTable: hostileText(3, 255),
+  dynamodbTable: fc.stringMatching(/^[A-Za-z0-9_.-]{3,40}$/),
 });
 type HostileInput = typeof validHostileConfig extends fc.Arbitrary<infer T> ? T : never;
 
@@ -197,6 +215,9 @@ const CORRUPTIONS: readonly { field: string; corrupt: (raw: RawJson) => void }[]
   { field: "ruleName", corrupt: (raw) => (raw.ruleName = "r".repeat(49)) },
   { field: "tags.aws:owner", corrupt: (raw) => (raw.tags = { "aws:owner": "x" }) },
   { field: "tags.k", corrupt: (raw) => (raw.tags = { k: "${v}".repeat(65) }) },
+  { field: "tags.k", corrupt: (raw) => (raw.tags = { k: 'say "hi"\n%{ if true }' }) },
+  { field: 'tags.a"b', corrupt: (raw) => (raw.tags = { 'a"b': "x" }) },
+  { field: "backend.dynamodbTable", corrupt: (raw) => (raw.backend.dynamodbTable = "locks${x}") },
   { field: "backend.bucket", corrupt: (raw) => (raw.backend.bucket = "Bad_${Bucket}") },
   {
     field: "notifications.emails[0]",
