@@ -49,7 +49,11 @@ const RECORDING_TYPES = [
   "aws_config_configuration_recorder_status",
 ];
 /** The function and what only it needs; automatic mode has event rules too (for failed executions). */
-const EVENT_DRIVEN_TYPES = ["aws_lambda_function", "aws_lambda_permission", "aws_lambda_function_event_invoke_config"];
+const EVENT_DRIVEN_TYPES = [
+  "aws_lambda_function",
+  "aws_lambda_permission",
+  "aws_lambda_function_event_invoke_config",
+];
 /** Modes that act with no person watching notify through a topic when they fail. */
 const NOTIFYING_TYPES = ["aws_sns_topic", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"];
 

@@ -103,7 +103,8 @@ describe("local state", () => {
     const config = parseConfig(rawConfig({ remediation: { mode: "audit" } }));
     await synthesizeAtomically(config, outdir, project);
     const stackDir = path.join(outdir, "stacks", "ami-guard-111122223333-eu-central-1");
-    const backend = JSON.parse(readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")).terraform.backend.local;
+    const backend = JSON.parse(readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")).terraform.backend
+      .local;
     const stateFile = path.resolve(stackDir, backend.path);
     writeFileSync(stateFile, '{"version":4}');
     // When the app synthesizes again
