@@ -1,0 +1,379 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { stackNameFor } from "../../lib/ami-guard-stack";
+import { type AmiGuardConfig, loadConfig, parseConfig, type RemediationMode } from "../../lib/config";
+import { type DrillRun, drillConfiguration } from "../../lib/drill/drill-configuration";
+import { drillStack, type StackDrillReport } from "../../lib/drill/drill-stack";
+import { DRILL_INSTANCE_ID, readSampleEventTemplate, SampleEventError } from "../../lib/drill/sample-event";
+import { STOP_EC2_INSTANCE_DECLARATION } from "../../lib/drill/stop-instance-document";
+import { AwsLoopback } from "../../lib/loopback/aws-loopback";
+import {
+  change,
+  configured,
+  copyOf,
+  dropParameter,
+  editEnvironment,
+  editPattern,
+  type Plan,
+  planned,
+  removeResource,
+  renameParameter,
+  renameVariable,
+} from "./plan-mutations";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const RULE = "approved-amis-by-id";
+
+/** One stack per mode, each in an account of its own. */
+const MODE_ACCOUNTS: Readonly<Record<RemediationMode, string>> = {
+  audit: "444455556666",
+  manual: "333344445555",
+  automatic: "222233334444",
+  "event-driven": "111122223333",
+};
+const REGION = "us-east-1";
+const everyMode: AmiGuardConfig = parseConfig({
+  approvedAmiIds: ["ami-0abcdef1234567890"],
+  targets: Object.entries(MODE_ACCOUNTS).map(([mode, accountId]) => ({ accountId, region: REGION, mode })),
+});
+const stackOf = (mode: RemediationMode) => stackNameFor({ accountId: MODE_ACCOUNTS[mode], region: REGION });
+
+interface Drilled {
+  readonly root: string;
+  readonly run: DrillRun;
+  readonly lines: readonly string[];
+}
+
+async function drillInScratch(config: AmiGuardConfig, prefix: string, concurrency: number): Promise<Drilled> {
+  const root = mkdtempSync(path.join(tmpdir(), `ami-guard-drill-${prefix}-`));
+  const lines: string[] = [];
+  const run = await drillConfiguration({
+    config,
+    synthDir: path.join(root, "cdktf.out"),
+    scratchDir: path.join(root, "scratch"),
+    plansDir: path.join(root, "plans"),
+    concurrency,
+    onLine: (line) => lines.push(line),
+  });
+  return { root, run, lines };
+}
+
+let defaultDrill: Drilled;
+let everyModeDrill: Drilled;
+let aws: AwsLoopback;
+let template: string;
+
+beforeAll(async () => {
+  // Planned once, in parallel: every break below edits a copy of these plans.
+  [defaultDrill, everyModeDrill] = await Promise.all([
+    drillInScratch(loadConfig({}, REPO_ROOT), "default", 1),
+    drillInScratch(everyMode, "every-mode", 2),
+  ]);
+  aws = await AwsLoopback.start();
+  template = readSampleEventTemplate();
+});
+
+afterAll(async () => {
+  await aws?.stop();
+  for (const drilled of [defaultDrill, everyModeDrill]) {
+    if (drilled) rmSync(drilled.root, { recursive: true, force: true });
+  }
+});
+
+function reportOf(mode: RemediationMode): StackDrillReport {
+  const report = everyModeDrill.run.reports.find((candidate) => candidate.stackName === stackOf(mode));
+  if (!report) throw new Error(`no report for ${stackOf(mode)}:\n${everyModeDrill.lines.join("\n")}`);
+  return report;
+}
+
+function planOf(mode: RemediationMode): Plan {
+  return JSON.parse(
+    readFileSync(path.join(everyModeDrill.root, "plans", `${stackOf(mode)}.plan.json`), "utf8"),
+  );
+}
+
+/** Drills one stack of the every-mode configuration from an edited copy of its plan. */
+function drillEdited(mode: RemediationMode, edit: (plan: Plan) => Plan): Promise<StackDrillReport> {
+  return drillStack({
+    stackName: stackOf(mode),
+    target: { accountId: MODE_ACCOUNTS[mode], region: REGION, mode },
+    plan: edit(copyOf(planOf(mode))),
+    planDir: path.join(everyModeDrill.root, "scratch", "stacks", stackOf(mode)),
+    eventTemplate: template,
+    aws,
+  });
+}
+
+describe("npm run drill on the default configuration", () => {
+  it("walks the whole path of its one event-driven stack without a break", () => {
+    expect(defaultDrill.run.firstBreak).toBeUndefined();
+    expect(defaultDrill.run.reports.map((report) => [report.mode, report.broken])).toEqual([
+      ["event-driven", undefined],
+    ]);
+    expect(defaultDrill.lines).toContainEqual(
+      expect.stringContaining(
+        `✓ StartRemediationExecution names rule ${RULE} and instance ${DRILL_INSTANCE_ID}`,
+      ),
+    );
+  });
+});
+
+describe("npm run drill on a configuration with every mode", () => {
+  it("drills the four stacks with no break", () => {
+    expect(everyModeDrill.run.firstBreak).toBeUndefined();
+    expect(everyModeDrill.run.reports.map((report) => report.stackName).sort()).toEqual(
+      (Object.keys(MODE_ACCOUNTS) as RemediationMode[]).map(stackOf).sort(),
+    );
+  });
+
+  it("audit: checks the rule and says there is nothing else to drill", () => {
+    expect(reportOf("audit").steps).toEqual([
+      `✓ Config rule ${RULE} (APPROVED_AMIS_BY_ID) evaluates AWS::EC2::Instance`,
+      "· audit mode: the rule only reports compliance; no remediation, event rule or function to drill",
+    ]);
+  });
+
+  it.each(["manual", "automatic"] as const)(
+    "%s: checks the remediation parameters, and runs no function",
+    (mode) => {
+      const steps = reportOf(mode).steps;
+      expect(steps).toContain(
+        `✓ remediation configuration: rule ${RULE} → SSM document AWS-StopEC2Instance, automatic=${mode === "automatic"}`,
+      );
+      expect(steps.at(-1)).toContain(
+        `InstanceId ← RESOURCE_ID, AutomationAssumeRole ← arn:aws:iam::${MODE_ACCOUNTS[mode]}:role/ami-guard-remediation-${REGION} (stand-in for aws_iam_role.`,
+      );
+      expect(steps.join("\n")).not.toContain("StartRemediationExecution");
+    },
+  );
+
+  it("event-driven: walks event, pattern, target, permission, environment, zip, run, request and parameters in order", () => {
+    const steps = reportOf("event-driven").steps;
+    const order = [
+      "✓ Config rule",
+      "✓ event rule ami-guard-non-compliant-instance's pattern matches the recorded NON_COMPLIANT event",
+      "pattern ignores the COMPLIANT variant",
+      "pattern ignores the NOT_APPLICABLE variant",
+      "pattern ignores the other-rule variant",
+      "pattern ignores the other-detail-type variant",
+      `target "remediate" invokes function ami-guard-remediate, arn:aws:lambda:${REGION}:${MODE_ACCOUNTS["event-driven"]}:function:ami-guard-remediate (stand-in`,
+      "✓ aws_lambda_permission lets events.amazonaws.com invoke ami-guard-remediate from rule ami-guard-non-compliant-instance",
+      "✓ the function's environment sets every variable the handler reads",
+      "is the one the plan deploys (SHA-256 = source_code_hash)",
+      "✓ the function ran from its zip",
+      `✓ the function read instance ${DRILL_INSTANCE_ID} first`,
+      `✓ StartRemediationExecution names rule ${RULE} and instance ${DRILL_INSTANCE_ID}`,
+      "automatic=false",
+      "✓ remediation parameters match what AWS-StopEC2Instance declares",
+    ];
+    const positions = order.map((fragment) => steps.findIndex((step) => step.includes(fragment)));
+    expect(positions.every((position) => position >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    // Values unknown until apply are stood in for, and the step says so.
+    expect(steps).toContainEqual(
+      expect.stringMatching(
+        /^· AMI_GUARD_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:ami-guard-notifications \(stand-in for aws_sns_topic\.\S+\.arn, unknown until apply\)$/,
+      ),
+    );
+  });
+
+  it("prints the path stack by stack, indented under each stack's name", () => {
+    for (const mode of Object.keys(MODE_ACCOUNTS) as RemediationMode[]) {
+      expect(everyModeDrill.lines).toContain(`${stackOf(mode)}:`);
+    }
+    expect(everyModeDrill.lines.filter((line) => line.startsWith("  ✓")).length).toBeGreaterThan(20);
+  });
+});
+
+describe("breaking one link makes the drill fail, naming that link", () => {
+  it("the rule renamed in the event pattern", async () => {
+    const report = await drillEdited("event-driven", (plan) =>
+      editPattern(plan, (pattern) => {
+        pattern.detail.configRuleName = ["renamed-rule"];
+      }),
+    );
+    expect(report.broken).toEqual({
+      link: "event-pattern",
+      message: `✗ event rule ami-guard-non-compliant-instance's pattern names rule "renamed-rule" but the Config rule is "${RULE}"`,
+    });
+  });
+
+  it("a pattern that also lets COMPLIANT results through", async () => {
+    const report = await drillEdited("event-driven", (plan) =>
+      editPattern(plan, (pattern) => {
+        delete pattern.detail.newEvaluationResult;
+      }),
+    );
+    expect(report.broken?.link).toBe("event-pattern");
+    expect(report.broken?.message).toContain("also matches the COMPLIANT variant");
+  });
+
+  it("a pattern that needs another resource type", async () => {
+    const report = await drillEdited("event-driven", (plan) =>
+      editPattern(plan, (pattern) => {
+        pattern.detail.resourceType = ["AWS::EC2::Volume"];
+      }),
+    );
+    expect(report.broken).toEqual({
+      link: "event-pattern",
+      message:
+        '✗ event rule ami-guard-non-compliant-instance\'s pattern does not match the recorded NON_COMPLIANT event: detail.resourceType must be one of ["AWS::EC2::Volume"], the event has "AWS::EC2::Instance"',
+    });
+  });
+
+  it("the rule's target removed", async () => {
+    const report = await drillEdited("event-driven", (plan) =>
+      removeResource(plan, "aws_cloudwatch_event_target"),
+    );
+    expect(report.broken).toEqual({
+      link: "event-target",
+      message:
+        "✗ event rule ami-guard-non-compliant-instance has no target: the events it matches would go nowhere",
+    });
+  });
+
+  it("the target pointed at a function the stack does not create", async () => {
+    const report = await drillEdited("event-driven", (plan) => {
+      planned(plan, "aws_cloudwatch_event_target").values.arn =
+        "arn:aws:lambda:us-east-1:111122223333:function:nothing";
+      change(plan, "aws_cloudwatch_event_target").change.after_unknown.arn = false;
+      return plan;
+    });
+    expect(report.broken?.link).toBe("event-target");
+    expect(report.broken?.message).toContain(
+      "send events to arn:aws:lambda:us-east-1:111122223333:function:nothing, which is no function this stack creates",
+    );
+  });
+
+  it("the invoke permission dropped", async () => {
+    const report = await drillEdited("event-driven", (plan) => removeResource(plan, "aws_lambda_permission"));
+    expect(report.broken).toEqual({
+      link: "invoke-permission",
+      message:
+        "✗ no aws_lambda_permission lets events.amazonaws.com invoke function ami-guard-remediate: EventBridge's invocations from rule ami-guard-non-compliant-instance would be refused",
+    });
+  });
+
+  it("the permission limited to another rule", async () => {
+    const report = await drillEdited("event-driven", (plan) => {
+      const topicArn = `${planned(plan, "aws_sns_topic").address}.arn`;
+      configured(plan, "aws_lambda_permission").expressions.source_arn = {
+        constant_value: `\${${topicArn}}`,
+        references: [topicArn],
+      };
+      return plan;
+    });
+    expect(report.broken?.link).toBe("invoke-permission");
+    expect(report.broken?.message).toContain(
+      "is limited to arn:aws:sns:us-east-1:111122223333:ami-guard-notifications",
+    );
+  });
+
+  it("an environment variable the handler reads renamed", async () => {
+    const report = await drillEdited("event-driven", (plan) =>
+      renameVariable(plan, "AMI_GUARD_RULE_NAME", "AMI_GUARD_RULE"),
+    );
+    expect(report.broken?.link).toBe("function-environment");
+    expect(report.broken?.message).toMatch(
+      /^✗ the function's environment does not set AMI_GUARD_RULE_NAME, which the handler reads \(handler\/environment\.ts\); it sets .*AMI_GUARD_RULE,/,
+    );
+  });
+
+  it("the rule variable naming another rule: the function, run from its zip, ignores the event", async () => {
+    const report = await drillEdited("event-driven", (plan) =>
+      editEnvironment(plan, (variables) => {
+        variables.AMI_GUARD_RULE_NAME = "someone-elses-rule";
+      }),
+    );
+    expect(report.broken).toEqual({
+      link: "function-run",
+      message: `✗ the function ignored the recorded event (other-rule): configRuleName is "${RULE}", not "someone-elses-rule"`,
+    });
+  });
+
+  it("a zip that is not the one the plan deploys", async () => {
+    const report = await drillEdited("event-driven", (plan) => {
+      planned(plan, "aws_lambda_function").values.source_code_hash = "bm90IHRoZSB6aXA=";
+      return plan;
+    });
+    expect(report.broken?.link).toBe("function-code");
+    expect(report.broken?.message).toContain("but the plan deploys source_code_hash bm90IHRoZSB6aXA=");
+  });
+
+  it.each(["manual", "automatic", "event-driven"] as const)(
+    "%s: the InstanceId parameter dropped from the remediation configuration",
+    async (mode) => {
+      const report = await drillEdited(mode, (plan) => dropParameter(plan, "InstanceId"));
+      expect(report.broken).toEqual({
+        link: "remediation-parameters",
+        message:
+          "✗ AWS-StopEC2Instance requires InstanceId (StringList), which the remediation configuration does not pass",
+      });
+    },
+  );
+
+  it("automatic: the AutomationAssumeRole parameter dropped", async () => {
+    const report = await drillEdited("automatic", (plan) => dropParameter(plan, "AutomationAssumeRole"));
+    expect(report.broken?.link).toBe("remediation-parameters");
+    expect(report.broken?.message).toContain("automatic remediation needs AutomationAssumeRole");
+  });
+
+  it("manual: a parameter AWS-StopEC2Instance does not declare", async () => {
+    const report = await drillEdited("manual", (plan) =>
+      renameParameter(plan, "AutomationAssumeRole", "AssumeRole"),
+    );
+    expect(report.broken?.link).toBe("remediation-parameters");
+    expect(report.broken?.message).toContain(
+      "remediation parameter AssumeRole is not declared by AWS-StopEC2Instance (it declares AutomationAssumeRole, InstanceId;",
+    );
+  });
+
+  it("manual: the remediation configuration bound to another rule", async () => {
+    const report = await drillEdited("manual", (plan) => {
+      planned(plan, "aws_config_remediation_configuration").values.config_rule_name = "another-rule";
+      return plan;
+    });
+    expect(report.broken).toEqual({
+      link: "remediation-configuration",
+      message: `✗ the remediation configuration is for rule "another-rule", not the Config rule "${RULE}": nothing would be remediated`,
+    });
+  });
+});
+
+describe("a dry-run function", () => {
+  it("is expected to start nothing, and the drill reports that instead of failing", async () => {
+    const report = await drillEdited("event-driven", (plan) =>
+      editEnvironment(plan, (variables) => {
+        variables.AMI_GUARD_DRY_RUN = "true";
+      }),
+    );
+    expect(report.broken).toBeUndefined();
+    expect(report.steps).toContain(
+      `✓ dry run (AMI_GUARD_DRY_RUN=true): the function reported instance ${DRILL_INSTANCE_ID} and started nothing, as configured`,
+    );
+    expect(aws.requestsFor("StartRemediationExecution")).toEqual([]);
+    expect(aws.requestsFor("DescribeInstances")).toHaveLength(1);
+  });
+});
+
+describe("the drill's inputs", () => {
+  it("fails before planning anything when the recorded event is missing, naming its path", async () => {
+    const missing = path.join(tmpdir(), "no-such-folder", "sample-compliance-change-event.json");
+    const drilling = drillConfiguration({ config: everyMode, sampleEventPath: missing });
+    await expect(drilling).rejects.toThrow(SampleEventError);
+    await expect(drilling).rejects.toThrow(`expected ${missing}`);
+  });
+
+  it("keeps AWS-StopEC2Instance's parameters as data, with the page they come from", () => {
+    expect(STOP_EC2_INSTANCE_DECLARATION.source.url).toBe(
+      "https://docs.aws.amazon.com/systems-manager-automation-runbooks/latest/userguide/automation-aws-stopec2instance.html",
+    );
+    expect(
+      STOP_EC2_INSTANCE_DECLARATION.parameters.map(({ name, type, required }) => [name, type, required]),
+    ).toEqual([
+      ["AutomationAssumeRole", "String", false],
+      ["InstanceId", "StringList", true],
+    ]);
+  });
+});

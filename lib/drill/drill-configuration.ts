@@ -1,0 +1,115 @@
+import * as path from "node:path";
+import { stackNameFor } from "../ami-guard-stack";
+import type { AmiGuardConfig, Target } from "../config";
+import { AwsLoopback } from "../loopback/aws-loopback";
+import { synthesizeAtomically } from "../synth";
+import {
+  DEFAULT_PLANS_DIR,
+  DEFAULT_SCRATCH_DIR,
+  planStacks,
+  type StackPlanResult,
+} from "../terraform/plan-stacks";
+import { formatPlanLine } from "../terraform/plan-summary";
+import { drillStack, type StackDrillReport } from "./drill-stack";
+import { readSampleEventTemplate, SAMPLE_EVENT_PATH } from "./sample-event";
+
+export interface DrillOptions {
+  readonly config: AmiGuardConfig;
+  /** Where synthesis writes the stacks. @default "cdktf.out" */
+  readonly synthDir?: string;
+  /** @default ".terraform-scratch" (as npm run plan) */
+  readonly scratchDir?: string;
+  /** @default "plans" (as npm run plan) */
+  readonly plansDir?: string;
+  /** Stacks planned at the same time. @default - the number of cores */
+  readonly concurrency?: number;
+  /** Environment Terraform runs with. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The recorded event. @default SAMPLE_EVENT_PATH */
+  readonly sampleEventPath?: string;
+  /** Called with each line as it is decided, so a long run prints as it goes. @default - nothing */
+  readonly onLine?: (line: string) => void;
+}
+
+export interface DrillRun {
+  readonly reports: readonly StackDrillReport[];
+  /** Stacks not drilled because an earlier one broke. */
+  readonly skipped: readonly string[];
+  /** The first break, named: `<stack>: <link>: <message>`. */
+  readonly firstBreak?: string;
+}
+
+function targetOf(config: AmiGuardConfig, stackName: string): Target {
+  const target = config.targets.find((candidate) => stackNameFor(candidate) === stackName);
+  if (!target) throw new Error(`${stackName} is not a stack of the configuration`);
+  return target;
+}
+
+function planFailure(result: Extract<StackPlanResult, { ok: false }>, target: Target): StackDrillReport {
+  return {
+    stackName: result.stackName,
+    mode: target.mode,
+    steps: [],
+    broken: {
+      link: "plan",
+      message: `✗ terraform ${result.step} failed, so there is no plan to drill:\n${result.output}`,
+    },
+  };
+}
+
+/**
+ * Synthesizes and plans every stack of the configuration exactly as `npm run plan` does (always fresh: a
+ * drill of a stale plan would prove an old wiring), then drills each stack from its plan, stopping at the
+ * first break.
+ */
+export async function drillConfiguration(options: DrillOptions): Promise<DrillRun> {
+  const say = options.onLine ?? (() => undefined);
+  const template = readSampleEventTemplate(options.sampleEventPath ?? SAMPLE_EVENT_PATH);
+  const synth = await synthesizeAtomically(options.config, options.synthDir ?? "cdktf.out");
+  const scratchDir = path.resolve(options.scratchDir ?? DEFAULT_SCRATCH_DIR);
+  const run = await planStacks({
+    synthDir: synth.outdir,
+    stackNames: synth.stackNames,
+    scratchDir,
+    plansDir: options.plansDir ?? DEFAULT_PLANS_DIR,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.env ? { env: options.env } : {}),
+    onStackFinished: (result) =>
+      say(
+        result.ok
+          ? `planned ${result.stackName}: ${formatPlanLine(result.counts)}`
+          : `planned ${result.stackName}: FAILED in terraform ${result.step}`,
+      ),
+  });
+  const aws = await AwsLoopback.start();
+  const reports: StackDrillReport[] = [];
+  try {
+    for (const [index, result] of run.results.entries()) {
+      say(`${result.stackName}:`);
+      const target = targetOf(options.config, result.stackName);
+      const report = result.ok
+        ? await drillStack({
+            stackName: result.stackName,
+            target,
+            plan: result.plan,
+            planDir: path.join(scratchDir, "stacks", result.stackName),
+            eventTemplate: template,
+            aws,
+            onStep: (line) => say(`  ${line}`),
+          })
+        : planFailure(result, target);
+      reports.push(report);
+      if (report.broken) {
+        say(`  ${report.broken.message}`);
+        return {
+          reports,
+          skipped: run.results.slice(index + 1).map((later) => later.stackName),
+          firstBreak: `${report.stackName}: ${report.broken.link}: ${report.broken.message}`,
+        };
+      }
+    }
+    return { reports, skipped: [] };
+  } finally {
+    await aws.stop();
+  }
+}
