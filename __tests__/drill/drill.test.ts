@@ -270,6 +270,29 @@ describe("breaking one link makes the drill fail, naming that link", () => {
     );
   });
 
+  it("the permission limited to another account", async () => {
+    const report = await drillEdited("event-driven", (plan) => {
+      planned(plan, "aws_lambda_permission").values.source_account = "999988887777";
+      return plan;
+    });
+    expect(report.broken).toEqual({
+      link: "invoke-permission",
+      message:
+        "✗ the permission for events.amazonaws.com on function ami-guard-remediate is limited to account 999988887777, not the stack's 111122223333",
+    });
+  });
+
+  it("a plan for another region than the stack's target", async () => {
+    const report = await drillEdited("manual", (plan) => {
+      plan.configuration.provider_config.aws.expressions.region.constant_value = "eu-west-1";
+      return plan;
+    });
+    expect(report.broken).toEqual({
+      link: "plan",
+      message: `✗ the plan's aws provider deploys to region eu-west-1, but the stack's target is ${REGION}`,
+    });
+  });
+
   it("an environment variable the handler reads renamed", async () => {
     const report = await drillEdited("event-driven", (plan) =>
       renameVariable(plan, "AMI_GUARD_RULE_NAME", "AMI_GUARD_RULE"),

@@ -94,6 +94,13 @@ export async function drillStack(input: StackDrillInput): Promise<StackDrillRepo
 
 async function walk(input: StackDrillInput, say: (line: string) => void): Promise<void> {
   const view = new PlanView(input.plan, input.target);
+  const planRegion = view.providerRegion();
+  if (planRegion !== input.target.region) {
+    throw new DrillBreak(
+      "plan",
+      `✗ the plan's aws provider deploys to region ${planRegion ?? "(unknown)"}, but the stack's target is ${input.target.region}`,
+    );
+  }
   const rule = checkConfigRule(view, say);
   const mode = input.target.mode;
   if (mode === "audit") {
@@ -323,6 +330,13 @@ function checkPermission(
     throw new DrillBreak(
       "invoke-permission",
       `✗ the permission for ${EVENTS_PRINCIPAL} on function ${fnName} is limited to ${sources.map((s) => s?.value ?? "(any source)").join(", ")}, not rule ${eventRule.values.name} (${ruleArn})`,
+    );
+  }
+  const sourceAccount = grants[index]?.values.source_account;
+  if (typeof sourceAccount === "string" && sourceAccount !== view.location.accountId) {
+    throw new DrillBreak(
+      "invoke-permission",
+      `✗ the permission for ${EVENTS_PRINCIPAL} on function ${fnName} is limited to account ${sourceAccount}, not the stack's ${view.location.accountId}`,
     );
   }
   say(
