@@ -62,7 +62,7 @@ export class AmiGuardStack extends TerraformStack {
             ],
           }
         : {}),
-      // Tags are free text: "${...}" in one must stay text, not become a Terraform expression.
+      // The schema admits only AWS's tag characters; escaping anyway means a "${" can never become an expression.
       defaultTags: [
         { tags: { ...terraformLiteralMap(config.tags), "ami-guard:stack": stackNameFor(target) } },
       ],
@@ -102,8 +102,6 @@ export class AmiGuardStack extends TerraformStack {
     new TerraformOutput(this, "automation_role_arn", { value: remediation.automationRole.role.arn });
 
     if (target.mode === "manual") return;
-    if (target.mode === "event-driven" && !props.bundle)
-      throw new Error(`${stackNameFor(target)}: mode "event-driven" needs the bundled handler`);
 
     // Automatic and event-driven modes act without a person watching, so both notify when they fail.
     const automatic = target.mode === "automatic";
@@ -138,12 +136,13 @@ export class AmiGuardStack extends TerraformStack {
       return;
     }
 
+    if (!props.bundle)
+      throw new Error(`${stackNameFor(target)}: mode "event-driven" needs the bundled handler`);
     const eventDriven = new EventDrivenRemediation(this, "event-driven", {
       ruleName: config.ruleName,
       accountId: target.accountId,
       region: target.region,
-      // Checked above; TypeScript cannot carry the narrowing across the mode test.
-      bundle: props.bundle as LambdaBundle,
+      bundle: props.bundle,
       dryRun: target.dryRun,
       exemptionTagKey: config.exemptionTagKey,
       topic,
