@@ -19,8 +19,9 @@ export const FUNCTION_NAME = "ami-guard-remediate";
 /** Lambda's runtime; SDK releases from January 2027 need Node.js 22. */
 export const FUNCTION_RUNTIME = "nodejs22.x";
 /**
- * One event makes at most three short API calls. 256 MB gives the function enough CPU share to import
- * the bundled SDK quickly on a cold start; 30 s covers the SDK's bounded retries with backoff.
+ * One event makes at most four short API calls. 256 MB leaves room above the bundle's peak while handling
+ * a thousand events in one process (`npm run bench -- handler`) and gives the function enough CPU share to
+ * import the bundled SDK quickly on a cold start; 30 s covers the SDK's bounded retries with backoff.
  */
 export const FUNCTION_MEMORY_MB = 256;
 export const FUNCTION_TIMEOUT_SECONDS = 30;
