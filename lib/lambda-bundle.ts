@@ -1,8 +1,16 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { type BuildOptions, buildSync } from "esbuild";
+import { type BuildOptions, buildSync, version as esbuildVersion } from "esbuild";
 import { ZipFile } from "yazl";
+import {
+  BUNDLE_CACHE_VARIABLE,
+  bundleCacheKey,
+  DEFAULT_BUNDLE_CACHE_DIR,
+  hashInputs,
+  readCachedBundle,
+  writeCachedBundle,
+} from "./bundle-cache";
 
 /** The handler every stack deploys. */
 export const HANDLER_ENTRY = path.resolve(__dirname, "..", "handler", "index.ts");
@@ -20,6 +28,8 @@ export interface LambdaBundle {
   readonly sourceCodeHash: string;
   readonly bundleBytes: number;
   readonly zipBytes: number;
+  /** Whether the bundle came from the cache (every input byte-identical to the cached build's). */
+  readonly fromCache: boolean;
 }
 
 export interface BundleOptions {
@@ -27,6 +37,11 @@ export interface BundleOptions {
   readonly entry?: string;
   /** Folder the zip is written to. */
   readonly outdir: string;
+  /**
+   * Where bundles are cached, or false to always bundle afresh.
+   * @default DEFAULT_BUNDLE_CACHE_DIR, unless AMI_GUARD_BUNDLE_CACHE=off
+   */
+  readonly cacheDir?: string | false;
 }
 
 /**
@@ -50,10 +65,40 @@ export function handlerBuildOptions(entry: string): BuildOptions & { write: fals
 }
 
 export function bundleHandlerSource(entry = HANDLER_ENTRY): Buffer {
-  const result = buildSync(handlerBuildOptions(entry));
+  return buildHandler(entry).source;
+}
+
+/** esbuild resolves and reports inputs relative to this folder; fixing it keeps cache entries portable. */
+const WORKING_DIRECTORY = path.resolve(__dirname, "..");
+
+function buildHandler(entry: string): { source: Buffer; inputs: string[] } {
+  const result = buildSync({
+    ...handlerBuildOptions(entry),
+    metafile: true,
+    absWorkingDir: WORKING_DIRECTORY,
+  });
   const output = result.outputFiles?.[0];
   if (!output) throw new Error(`esbuild produced no output for ${entry}`);
-  return Buffer.from(output.contents);
+  return { source: Buffer.from(output.contents), inputs: Object.keys(result.metafile?.inputs ?? {}) };
+}
+
+function resolveCacheDir(option: string | false | undefined): string | false {
+  if (option !== undefined) return option;
+  return process.env[BUNDLE_CACHE_VARIABLE] === "off" ? false : DEFAULT_BUNDLE_CACHE_DIR;
+}
+
+/** The bundle from the cache when every input is unchanged, else a fresh build (which refills the cache). */
+function cachedOrFreshBundle(
+  entry: string,
+  cacheDir: string | false,
+): { source: Buffer; fromCache: boolean } {
+  if (cacheDir === false) return { source: buildHandler(entry).source, fromCache: false };
+  const key = bundleCacheKey({ bundlerVersion: esbuildVersion, options: handlerBuildOptions(entry), entry });
+  const cached = readCachedBundle(cacheDir, key, WORKING_DIRECTORY);
+  if (cached) return { source: cached, fromCache: true };
+  const built = buildHandler(entry);
+  writeCachedBundle(cacheDir, key, built.source, hashInputs(built.inputs, WORKING_DIRECTORY));
+  return { source: built.source, fromCache: false };
 }
 
 export function zipSingleFile(fileName: string, contents: Buffer): Promise<Buffer> {
@@ -70,7 +115,10 @@ export function zipSingleFile(fileName: string, contents: Buffer): Promise<Buffe
 
 /** Bundles the handler into `index.js` inside a deterministic zip. */
 export async function buildLambdaBundle(options: BundleOptions): Promise<LambdaBundle> {
-  const source = bundleHandlerSource(options.entry ?? HANDLER_ENTRY);
+  const { source, fromCache } = cachedOrFreshBundle(
+    options.entry ?? HANDLER_ENTRY,
+    resolveCacheDir(options.cacheDir),
+  );
   const zip = await zipSingleFile("index.js", source);
   mkdirSync(options.outdir, { recursive: true });
   const zipPath = path.join(options.outdir, "remediation-handler.zip");
@@ -80,5 +128,6 @@ export async function buildLambdaBundle(options: BundleOptions): Promise<LambdaB
     sourceCodeHash: createHash("sha256").update(zip).digest("base64"),
     bundleBytes: source.length,
     zipBytes: zip.length,
+    fromCache,
   };
 }

@@ -118,8 +118,9 @@ describe("local state", () => {
 
 describe("the Lambda bundle", () => {
   it("is byte-identical across two builds of the same sources", async () => {
-    const first = await buildLambdaBundle({ outdir: scratch("zip-a") });
-    const second = await buildLambdaBundle({ outdir: scratch("zip-b") });
+    // No cache: this is about esbuild and the zip writer being deterministic.
+    const first = await buildLambdaBundle({ outdir: scratch("zip-a"), cacheDir: false });
+    const second = await buildLambdaBundle({ outdir: scratch("zip-b"), cacheDir: false });
     expect(readFileSync(second.zipPath).equals(readFileSync(first.zipPath))).toBe(true);
     expect(second.sourceCodeHash).toBe(first.sourceCodeHash);
   });
@@ -128,9 +129,9 @@ describe("the Lambda bundle", () => {
     const folder = scratch("handler");
     const entry = path.join(folder, "index.ts");
     writeFileSync(entry, 'export const handler = async () => "a";\n');
-    const first = await buildLambdaBundle({ entry, outdir: scratch("zip-c") });
+    const first = await buildLambdaBundle({ entry, outdir: scratch("zip-c"), cacheDir: false });
     writeFileSync(entry, 'export const handler = async () => "b";\n');
-    const second = await buildLambdaBundle({ entry, outdir: scratch("zip-d") });
+    const second = await buildLambdaBundle({ entry, outdir: scratch("zip-d"), cacheDir: false });
     expect(second.sourceCodeHash).not.toBe(first.sourceCodeHash);
   });
 
