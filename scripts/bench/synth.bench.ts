@@ -27,7 +27,12 @@ export function configWithStacks(count: number): Record<string, unknown> {
 }
 
 /** Synthesizes a configuration the way `npm run synth` does, in fresh processes. */
-function measureSynth(configFile: string | undefined, runs: number, nodeArgs: string[] = []) {
+function measureSynth(
+  configFile: string | undefined,
+  runs: number,
+  nodeArgs: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+) {
   const outdir = mkdtempSync(path.join(tmpdir(), "ami-guard-bench-out-"));
   // `--import tsx` keeps the app in this one process (the tsx CLI would fork a second), so the preload hook
   // applies and the peak memory measured is the app's own.
@@ -39,6 +44,7 @@ function measureSynth(configFile: string | undefined, runs: number, nodeArgs: st
         ...process.env,
         CDKTF_OUTDIR: path.join(outdir, "cdktf.out"),
         ...(configFile ? { AMI_GUARD_CONFIG: configFile } : {}),
+        ...extraEnv,
       },
     });
   } finally {
@@ -63,32 +69,43 @@ const suite: BenchSuite = {
   async run() {
     const rows: BenchRow[] = [];
     // The default configuration, deep imports against the same stacks built through the barrel import,
-    // alternating run by run so that load from elsewhere on the machine falls on both alike.
-    const barrelSamples: Measured[] = [];
-    const deepSamples: Measured[] = [];
+    // with the handler bundle cached (every synthesis after the first) and without (the first after an
+    // install or a handler change), alternating run by run so load from elsewhere falls on all alike.
+    const variants = {
+      barrelCached: { nodeArgs: ["--require", barrelHook], env: {} },
+      deepCached: { nodeArgs: [], env: {} },
+      barrelUncached: { nodeArgs: ["--require", barrelHook], env: { AMI_GUARD_BUNDLE_CACHE: "off" } },
+      deepUncached: { nodeArgs: [], env: { AMI_GUARD_BUNDLE_CACHE: "off" } },
+    };
+    const samples = Object.fromEntries(Object.keys(variants).map((name) => [name, [] as Measured[]]));
     for (let run = 0; run < RUNS; run++) {
-      barrelSamples.push(measureSynth(undefined, 1, ["--require", barrelHook]));
-      deepSamples.push(measureSynth(undefined, 1));
+      for (const [name, variant] of Object.entries(variants)) {
+        samples[name]?.push(measureSynth(undefined, 1, variant.nodeArgs, variant.env));
+      }
     }
-    const barrel = medians(barrelSamples);
-    const deep = medians(deepSamples);
-    rows.push(
-      {
-        suite: "synth",
-        name: `default config, deep imports: median wall (${RUNS} runs)`,
-        value: deep.wallMs,
-        unit: "ms",
-        baseline: { name: "barrel import", value: barrel.wallMs },
-        target: "< 2000 ms and ≤ 0.25× barrel",
-      },
-      {
-        suite: "synth",
-        name: "default config, deep imports: median peak RSS",
-        value: deep.peakRssMiB,
-        unit: "MiB",
-        baseline: { name: "barrel import", value: barrel.peakRssMiB },
-      },
-    );
+    const result = (name: keyof typeof variants) => medians(samples[name] ?? []);
+    for (const cache of ["Cached", "Uncached"] as const) {
+      const deep = result(`deep${cache}`);
+      const barrel = result(`barrel${cache}`);
+      const label = cache === "Cached" ? "bundle cached" : "bundle cache off";
+      rows.push(
+        {
+          suite: "synth",
+          name: `default config, deep imports, ${label}: median wall (${RUNS} runs)`,
+          value: deep.wallMs,
+          unit: "ms",
+          baseline: { name: `barrel import, ${label}`, value: barrel.wallMs },
+          target: "< 2000 ms and ≤ 0.25× barrel",
+        },
+        {
+          suite: "synth",
+          name: `default config, deep imports, ${label}: median peak RSS`,
+          value: deep.peakRssMiB,
+          unit: "MiB",
+          baseline: { name: `barrel import, ${label}`, value: barrel.peakRssMiB },
+        },
+      );
+    }
 
     // Growth with the number of stacks, each against the single-stack run of this same bench.
     const configs = mkdtempSync(path.join(tmpdir(), "ami-guard-bench-configs-"));
