@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { buildApp } from "./app";
@@ -25,6 +25,7 @@ export async function synthesizeAtomically(
   const scratchDir = `${finalDir}.partial-${process.pid}`;
   const bundleDir = mkdtempSync(path.join(tmpdir(), "ami-guard-bundle-"));
   try {
+    mkdirSync(path.dirname(finalDir), { recursive: true });
     const needsBundle = config.targets.some((target) => target.mode === "event-driven");
     const bundle = needsBundle ? await buildLambdaBundle({ outdir: bundleDir }) : undefined;
     const app = buildApp(config, {

@@ -95,6 +95,19 @@ describe("synthesizeAtomically", () => {
   });
 });
 
+describe("synthesizeAtomically's output folder", () => {
+  it("may sit in a folder that does not exist yet", async () => {
+    const outdir = path.join(scratch("nested"), "does", "not", "exist", "cdktf.out");
+    const result = await synthesizeAtomically(
+      parseConfig(rawConfig({ remediation: { mode: "audit" } })),
+      outdir,
+    );
+    expect(
+      existsSync(path.join(result.outdir, "stacks", "ami-guard-111122223333-eu-central-1", "cdk.tf.json")),
+    ).toBe(true);
+  });
+});
+
 describe("local state", () => {
   it("lives outside the synthesized output, so a new synthesis keeps it", async () => {
     // Given a synthesized stack with the local backend and the state an apply wrote where it points
