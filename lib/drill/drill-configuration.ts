@@ -6,6 +6,7 @@ import { synthesizeAtomically } from "../synth";
 import {
   DEFAULT_PLANS_DIR,
   DEFAULT_SCRATCH_DIR,
+  type PlanStacksOptions,
   planStacks,
   type StackPlanResult,
 } from "../terraform/plan-stacks";
@@ -13,18 +14,12 @@ import { formatPlanLine } from "../terraform/plan-summary";
 import { drillStack, type StackDrillReport } from "./drill-stack";
 import { readSampleEventTemplate, SAMPLE_EVENT_PATH } from "./sample-event";
 
-export interface DrillOptions {
+/** The drill plans exactly as `npm run plan` does, with the same folders and settings. */
+export interface DrillOptions
+  extends Pick<PlanStacksOptions, "scratchDir" | "plansDir" | "concurrency" | "env"> {
   readonly config: AmiGuardConfig;
   /** Where synthesis writes the stacks. @default "cdktf.out" */
   readonly synthDir?: string;
-  /** @default ".terraform-scratch" (as npm run plan) */
-  readonly scratchDir?: string;
-  /** @default "plans" (as npm run plan) */
-  readonly plansDir?: string;
-  /** Stacks planned at the same time. @default - the number of cores */
-  readonly concurrency?: number;
-  /** Environment Terraform runs with. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
   /** The recorded event. @default SAMPLE_EVENT_PATH */
   readonly sampleEventPath?: string;
   /** Called with each line as it is decided, so a long run prints as it goes. @default - nothing */
