@@ -1,12 +1,11 @@
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
-import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import {
   CloudwatchMetricAlarm,
   type CloudwatchMetricAlarmConfig,
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Construct } from "constructs";
-import { DeadLetterQueue, deliveryFailureSettings } from "./failure-handling";
+import { addDeadLetteredTarget, type DeadLetterQueue } from "./failure-handling";
 import { ALARM_NAME_PREFIX } from "./notifications";
 import { type AwsRegion, partitionOf } from "./regions";
 import { STOP_INSTANCE_DOCUMENT } from "./remediation";
@@ -150,15 +149,10 @@ export class FailedRemediationNotifications extends Construct {
       description: `Executions of ${STOP_INSTANCE_DOCUMENT} that ended ${FAILED_AUTOMATION_STATUSES.join(", ")}.`,
       eventPattern: JSON.stringify(failedRemediationEventPattern()),
     });
-    this.deliveryFailures = new DeadLetterQueue(this, "delivery-failure-queue", {
+    this.deliveryFailures = addDeadLetteredTarget(this, {
+      rule: this.eventRule,
       queueName: "ami-guard-notification-delivery-failures",
-      eventRuleArn: this.eventRule.arn,
-    });
-    new CloudwatchEventTarget(this, "target", {
-      rule: this.eventRule.name,
-      targetId: "notify",
-      arn: props.topic.arn,
-      ...deliveryFailureSettings(this.deliveryFailures),
+      target: { targetId: "notify", arn: props.topic.arn },
     });
   }
 }

@@ -1,5 +1,4 @@
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
-import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
@@ -8,7 +7,7 @@ import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { HANDLER_ENVIRONMENT } from "../handler/environment";
 import { renderEventPattern } from "./event-pattern";
-import { AsyncInvokeFailureHandling, DeadLetterQueue, deliveryFailureSettings } from "./failure-handling";
+import { AsyncInvokeFailureHandling, addDeadLetteredTarget, DeadLetterQueue } from "./failure-handling";
 import { ServiceRole } from "./iam";
 import { type EncryptionKey, TOPIC_PUBLISHER_KEY_ACTIONS } from "./kms";
 import type { LambdaBundle } from "./lambda-bundle";
@@ -164,16 +163,11 @@ export class EventDrivenRemediation extends Construct {
       description: `NON_COMPLIANT evaluations of ${props.ruleName} for EC2 instances.`,
       eventPattern: renderEventPattern(props.ruleName),
     });
-    this.deliveryFailureQueue = new DeadLetterQueue(this, "delivery-failure-queue", {
+    this.deliveryFailureQueue = addDeadLetteredTarget(this, {
+      rule: this.eventRule,
       queueName: "ami-guard-event-delivery-failures",
-      eventRuleArn: this.eventRule.arn,
-    });
-    new CloudwatchEventTarget(this, "target", {
-      rule: this.eventRule.name,
-      targetId: "remediate",
-      arn: this.function.arn,
-      ...deliveryFailureSettings(this.deliveryFailureQueue),
-      dependsOn: [props.remediationConfiguration],
+      // Events reach the function only once the remediation it starts exists.
+      target: { targetId: "remediate", arn: this.function.arn, dependsOn: [props.remediationConfiguration] },
     });
     new LambdaPermission(this, "invoke-permission", {
       statementId: "AllowComplianceChangeEvents",

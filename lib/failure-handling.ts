@@ -1,4 +1,8 @@
-import type { CloudwatchEventTargetConfig } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import type { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import {
+  CloudwatchEventTarget,
+  type CloudwatchEventTargetConfig,
+} from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
@@ -66,14 +70,30 @@ export class DeadLetterQueue extends Construct {
   }
 }
 
-/** The retry and dead-letter settings of an EventBridge target, for its failures to *deliver*. */
-export function deliveryFailureSettings(
-  queue: DeadLetterQueue,
-): Pick<CloudwatchEventTargetConfig, "retryPolicy" | "deadLetterConfig"> {
-  return {
+export interface DeadLetteredTargetProps {
+  readonly rule: CloudwatchEventRule;
+  /** The queue that keeps events EventBridge could not deliver; only `rule` may send to it. */
+  readonly queueName: string;
+  /** Everything about the target but its rule and its failure handling. */
+  readonly target: Omit<CloudwatchEventTargetConfig, "rule" | "retryPolicy" | "deadLetterConfig">;
+}
+
+/**
+ * A rule's target with bounded delivery retries, then a dead-letter queue only that rule may send to.
+ * Created in `scope` as `delivery-failure-queue` and `target`, the ids every caller's addresses carry.
+ */
+export function addDeadLetteredTarget(scope: Construct, props: DeadLetteredTargetProps): DeadLetterQueue {
+  const queue = new DeadLetterQueue(scope, "delivery-failure-queue", {
+    queueName: props.queueName,
+    eventRuleArn: props.rule.arn,
+  });
+  new CloudwatchEventTarget(scope, "target", {
+    ...props.target,
+    rule: props.rule.name,
     retryPolicy: { ...EVENT_TARGET_RETRY_POLICY },
     deadLetterConfig: { arn: queue.queue.arn },
-  };
+  });
+  return queue;
 }
 
 export interface AsyncInvokeFailureHandlingProps {
