@@ -10,6 +10,7 @@ import {
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseConfig } from "../../lib/config";
+import { AwsLoopback, configError, configJson, type RecordedRequest } from "../../lib/loopback/aws-loopback";
 import {
   type Invocation,
   invokeUnpacked,
@@ -18,7 +19,6 @@ import {
   unpackZip,
 } from "../../lib/loopback/deployed-function";
 import { synthesizeAtomically } from "../../lib/synth";
-import { AwsLoopback, configError, configJson, type RecordedRequest } from "../support/aws-loopback";
 import { ACCOUNT, INSTANCE, REGION, RULE, sampleEvent } from "./fixtures";
 
 /**
