@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
-import { ConfigError, loadConfig } from "./lib/config";
-import { outdirFromEnvironment, synthesizeAtomically } from "./lib/synth";
+import { ConfigError, loadConfig } from "./app/config";
+import { outdirFromEnvironment, synthesizeAtomically } from "./app/synth";
 
 async function main(): Promise<void> {
   const outdir = outdirFromEnvironment();

@@ -1,3 +1,4 @@
+import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE } from "../lib/contract";
 import { complianceChangeDetailSchema, describeIssues, eventEnvelopeSchema } from "./event";
 import type { HandlerSettings } from "./settings";
 
@@ -6,11 +7,11 @@ import type { HandlerSettings } from "./settings";
  * branch is a plain function call in the tests.
  */
 
-export const CONFIG_SOURCE = "aws.config";
-export const COMPLIANCE_CHANGE_DETAIL_TYPE = "Config Rules Compliance Change";
-export const COMPLIANCE_CHANGE_MESSAGE_TYPE = "ComplianceChangeNotification";
-export const NON_COMPLIANT = "NON_COMPLIANT";
-export const EC2_INSTANCE = "AWS::EC2::Instance";
+const CONFIG_SOURCE = COMPLIANCE_CHANGE_EVENT.source;
+const COMPLIANCE_CHANGE_DETAIL_TYPE = COMPLIANCE_CHANGE_EVENT.detailType;
+const COMPLIANCE_CHANGE_MESSAGE_TYPE = COMPLIANCE_CHANGE_EVENT.messageType;
+const NON_COMPLIANT = COMPLIANCE_CHANGE_EVENT.nonCompliant;
+const EC2_INSTANCE = EC2_INSTANCE_RESOURCE_TYPE;
 /** EC2 tags every instance an Auto Scaling group launches with the group's name under this reserved key. */
 export const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
 

@@ -1,25 +1,9 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-
-/** Every metric the function emits; dashboards and issue 4's alarms read these names. */
-export const METRIC = {
-  remediationsStarted: "RemediationsStarted",
-  remediationsFailed: "RemediationsFailed",
-  /** A duplicate delivery found Config's execution for the instance still running: success, not failure. */
-  remediationsAlreadyRunning: "RemediationsAlreadyRunning",
-  /** Pending or not yet visible instances, handed back to Lambda's retries. */
-  remediationsDeferred: "RemediationsDeferred",
-  dryRuns: "DryRuns",
-  eventsIgnored: "EventsIgnored",
-  guardSkips: "GuardSkips",
-  notificationsFailed: "NotificationsFailed",
-  /** From Config's resultRecordedTime to our StartRemediationExecution call. */
-  remediationDelay: "RemediationDelay",
-} as const;
-export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+import type { MetricDimensionName, MetricName } from "../lib/contract";
 
 export interface MetricDimension {
-  readonly name: "Reason" | "Guard";
+  readonly name: MetricDimensionName;
   readonly value: string;
 }
 

@@ -4,15 +4,10 @@ import {
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { PublishCommand } from "@aws-sdk/client-sns";
+import { EC2_INSTANCE_RESOURCE_TYPE as EC2_INSTANCE, METRIC } from "../lib/contract";
 import type { AwsClients } from "./clients";
-import {
-  decide,
-  decideForInstance,
-  EC2_INSTANCE,
-  type InstanceFacts,
-  type RemediationTarget,
-} from "./decision";
-import { METRIC, type Observability } from "./observability";
+import { decide, decideForInstance, type InstanceFacts, type RemediationTarget } from "./decision";
+import type { Observability } from "./observability";
 import type { HandlerSettings } from "./settings";
 
 export interface HandlerDependencies {

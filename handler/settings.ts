@@ -1,4 +1,4 @@
-import { HANDLER_ENVIRONMENT } from "./environment";
+import { HANDLER_ENVIRONMENT } from "../lib/contract";
 
 /** What the function was deployed for, read from the variables the stack sets (see HANDLER_ENVIRONMENT). */
 export interface HandlerSettings {

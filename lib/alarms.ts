@@ -5,6 +5,7 @@ import {
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Construct } from "constructs";
+import { METRIC, METRIC_NAMESPACE, METRIC_SERVICE_DIMENSION } from "./contract";
 import { addDeadLetteredTarget, type DeadLetterQueue } from "./failure-handling";
 import { ALARM_NAME_PREFIX } from "./notifications";
 import { type AwsRegion, partitionOf } from "./regions";
@@ -15,9 +16,9 @@ import { STOP_INSTANCE_DOCUMENT } from "./remediation";
  * dimension from POWERTOOLS_SERVICE_NAME). The handler and this alarm must agree on all three.
  */
 export const REMEDIATION_FAILURE_METRIC = {
-  namespace: "AmiGuard",
-  metricName: "RemediationsFailed",
-  dimensions: { service: "ami-guard" },
+  namespace: METRIC_NAMESPACE,
+  metricName: METRIC.remediationsFailed,
+  dimensions: METRIC_SERVICE_DIMENSION,
 } as const;
 
 /** Five minutes, one period: a single failure pages; there is no background noise to average out. */

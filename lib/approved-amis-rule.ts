@@ -4,7 +4,8 @@ import { Construct } from "constructs";
 
 /** The managed rule's identifier; the rule's *name* is ours to choose. */
 export const APPROVED_AMIS_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
-export const EC2_INSTANCE_RESOURCE_TYPE = "AWS::EC2::Instance";
+
+import { EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
 
 export interface ApprovedAmisRuleProps {
   readonly ruleName: string;

@@ -5,12 +5,12 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { HANDLER_ENVIRONMENT } from "../handler/environment";
+import { HANDLER_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from "./contract";
 import { renderEventPattern } from "./event-pattern";
 import { AsyncInvokeFailureHandling, addDeadLetteredTarget, DeadLetterQueue } from "./failure-handling";
+import type { FunctionCode } from "./function-code";
 import { ServiceRole } from "./iam";
 import { type EncryptionKey, TOPIC_PUBLISHER_KEY_ACTIONS } from "./kms";
-import type { LambdaBundle } from "./lambda-bundle";
 import { type AwsRegion, partitionOf } from "./regions";
 import { terraformLiteral } from "./terraform-literal";
 
@@ -34,7 +34,7 @@ export interface EventDrivenRemediationProps {
   readonly ruleName: string;
   readonly accountId: string;
   readonly region: AwsRegion;
-  readonly bundle: LambdaBundle;
+  readonly bundle: FunctionCode;
   readonly dryRun: boolean;
   readonly exemptionTagKey: string;
   /** The topic the function notifies; the stack shares it with the alarms. */
@@ -146,8 +146,7 @@ export class EventDrivenRemediation extends Construct {
           [HANDLER_ENVIRONMENT.dryRun]: String(props.dryRun),
           [HANDLER_ENVIRONMENT.exemptionTagKey]: terraformLiteral(props.exemptionTagKey),
           [HANDLER_ENVIRONMENT.topicArn]: this.topic.arn,
-          POWERTOOLS_SERVICE_NAME: "ami-guard",
-          POWERTOOLS_METRICS_NAMESPACE: "AmiGuard",
+          ...POWERTOOLS_ENVIRONMENT,
         },
       },
       dependsOn: [this.logGroup],

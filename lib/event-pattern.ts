@@ -1,4 +1,4 @@
-import { EC2_INSTANCE_RESOURCE_TYPE } from "./approved-amis-rule";
+import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
 
 /** EventBridge's documented limit on an event pattern. */
 export const MAX_EVENT_PATTERN_LENGTH = 2048;
@@ -10,13 +10,13 @@ export const MAX_EVENT_PATTERN_LENGTH = 2048;
  */
 export function remediationEventPattern(ruleName: string) {
   return {
-    source: ["aws.config"],
-    "detail-type": ["Config Rules Compliance Change"],
+    source: [COMPLIANCE_CHANGE_EVENT.source],
+    "detail-type": [COMPLIANCE_CHANGE_EVENT.detailType],
     detail: {
-      messageType: ["ComplianceChangeNotification"],
+      messageType: [COMPLIANCE_CHANGE_EVENT.messageType],
       configRuleName: [ruleName],
       resourceType: [EC2_INSTANCE_RESOURCE_TYPE],
-      newEvaluationResult: { complianceType: ["NON_COMPLIANT"] },
+      newEvaluationResult: { complianceType: [COMPLIANCE_CHANGE_EVENT.nonCompliant] },
     },
   };
 }

@@ -1,11 +1,18 @@
 import { ConfigRemediationConfiguration } from "@cdktf/provider-aws/lib/config-remediation-configuration";
 import { Construct } from "constructs";
-import type { AutomaticRetrySettings } from "./config";
 import { ServiceRole } from "./iam";
 import { type AwsRegion, partitionOf } from "./regions";
 
 /** The AWS-owned SSM Automation runbook that stops instances. */
 export const STOP_INSTANCE_DOCUMENT = "AWS-StopEC2Instance";
+
+/** How Config retries a remediation it starts itself. */
+export interface AutomaticRetrySettings {
+  /** How many times Config tries a failed remediation (1-25). */
+  readonly maximumAutomaticAttempts: number;
+  /** How long Config waits for those attempts, in seconds (1-2,678,000). */
+  readonly retryAttemptSeconds: number;
+}
 
 export interface StopInstanceRemediationProps {
   readonly ruleName: string;

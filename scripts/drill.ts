@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../lib/config";
-import { drillConfiguration } from "../lib/drill/drill-configuration";
-import { SampleEventError } from "../lib/drill/sample-event";
-import { outdirFromEnvironment } from "../lib/synth";
-import { DEFAULT_PLANS_DIR, DEFAULT_SCRATCH_DIR } from "../lib/terraform/plan-stacks";
-import { TerraformToolingError } from "../lib/terraform/terraform-cli";
+import { ConfigError, loadConfig } from "../app/config";
+import { outdirFromEnvironment } from "../app/synth";
+import { drillConfiguration } from "../tools/drill/drill-configuration";
+import { SampleEventError } from "../tools/drill/sample-event";
+import { DEFAULT_PLANS_DIR, DEFAULT_SCRATCH_DIR } from "../tools/terraform/plan-stacks";
+import { TerraformToolingError } from "../tools/terraform/terraform-cli";
 
 const USAGE = "npm run drill [-- --concurrency N] [--plans-dir DIR] [--scratch-dir DIR]";
 

@@ -1,16 +1,16 @@
 import { rmSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../lib/config";
-import { outdirFromEnvironment, synthesizeAtomically } from "../lib/synth";
+import { ConfigError, loadConfig } from "../app/config";
+import { outdirFromEnvironment, synthesizeAtomically } from "../app/synth";
 import {
   DEFAULT_PLANS_DIR,
   DEFAULT_SCRATCH_DIR,
   planStacks,
   type StackPlanResult,
-} from "../lib/terraform/plan-stacks";
-import { formatPlanLine } from "../lib/terraform/plan-summary";
-import { TerraformToolingError } from "../lib/terraform/terraform-cli";
+} from "../tools/terraform/plan-stacks";
+import { formatPlanLine } from "../tools/terraform/plan-summary";
+import { TerraformToolingError } from "../tools/terraform/terraform-cli";
 
 const USAGE = `npm run plan [-- --concurrency N] [--stack <name> ...] [--plans-dir DIR] [--scratch-dir DIR]`;
 

@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig } from "../lib/config";
-import { formatStackListing, listStacks } from "../lib/targets";
+import { ConfigError, loadConfig } from "../app/config";
+import { formatStackListing, listStacks } from "../app/targets";
 
 // `npm run targets [-- --json]`: the stacks the configuration (AMI_GUARD_CONFIG or the default) deploys.
 try {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { type PlanJson, summarizePlan } from "../../lib/terraform/plan-summary";
+import { type PlanJson, summarizePlan } from "../../tools/terraform/plan-summary";
 
 /**
  * Turns the plans a CI job made with real credentials (`<stack>.plan.json`, from `terraform show -json`)

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ConfigError, loadConfig, parseConfig } from "../../lib/config";
+import { ConfigError, loadConfig, parseConfig } from "../../app/config";
 import { APPROVED_AMI, DOC_ACCOUNT, rawConfig } from "../support/configs";
 
 /** The problems a configuration is refused for, or a failure if it is accepted. */

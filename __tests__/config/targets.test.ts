@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Testing } from "cdktf";
-import { stackNameFor, stateKeyFor } from "../../lib/ami-guard-stack";
-import { buildApp } from "../../lib/app";
-import { parseConfig } from "../../lib/config";
-import { formatStackListing, listStacks } from "../../lib/targets";
+import { stackNameFor, stateKeyFor } from "../../app/ami-guard-stack";
+import { buildApp } from "../../app/app";
+import { parseConfig } from "../../app/config";
+import { formatStackListing, listStacks } from "../../app/targets";
 import { rawConfig } from "../support/configs";
 
 const s3Backend = {

@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { stackNameFor } from "../../lib/ami-guard-stack";
-import { type AmiGuardConfig, loadConfig, parseConfig, type RemediationMode } from "../../lib/config";
-import { type DrillRun, drillConfiguration } from "../../lib/drill/drill-configuration";
-import { drillStack, type StackDrillReport } from "../../lib/drill/drill-stack";
-import { DRILL_INSTANCE_ID, readSampleEventTemplate, SampleEventError } from "../../lib/drill/sample-event";
-import { STOP_EC2_INSTANCE_DECLARATION } from "../../lib/drill/stop-instance-document";
-import { AwsLoopback } from "../../lib/loopback/aws-loopback";
+import { stackNameFor } from "../../app/ami-guard-stack";
+import { type AmiGuardConfig, loadConfig, parseConfig, type RemediationMode } from "../../app/config";
+import { type DrillRun, drillConfiguration } from "../../tools/drill/drill-configuration";
+import { drillStack, type StackDrillReport } from "../../tools/drill/drill-stack";
+import { DRILL_INSTANCE_ID, readSampleEventTemplate, SampleEventError } from "../../tools/drill/sample-event";
+import { STOP_EC2_INSTANCE_DECLARATION } from "../../tools/drill/stop-instance-document";
+import { AwsLoopback } from "../../tools/loopback/aws-loopback";
 import {
   change,
   configured,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { matchesEventPattern, UnsupportedPatternError } from "../../lib/drill/event-pattern-matcher";
 import { remediationEventPattern } from "../../lib/event-pattern";
+import { matchesEventPattern, UnsupportedPatternError } from "../../tools/drill/event-pattern-matcher";
 
 // Examples from the EventBridge User Guide: "Event pattern syntax" and "Arrays in Amazon EventBridge event patterns".
 const ec2StateChange = {

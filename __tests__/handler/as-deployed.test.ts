@@ -9,16 +9,21 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseConfig } from "../../lib/config";
-import { AwsLoopback, configError, configJson, type RecordedRequest } from "../../lib/loopback/aws-loopback";
+import { parseConfig } from "../../app/config";
+import { synthesizeAtomically } from "../../app/synth";
+import {
+  AwsLoopback,
+  configError,
+  configJson,
+  type RecordedRequest,
+} from "../../tools/loopback/aws-loopback";
 import {
   type Invocation,
   invokeUnpacked,
   jsonLogLines,
   type UnpackedFunction,
   unpackZip,
-} from "../../lib/loopback/deployed-function";
-import { synthesizeAtomically } from "../../lib/synth";
+} from "../../tools/loopback/deployed-function";
 import { ACCOUNT, INSTANCE, REGION, RULE, sampleEvent } from "./fixtures";
 
 /**

@@ -6,8 +6,8 @@ import {
   type InstanceFacts,
   readExemption,
 } from "../../handler/decision";
-import { HANDLER_ENVIRONMENT } from "../../handler/environment";
 import { readSettings, SettingsError } from "../../handler/settings";
+import { HANDLER_ENVIRONMENT } from "../../lib/contract";
 import {
   ACCOUNT,
   EXEMPTION_TAG,

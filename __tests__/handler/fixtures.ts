@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { LogFields, MetricDimension, MetricName, Observability } from "../../handler/observability";
+import type { LogFields, MetricDimension, Observability } from "../../handler/observability";
 import type { HandlerSettings } from "../../handler/settings";
+import type { MetricName } from "../../lib/contract";
 
 export const ACCOUNT = "111122223333";
 export const REGION = "eu-central-1";

@@ -13,9 +13,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import type { AwsClients } from "../../handler/clients";
 import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
 import { createHandler } from "../../handler/index";
-import { METRIC } from "../../handler/observability";
 import { RemediationRefusedError, RetryLaterError } from "../../handler/remediate";
 import { type HandlerSettings, SettingsError } from "../../handler/settings";
+import { METRIC } from "../../lib/contract";
 import {
   EXEMPTION_TAG,
   INSTANCE,

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing } from "cdktf";
 import fc from "fast-check";
-import { AmiGuardStack } from "../../lib/ami-guard-stack";
-import { type AmiGuardConfig, ConfigError, parseConfig } from "../../lib/config";
-import { buildLambdaBundle, type LambdaBundle } from "../../lib/lambda-bundle";
-import { synthesizeAtomically } from "../../lib/synth";
+import { AmiGuardStack } from "../../app/ami-guard-stack";
+import { type AmiGuardConfig, ConfigError, parseConfig } from "../../app/config";
+import { buildLambdaBundle, type LambdaBundle } from "../../app/lambda-bundle";
+import { synthesizeAtomically } from "../../app/synth";
 import { terraformValidate } from "./terraform-validate";
 
 const REPO = path.resolve(__dirname, "..", "..");

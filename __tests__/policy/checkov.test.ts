@@ -1,4 +1,4 @@
-import { CHECKOV_WAIVERS } from "../../lib/checkov-waivers";
+import { CHECKOV_WAIVERS } from "../../tools/checkov-waivers";
 import { CHECKOV_CHECKS, type CheckovCheck, runChecks } from "./checkov-checks";
 import { everyStack, handlerBundleForTests, ref, type StackCase, type SynthesizedStack } from "./stacks";
 

@@ -1,4 +1,3 @@
-import { METRIC } from "../../handler/observability";
 import {
   ALARM_MEANINGS,
   type AlarmName,
@@ -6,6 +5,7 @@ import {
   failedRemediationEventPattern,
   REMEDIATION_FAILURE_METRIC,
 } from "../../lib/alarms";
+import { METRIC } from "../../lib/contract";
 import { DEAD_LETTER_RETENTION_SECONDS } from "../../lib/failure-handling";
 import type { Statement } from "./iam-rules";
 import {

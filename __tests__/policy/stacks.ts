@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing } from "cdktf";
-import { AmiGuardStack } from "../../lib/ami-guard-stack";
+import { AmiGuardStack } from "../../app/ami-guard-stack";
 import {
   type AmiGuardConfig,
   parseConfig,
@@ -10,8 +10,8 @@ import {
   REMEDIATION_MODES,
   type RecorderChoice,
   type RemediationMode,
-} from "../../lib/config";
-import { buildLambdaBundle, type LambdaBundle } from "../../lib/lambda-bundle";
+} from "../../app/config";
+import { buildLambdaBundle, type LambdaBundle } from "../../app/lambda-bundle";
 
 export const ACCOUNT = "111122223333";
 

@@ -1,4 +1,4 @@
-import type { LambdaBundle } from "../../lib/lambda-bundle";
+import type { LambdaBundle } from "../../app/lambda-bundle";
 import { ALL_MODES, singleTargetConfig } from "../support/configs";
 import { handlerBundle, reviewableHcl } from "../support/synth";
 

@@ -17,10 +17,10 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { HANDLER_ENVIRONMENT } from "../../handler/environment";
-import { parseConfig, type RemediationMode } from "../../lib/config";
+import { parseConfig, type RemediationMode } from "../../app/config";
+import type { LambdaBundle } from "../../app/lambda-bundle";
+import { HANDLER_ENVIRONMENT } from "../../lib/contract";
 import { remediationEventPattern } from "../../lib/event-pattern";
-import type { LambdaBundle } from "../../lib/lambda-bundle";
 import {
   ALL_MODES,
   ALL_RECORDERS,

@@ -3,7 +3,7 @@ import {
   parseConfig,
   type RecorderChoice,
   type RemediationMode,
-} from "../../lib/config";
+} from "../../app/config";
 
 export const APPROVED_AMI = "ami-0abcdef1234567890";
 export const DOC_ACCOUNT = "111122223333";

@@ -3,9 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing } from "cdktf";
-import { AmiGuardStack } from "../../lib/ami-guard-stack";
-import type { AmiGuardConfig, Target } from "../../lib/config";
-import { buildLambdaBundle, type LambdaBundle } from "../../lib/lambda-bundle";
+import { AmiGuardStack } from "../../app/ami-guard-stack";
+import type { AmiGuardConfig, Target } from "../../app/config";
+import { buildLambdaBundle, type LambdaBundle } from "../../app/lambda-bundle";
 
 let bundlePromise: Promise<LambdaBundle> | undefined;
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { buildLambdaBundle } from "../../lib/lambda-bundle";
+import { buildLambdaBundle } from "../../app/lambda-bundle";
 
 function scratch(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `ami-guard-${prefix}-`));

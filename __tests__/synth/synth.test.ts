@@ -2,9 +2,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseConfig } from "../../lib/config";
-import { buildLambdaBundle } from "../../lib/lambda-bundle";
-import { synthesizeAtomically } from "../../lib/synth";
+import { parseConfig } from "../../app/config";
+import { buildLambdaBundle } from "../../app/lambda-bundle";
+import { synthesizeAtomically } from "../../app/synth";
 import { rawConfig } from "../support/configs";
 
 const repoRoot = path.resolve(__dirname, "..", "..");

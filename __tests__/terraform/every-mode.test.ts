@@ -1,16 +1,16 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { stackNameFor } from "../../lib/ami-guard-stack";
+import { stackNameFor } from "../../app/ami-guard-stack";
 import {
   RECORDER_CHOICES,
   REMEDIATION_MODES,
   type RecorderChoice,
   type RemediationMode,
-} from "../../lib/config";
+} from "../../app/config";
 import type { AwsRegion } from "../../lib/regions";
-import type { PlanRun, StackPlanSuccess } from "../../lib/terraform/plan-stacks";
-import { classifyChanges, formatPlanLine } from "../../lib/terraform/plan-summary";
-import { OFFLINE_OVERRIDE_FILE, OFFLINE_STATE_FILE } from "../../lib/terraform/scratch";
+import type { PlanRun, StackPlanSuccess } from "../../tools/terraform/plan-stacks";
+import { classifyChanges, formatPlanLine } from "../../tools/terraform/plan-summary";
+import { OFFLINE_OVERRIDE_FILE, OFFLINE_STATE_FILE } from "../../tools/terraform/scratch";
 import {
   configOf,
   declaredAddresses,

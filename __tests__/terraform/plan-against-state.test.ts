@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { classifyChanges } from "../../lib/terraform/plan-summary";
+import { classifyChanges } from "../../tools/terraform/plan-summary";
 import {
   configOf,
   declaredAddresses,

@@ -1,11 +1,11 @@
-import { mapWithConcurrency } from "../../lib/terraform/concurrency";
+import { mapWithConcurrency } from "../../tools/terraform/concurrency";
 import {
   classifyActions,
   classifyChanges,
   countChanges,
   type PlanResourceChange,
   summarizePlan,
-} from "../../lib/terraform/plan-summary";
+} from "../../tools/terraform/plan-summary";
 
 function change(
   address: string,

@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { type AmiGuardConfig, parseConfig } from "../../lib/config";
-import { type SynthResult, synthesizeAtomically } from "../../lib/synth";
+import { type AmiGuardConfig, parseConfig } from "../../app/config";
+import { type SynthResult, synthesizeAtomically } from "../../app/synth";
 import {
   type PlanRun,
   planStacks,
   type StackPlanResult,
   type StackPlanSuccess,
-} from "../../lib/terraform/plan-stacks";
+} from "../../tools/terraform/plan-stacks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const APPROVED_AMI = "ami-0abcdef1234567890";

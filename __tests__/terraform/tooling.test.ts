@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { stackNameFor } from "../../lib/ami-guard-stack";
-import { loadConfig } from "../../lib/config";
-import { MIRROR_VARIABLE, resolveProviderInstallation } from "../../lib/terraform/provider-mirror";
+import { stackNameFor } from "../../app/ami-guard-stack";
+import { loadConfig } from "../../app/config";
+import { MIRROR_VARIABLE, resolveProviderInstallation } from "../../tools/terraform/provider-mirror";
 import {
   configOf,
   planWorkspace,

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { stackNameFor } from "../../lib/ami-guard-stack";
-import { CONFIG_PATH_VARIABLE, DEFAULT_CONFIG_FILE, loadConfig } from "../../lib/config";
+import { stackNameFor } from "../../app/ami-guard-stack";
+import { CONFIG_PATH_VARIABLE, DEFAULT_CONFIG_FILE, loadConfig } from "../../app/config";
 
 const ROOT = path.resolve(__dirname, "../..");
 

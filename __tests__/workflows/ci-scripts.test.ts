@@ -8,7 +8,7 @@ import {
   MAX_COMMENT_LENGTH,
   summarizePlanFiles,
 } from "../../.github/scripts/plan-comment";
-import type { PlanJson } from "../../lib/terraform/plan-summary";
+import type { PlanJson } from "../../tools/terraform/plan-summary";
 
 function scratchDir(): string {
   return mkdtempSync(path.join(tmpdir(), "ami-guard-ci-scripts-"));

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { buildSync } from "esbuild";
-import { bundleHandlerSource, HANDLER_ENTRY } from "../../lib/lambda-bundle";
-import { AwsLoopback } from "../../lib/loopback/aws-loopback";
+import { bundleHandlerSource, HANDLER_ENTRY } from "../../app/lambda-bundle";
+import { AwsLoopback } from "../../tools/loopback/aws-loopback";
 import { type BenchRow, type BenchSuite, measureProcess, median } from "./harness";
 
 const IMPORT_RUNS = Math.max(10, Number(process.env.AMI_GUARD_BENCH_IMPORT_RUNS ?? 15));

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { AWS_REGIONS, type AwsRegion } from "./regions";
+import { AWS_REGIONS, type AwsRegion } from "../lib/regions";
+import type { AutomaticRetrySettings } from "../lib/remediation";
 
 /** The managed rule's documented limits on its `amiIds` parameter. */
 export const MAX_APPROVED_AMI_IDS = 21;
@@ -245,11 +246,6 @@ export interface Target {
   readonly assumeRoleName?: string;
   /** Where the target came from in the configuration, for messages: `targets[0]`, `targetGroups[1]`. */
   readonly source: string;
-}
-
-export interface AutomaticRetrySettings {
-  readonly maximumAutomaticAttempts: number;
-  readonly retryAttemptSeconds: number;
 }
 
 export type BackendConfig = ParsedConfig["backend"];

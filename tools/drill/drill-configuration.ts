@@ -1,8 +1,8 @@
 import * as path from "node:path";
-import { stackNameFor } from "../ami-guard-stack";
-import type { AmiGuardConfig, Target } from "../config";
+import { stackNameFor } from "../../app/ami-guard-stack";
+import type { AmiGuardConfig, Target } from "../../app/config";
+import { synthesizeAtomically } from "../../app/synth";
 import { AwsLoopback } from "../loopback/aws-loopback";
-import { synthesizeAtomically } from "../synth";
 import {
   DEFAULT_PLANS_DIR,
   DEFAULT_SCRATCH_DIR,

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { type BuildOptions, buildSync, version as esbuildVersion } from "esbuild";
 import { ZipFile } from "yazl";
+import type { FunctionCode } from "../lib/function-code";
 import {
   BUNDLE_CACHE_VARIABLE,
   bundleCacheKey,
@@ -21,11 +22,7 @@ export const HANDLER_ENTRY = path.resolve(__dirname, "..", "handler", "index.ts"
  */
 const FIXED_ZIP_TIME = new Date(1980, 0, 1, 0, 0, 0);
 
-export interface LambdaBundle {
-  /** Absolute path of the zip; stacks copy it in as a Terraform asset. */
-  readonly zipPath: string;
-  /** base64 SHA-256 of the zip, the form `source_code_hash` compares against. */
-  readonly sourceCodeHash: string;
+export interface LambdaBundle extends FunctionCode {
   readonly bundleBytes: number;
   readonly zipBytes: number;
   /** Whether the bundle came from the cache (every input byte-identical to the cached build's). */

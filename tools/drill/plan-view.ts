@@ -1,4 +1,4 @@
-import { partitionOf } from "../regions";
+import { partitionOf } from "../../lib/regions";
 
 /**
  * The offline plan as the drill reads it: each managed resource's planned values, which of them stay

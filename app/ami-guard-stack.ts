@@ -6,17 +6,17 @@ import {
   FAILED_REMEDIATION_RULE_NAME,
   FailedRemediationNotifications,
   PipelineAlarms,
-} from "./alarms";
-import { ApprovedAmisRule } from "./approved-amis-rule";
+} from "../lib/alarms";
+import { ApprovedAmisRule } from "../lib/approved-amis-rule";
+import { ConfigRecording } from "../lib/config-recording";
+import { EventDrivenRemediation, FUNCTION_LOG_GROUP_NAME } from "../lib/event-driven-remediation";
+import { EncryptionKey } from "../lib/kms";
+import { NotificationTopic } from "../lib/notifications";
+import { partitionOf } from "../lib/regions";
+import { StopInstanceRemediation } from "../lib/remediation";
+import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-literal";
 import type { AmiGuardConfig, BackendConfig, Target } from "./config";
-import { ConfigRecording } from "./config-recording";
-import { EventDrivenRemediation, FUNCTION_LOG_GROUP_NAME } from "./event-driven-remediation";
-import { EncryptionKey } from "./kms";
 import type { LambdaBundle } from "./lambda-bundle";
-import { NotificationTopic } from "./notifications";
-import { partitionOf } from "./regions";
-import { StopInstanceRemediation } from "./remediation";
-import { terraformLiteral, terraformLiteralMap } from "./terraform-literal";
 
 export interface AmiGuardStackProps {
   readonly config: AmiGuardConfig;

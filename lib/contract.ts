@@ -1,0 +1,66 @@
+/**
+ * The contract between the function and the infrastructure that deploys, triggers and watches it. The
+ * constructs set these variables, route these events and alarm on these metrics; the handler reads and
+ * emits exactly these. One module, imported by both sides, so neither can drift from the other.
+ */
+
+/** The environment the stack sets on the function; the handler reads nothing else of its own. */
+export const HANDLER_ENVIRONMENT = {
+  /** The Config rule this function was deployed for; events about any other rule are ignored. */
+  ruleName: "AMI_GUARD_RULE_NAME",
+  /** The account and region of the stack; events from anywhere else are ignored. */
+  accountId: "AMI_GUARD_ACCOUNT_ID",
+  region: "AMI_GUARD_REGION",
+  /** "true": log and notify what would happen, start nothing. */
+  dryRun: "AMI_GUARD_DRY_RUN",
+  /** Tag whose value "true", or an ISO date in the future, exempts an instance. */
+  exemptionTagKey: "AMI_GUARD_EXEMPTION_TAG_KEY",
+  /** SNS topic for remediated, guarded and failed events. */
+  topicArn: "AMI_GUARD_TOPIC_ARN",
+} as const;
+
+export type HandlerEnvironmentKey = keyof typeof HANDLER_ENVIRONMENT;
+
+/**
+ * Powertools reads these two variables: the service becomes the `service` dimension of every metric, the
+ * namespace the CloudWatch namespace.
+ */
+export const POWERTOOLS_ENVIRONMENT = {
+  POWERTOOLS_SERVICE_NAME: "ami-guard",
+  POWERTOOLS_METRICS_NAMESPACE: "AmiGuard",
+} as const;
+
+export const METRIC_NAMESPACE = POWERTOOLS_ENVIRONMENT.POWERTOOLS_METRICS_NAMESPACE;
+/** The dimension Powertools adds to every metric the function emits. */
+export const METRIC_SERVICE_DIMENSION = { service: POWERTOOLS_ENVIRONMENT.POWERTOOLS_SERVICE_NAME } as const;
+
+/** Every metric the function emits; alarms and dashboards read these names. */
+export const METRIC = {
+  remediationsStarted: "RemediationsStarted",
+  remediationsFailed: "RemediationsFailed",
+  /** A duplicate delivery found Config's execution for the instance still running: success, not failure. */
+  remediationsAlreadyRunning: "RemediationsAlreadyRunning",
+  /** Pending or not yet visible instances, handed back to Lambda's retries. */
+  remediationsDeferred: "RemediationsDeferred",
+  dryRuns: "DryRuns",
+  eventsIgnored: "EventsIgnored",
+  guardSkips: "GuardSkips",
+  notificationsFailed: "NotificationsFailed",
+  /** From Config's resultRecordedTime to our StartRemediationExecution call. */
+  remediationDelay: "RemediationDelay",
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The extra dimension some counts carry alone (why an event was ignored, which guard skipped it). */
+export type MetricDimensionName = "Reason" | "Guard";
+
+/** The compliance-change event the rule's evaluations produce (Config's EventBridge event). */
+export const COMPLIANCE_CHANGE_EVENT = {
+  source: "aws.config",
+  detailType: "Config Rules Compliance Change",
+  messageType: "ComplianceChangeNotification",
+  nonCompliant: "NON_COMPLIANT",
+} as const;
+
+/** The only resource type the rule evaluates and the function acts on. */
+export const EC2_INSTANCE_RESOURCE_TYPE = "AWS::EC2::Instance";
