@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import { remediationEventPattern } from "../../lib/event-pattern";
 import { matchesEventPattern, UnsupportedPatternError } from "../../tools/drill/event-pattern-matcher";
+import { SAMPLE_EVENT_PATH } from "../../tools/drill/sample-event";
 
 // Examples from the EventBridge User Guide: "Event pattern syntax" and "Arrays in Amazon EventBridge event patterns".
 const ec2StateChange = {
@@ -82,10 +82,7 @@ describe("matchesEventPattern", () => {
   });
 
   it("matches the recorded compliance-change event against ami-guard's own pattern", () => {
-    const recorded = readFileSync(
-      path.resolve(__dirname, "..", "..", "..", "shared", "reference", "sample-compliance-change-event.json"),
-      "utf8",
-    );
+    const recorded = readFileSync(SAMPLE_EVENT_PATH, "utf8");
     const event = JSON.parse(recorded.replaceAll("{{RULE}}", "approved-amis-by-id"));
     expect(matchesEventPattern(remediationEventPattern("approved-amis-by-id"), event)).toBe(true);
     expect(matchesEventPattern(remediationEventPattern("other-rule"), event)).toBe(false);

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import type { LogFields, MetricDimension, Observability } from "../../handler/observability";
 import type { HandlerSettings } from "../../handler/settings";
 import type { MetricName } from "../../lib/contract";
+import { SAMPLE_EVENT_PATH } from "../../tools/drill/sample-event";
 
 export const ACCOUNT = "111122223333";
 export const REGION = "eu-central-1";
@@ -10,16 +10,6 @@ export const RULE = "approved-amis-by-id";
 export const INSTANCE = "i-0123456789abcdef0";
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`;
 export const EXEMPTION_TAG = "ami-guard:exempt";
-
-const SAMPLE_EVENT = path.resolve(
-  __dirname,
-  "..",
-  "..",
-  "..",
-  "shared",
-  "reference",
-  "sample-compliance-change-event.json",
-);
 
 export interface SamplePlaceholders {
   readonly account?: string;
@@ -34,7 +24,7 @@ export type MutableEvent = Record<string, any>;
 
 /** The recorded compliance-change event with its placeholders filled in; a fresh copy on every call. */
 export function sampleEvent(values: SamplePlaceholders = {}): MutableEvent {
-  const text = readFileSync(SAMPLE_EVENT, "utf8")
+  const text = readFileSync(SAMPLE_EVENT_PATH, "utf8")
     .replaceAll("{{ACCOUNT}}", values.account ?? ACCOUNT)
     .replaceAll("{{REGION}}", values.region ?? REGION)
     .replaceAll("{{INSTANCE}}", values.instance ?? INSTANCE)

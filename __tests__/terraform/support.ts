@@ -29,7 +29,8 @@ export interface Workspace {
 /** Synthesizes into a folder of its own, so tests never touch the repository's cdktf.out. */
 export async function synthesizeInScratch(config: AmiGuardConfig, prefix: string): Promise<Workspace> {
   const root = scratchFolder(prefix);
-  const synth = await synthesizeAtomically(config, path.join(root, "cdktf.out"));
+  // Local state lives in the workspace too, never beside the project.
+  const synth = await synthesizeAtomically(config, path.join(root, "cdktf.out"), root);
   return { root, synth };
 }
 

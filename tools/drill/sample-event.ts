@@ -1,17 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 
-/** The repository root: the recorded event sits in the `shared/` folder beside it (CI clones it there). */
-const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
-
-/** The recorded compliance-change event, with placeholders {{ACCOUNT}}, {{REGION}}, {{RULE}}, {{INSTANCE}}. */
-export const SAMPLE_EVENT_PATH = path.resolve(
-  REPOSITORY_ROOT,
-  "..",
-  "shared",
-  "reference",
-  "sample-compliance-change-event.json",
-);
+/**
+ * Config's "Config Rules Compliance Change" event for an EC2 instance turning NON_COMPLIANT, in the shape
+ * the AWS Config Developer Guide documents
+ * (https://docs.aws.amazon.com/config/latest/developerguide/monitor-config-with-cloudwatchevents.html),
+ * with placeholders {{ACCOUNT}}, {{REGION}}, {{RULE}}, {{INSTANCE}} for the drill and the tests to fill.
+ */
+export const SAMPLE_EVENT_PATH = path.resolve(__dirname, "sample-compliance-change-event.json");
 
 /** A well-formed instance id no real account has; the loopback answers for it as running and untagged. */
 export const DRILL_INSTANCE_ID = "i-0d1a2b3c4d5e6f708";
@@ -36,9 +32,7 @@ export class SampleEventError extends Error {
 /** The template's text, read once per drill; the message names the path when it is missing. */
 export function readSampleEventTemplate(file = SAMPLE_EVENT_PATH): string {
   if (!existsSync(file)) {
-    throw new SampleEventError(
-      `the recorded compliance-change event is missing: expected ${file} (../shared/reference/ from the repository root)`,
-    );
+    throw new SampleEventError(`the recorded compliance-change event is missing: expected ${file}`);
   }
   return readFileSync(file, "utf8");
 }

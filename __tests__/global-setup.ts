@@ -1,0 +1,41 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+/** What the test run found in the clone before it started, and the folder all its temporary files go to. */
+export const RUN_STATE_VARIABLES = {
+  runTemporaryRoot: "AMI_GUARD_TEST_RUN_TMPDIR",
+  untrackedBefore: "AMI_GUARD_TEST_UNTRACKED_BEFORE",
+  originalTemporaryRoot: "AMI_GUARD_TEST_ORIGINAL_TMPDIR",
+} as const;
+
+export const REPOSITORY_ROOT = path.resolve(__dirname, "..");
+
+/** Every path in the clone that git does not track, ignored ones included, except the installed packages. */
+export function untrackedPaths(): string[] {
+  const output = execFileSync(
+    "git",
+    ["status", "--porcelain", "--untracked-files=normal", "--ignored=traditional", "--", "."],
+    { cwd: REPOSITORY_ROOT, encoding: "utf8" },
+  );
+  return output
+    .split("\n")
+    .filter((line) => line.startsWith("?? ") || line.startsWith("!! "))
+    .map((line) => line.slice(3))
+    .filter((file) => !file.startsWith("node_modules"));
+}
+
+/**
+ * Runs once before every test file. Each test cleans up after itself; this makes the run as a whole
+ * provable: every temporary file any test, terraform or child process writes lands in one folder of the
+ * run's own (the workers inherit TMPDIR), which the teardown removes and checks nothing escaped.
+ */
+export default function globalSetup(): void {
+  const originalTemporaryRoot = tmpdir();
+  const runTemporaryRoot = mkdtempSync(path.join(originalTemporaryRoot, "ami-guard-test-run-"));
+  process.env[RUN_STATE_VARIABLES.originalTemporaryRoot] = originalTemporaryRoot;
+  process.env[RUN_STATE_VARIABLES.runTemporaryRoot] = runTemporaryRoot;
+  process.env[RUN_STATE_VARIABLES.untrackedBefore] = JSON.stringify(untrackedPaths());
+  process.env.TMPDIR = runTemporaryRoot;
+}
