@@ -101,44 +101,54 @@ export class AmiGuardStack extends TerraformStack {
     });
     new TerraformOutput(this, "automation_role_arn", { value: remediation.automationRole.role.arn });
 
-    if (target.mode === "manual") return;
-
-    // Automatic and event-driven modes act without a person watching, so both notify when they fail.
-    const automatic = target.mode === "automatic";
+    // Every mode that remediates can see a started stop fail later in SSM, so every one of them notifies.
+    const eventDriven = target.mode === "event-driven";
     const encryptionKey = new EncryptionKey(this, "encryption-key", {
       accountId: target.accountId,
       region: target.region,
-      allowEventBridge: automatic,
-      logGroupNames: automatic ? [] : [FUNCTION_LOG_GROUP_NAME],
+      allowEventBridge: true,
+      logGroupNames: eventDriven ? [FUNCTION_LOG_GROUP_NAME] : [],
     });
     const notifications = new NotificationTopic(this, "notifications", {
       accountId: target.accountId,
       region: target.region,
       encryptionKey,
       emails: config.notificationEmails,
-      publishingRuleArns: automatic
-        ? [eventRuleArn(target.region, target.accountId, FAILED_REMEDIATION_RULE_NAME)]
-        : [],
+      publishingRuleArns: [eventRuleArn(target.region, target.accountId, FAILED_REMEDIATION_RULE_NAME)],
     });
     const topic = notifications.topic;
     new TerraformOutput(this, "notification_topic_arn", { value: topic.arn });
-
-    if (automatic) {
-      const failed = new FailedRemediationNotifications(this, "failed-remediation", {
-        accountId: target.accountId,
-        region: target.region,
-        topic,
+    if (notifications.emailSubscriptions.length > 0) {
+      new TerraformOutput(this, "email_subscriptions_pending_confirmation", {
+        value: Object.fromEntries(
+          notifications.emailSubscriptions.map(({ email, subscription }) => [
+            email,
+            subscription.pendingConfirmation,
+          ]),
+        ),
+        description:
+          "true for each address that has not yet followed the confirmation link SNS mailed it: it receives nothing until it does.",
       });
+    }
+
+    const failedRemediation = new FailedRemediationNotifications(this, "failed-remediation", {
+      accountId: target.accountId,
+      region: target.region,
+      topic,
+    });
+    if (!eventDriven) {
       new PipelineAlarms(this, "alarms", {
         topic,
-        deadLetterQueues: [{ alarm: "event-delivery-failures-queue", queue: failed.deliveryFailures }],
+        deadLetterQueues: [
+          { alarm: "event-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
+        ],
       });
       return;
     }
 
     if (!props.bundle)
       throw new Error(`${stackNameFor(target)}: mode "event-driven" needs the bundled handler`);
-    const eventDriven = new EventDrivenRemediation(this, "event-driven", {
+    const remediationFunction = new EventDrivenRemediation(this, "event-driven", {
       ruleName: config.ruleName,
       accountId: target.accountId,
       region: target.region,
@@ -148,20 +158,22 @@ export class AmiGuardStack extends TerraformStack {
       topic,
       encryptionKey,
       remediationConfiguration: remediation.configuration,
+      reservedConcurrentExecutions: config.reservedConcurrentExecutions,
     });
     new PipelineAlarms(this, "alarms", {
       topic,
-      functionName: eventDriven.function.functionName,
+      functionName: remediationFunction.function.functionName,
       deadLetterQueues: [
-        { alarm: "function-failures-queue", queue: eventDriven.failureQueue },
-        { alarm: "event-delivery-failures-queue", queue: eventDriven.deliveryFailureQueue },
+        { alarm: "function-failures-queue", queue: remediationFunction.failureQueue },
+        { alarm: "event-delivery-failures-queue", queue: remediationFunction.deliveryFailureQueue },
+        { alarm: "notification-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
       ],
     });
-    new TerraformOutput(this, "function_name", { value: eventDriven.function.functionName });
-    new TerraformOutput(this, "function_role_arn", { value: eventDriven.role.role.arn });
-    new TerraformOutput(this, "event_rule_arn", { value: eventDriven.eventRule.arn });
+    new TerraformOutput(this, "function_name", { value: remediationFunction.function.functionName });
+    new TerraformOutput(this, "function_role_arn", { value: remediationFunction.role.role.arn });
+    new TerraformOutput(this, "event_rule_arn", { value: remediationFunction.eventRule.arn });
     new TerraformOutput(this, "function_failure_queue_url", {
-      value: eventDriven.failureQueue.queue.url,
+      value: remediationFunction.failureQueue.queue.url,
       description:
         "Events the function failed on; `npm run redrive` sends them back once the cause is fixed.",
     });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
+import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../lib/aws-facts";
 import { AWS_REGIONS, type AwsRegion } from "../lib/regions";
 import type { AutomaticRetrySettings } from "../lib/remediation";
 
@@ -180,6 +181,14 @@ const remediation = z.strictObject({
     .max(2_678_000, "must be at most 2678000")
     .optional()
     .describe("automatic only: the window in which maximumAutomaticAttempts are made. @default 60"),
+  reservedConcurrentExecutions: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .optional()
+    .describe(
+      `event-driven only: concurrent executions reserved for the function, which also caps how many remediations start at once. A reservation must leave the account ${LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM.value} executions unreserved (GetAccountSettings shows the quota; new accounts often have 10, where any reservation fails the apply after the function was created): check with npm run preflight first. @default - none: the function shares the account's unreserved pool`,
+    ),
   exemptionTagKey: instanceTagKey
     .optional()
     .describe(
@@ -218,7 +227,7 @@ export const configSchema = z
     notifications: notifications
       .default({ emails: [] })
       .describe(
-        "Who hears about remediated, skipped and failed instances (modes event-driven and automatic).",
+        "Who hears about remediated, skipped and failed instances, and about stops that failed in SSM (every mode but audit). Each address receives nothing until it follows the confirmation link SNS mails it; the stack output email_subscriptions_pending_confirmation says which have not.",
       ),
     targets: z.array(target).default([]).describe("Single account-region targets."),
     targetGroups: z.array(targetGroup).default([]).describe("Every account crossed with every region."),
@@ -255,6 +264,8 @@ export interface AmiGuardConfig {
   readonly approvedAmiIds: readonly string[];
   readonly automatic: AutomaticRetrySettings;
   readonly exemptionTagKey: string;
+  /** @default - none: the function shares the account's unreserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
   readonly notificationEmails: readonly string[];
   readonly targets: readonly Target[];
   readonly backend: BackendConfig;
@@ -314,6 +325,9 @@ export function parseConfig(raw: unknown, source = "configuration"): AmiGuardCon
         config.remediation.retryAttemptSeconds ?? DEFAULT_AUTOMATIC_RETRY.retryAttemptSeconds,
     },
     exemptionTagKey: config.remediation.exemptionTagKey ?? DEFAULT_EXEMPTION_TAG_KEY,
+    ...(config.remediation.reservedConcurrentExecutions === undefined
+      ? {}
+      : { reservedConcurrentExecutions: config.remediation.reservedConcurrentExecutions }),
     notificationEmails: config.notifications.emails,
     targets: expandTargets(config),
     backend: config.backend,
@@ -534,12 +548,14 @@ function checkSettingsFitModes(config: LooseConfig, ctx: z.RefinementCtx): void 
       });
     }
   }
-  if (config.remediation.exemptionTagKey !== undefined && !modesInUse.has("event-driven")) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["remediation", "exemptionTagKey"],
-      message: `only applies to mode "event-driven", and no target uses it (modes in use: ${describeModes})`,
-    });
+  for (const field of ["exemptionTagKey", "reservedConcurrentExecutions"]) {
+    if (config.remediation[field] !== undefined && !modesInUse.has("event-driven")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["remediation", field],
+        message: `only applies to mode "event-driven", and no target uses it (modes in use: ${describeModes})`,
+      });
+    }
   }
   const reportedSources = new Set<string>();
   for (const entry of config.entries) {
@@ -553,11 +569,15 @@ function checkSettingsFitModes(config: LooseConfig, ctx: z.RefinementCtx): void 
       });
     }
   }
-  if (config.emails.length > 0 && !modesInUse.has("event-driven") && !modesInUse.has("automatic")) {
+  if (
+    config.emails.length > 0 &&
+    modesInUse.size > 0 &&
+    [...modesInUse].every((inUse) => inUse === "audit")
+  ) {
     ctx.addIssue({
       code: "custom",
       path: ["notifications", "emails"],
-      message: `only modes "event-driven" and "automatic" send notifications, and no target uses either (modes in use: ${describeModes})`,
+      message: `mode "audit" sends no notifications, and every target uses it (modes in use: ${describeModes})`,
     });
   }
 }

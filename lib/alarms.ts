@@ -2,9 +2,11 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import {
   CloudwatchMetricAlarm,
   type CloudwatchMetricAlarmConfig,
+  type CloudwatchMetricAlarmMetricQuery,
 } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Construct } from "constructs";
+import { DEAD_LETTER_ALARM_MISSING_DATA } from "./aws-facts";
 import { METRIC, METRIC_NAMESPACE, METRIC_SERVICE_DIMENSION } from "./contract";
 import { addDeadLetteredTarget, type DeadLetterQueue } from "./failure-handling";
 import { ALARM_NAME_PREFIX } from "./notifications";
@@ -27,13 +29,15 @@ const PERIOD_SECONDS = 300;
 /** What each alarm tells the person it pages; the alarm description carries the same text. */
 export const ALARM_MEANINGS = {
   "function-errors":
-    "The remediation function failed on an event. Lambda retries twice; read the function's log group for the error.",
+    "The remediation function failed on an event (errors other than its deliberate deferral of pending instances). Lambda retries twice; read the function's log group for the error.",
   "function-throttles":
     "Events waited for the function's reserved concurrency (a burst of NON_COMPLIANT instances). Lambda retries them for up to an hour; if this persists, check the function-failures queue.",
   "function-failures-queue":
     "A compliance event ran out of retries: an instance with an unapproved AMI may still be running. Fix the cause, then `npm run redrive` the queue.",
   "event-delivery-failures-queue":
     "EventBridge could not deliver an event to its target (permissions, or the target was deleted). The message attributes say why; fix it, then replay the message.",
+  "notification-delivery-failures-queue":
+    "EventBridge could not publish a failed-stop notification to the topic (topic or key policy, or the topic was deleted): a stop that failed in SSM went unreported. Check the remediation executions in the Config console.",
   "remediation-failures":
     "The function decided to stop an instance but Config refused to start the remediation (permissions, throttling, or a still-running execution). The function's log says which.",
 } as const;
@@ -60,17 +64,21 @@ export class PipelineAlarms extends Construct {
     const notify = { alarmActions: [props.topic.arn], okActions: [props.topic.arn] };
     const alarm = (
       name: AlarmName,
-      config: Pick<CloudwatchMetricAlarmConfig, "namespace" | "metricName" | "statistic" | "dimensions">,
+      config: Pick<
+        CloudwatchMetricAlarmConfig,
+        "namespace" | "metricName" | "statistic" | "dimensions" | "metricQuery" | "treatMissingData"
+      >,
     ) => {
       this.alarms.push(
         new CloudwatchMetricAlarm(this, name, {
           alarmName: `${ALARM_NAME_PREFIX}${name}`,
           alarmDescription: ALARM_MEANINGS[name],
-          period: PERIOD_SECONDS,
+          // A metric-math alarm carries its period on each metric instead.
+          ...(config.metricQuery ? {} : { period: PERIOD_SECONDS }),
           evaluationPeriods: 1,
           threshold: 1,
           comparisonOperator: "GreaterThanOrEqualToThreshold",
-          // No data means nothing happened: no invocations, no messages.
+          // For the function's metrics no data means no invocations: nothing happened.
           treatMissingData: "notBreaching",
           ...notify,
           ...config,
@@ -80,12 +88,7 @@ export class PipelineAlarms extends Construct {
 
     if (props.functionName) {
       const dimensions = { FunctionName: props.functionName };
-      alarm("function-errors", {
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
-        statistic: "Sum",
-        dimensions,
-      });
+      alarm("function-errors", { metricQuery: unexpectedFunctionErrors(props.functionName) });
       alarm("function-throttles", {
         namespace: "AWS/Lambda",
         metricName: "Throttles",
@@ -106,9 +109,51 @@ export class PipelineAlarms extends Construct {
         // Maximum: a message is in the queue at all, however briefly it was sampled.
         statistic: "Maximum",
         dimensions: { QueueName: queue.queue.name },
+        // SQS stops publishing for an inactive queue, messages or not: the silence must not clear the alarm.
+        treatMissingData: DEAD_LETTER_ALARM_MISSING_DATA.value,
       });
     }
   }
+}
+
+/**
+ * Lambda's `Errors` less the handler's deliberate deferrals. A pending instance cannot be stopped yet, so the
+ * handler counts a deferral and throws to have Lambda retry later; each deferral is therefore one error
+ * that pages no one. What remains is a real failure: an exception, a timeout, a crash. Both counts are read
+ * for the same period; a deferral whose error and count fall either side of a period boundary can still
+ * show once, which errs towards paging.
+ */
+export function unexpectedFunctionErrors(functionName: string): CloudwatchMetricAlarmMetricQuery[] {
+  return [
+    {
+      id: "errors",
+      metric: {
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        stat: "Sum",
+        period: PERIOD_SECONDS,
+        dimensions: { FunctionName: functionName },
+      },
+      returnData: false,
+    },
+    {
+      id: "deferrals",
+      metric: {
+        namespace: METRIC_NAMESPACE,
+        metricName: METRIC.remediationsDeferred,
+        stat: "Sum",
+        period: PERIOD_SECONDS,
+        dimensions: { ...METRIC_SERVICE_DIMENSION },
+      },
+      returnData: false,
+    },
+    {
+      id: "unexpected",
+      expression: "FILL(errors, 0) - FILL(deferrals, 0)",
+      label: "Function errors other than deferrals",
+      returnData: true,
+    },
+  ];
 }
 
 /** SSM Automation's terminal states other than Success. */
@@ -138,7 +183,11 @@ export interface FailedRemediationNotificationsProps {
   readonly topic: SnsTopic;
 }
 
-/** Automatic mode: Config retries remediation itself, and this rule tells people when it finally failed. */
+/**
+ * Every mode that remediates: starting a remediation only starts an SSM run, which can still fail (stop
+ * protection, a service control policy, the automation role). This rule tells people when a run of the
+ * stop runbook finally failed, whoever started it: Config, the function or an operator.
+ */
 export class FailedRemediationNotifications extends Construct {
   readonly eventRule: CloudwatchEventRule;
   readonly deliveryFailures: DeadLetterQueue;

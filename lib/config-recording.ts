@@ -14,6 +14,9 @@ import { ServiceRole } from "./iam";
 import type { AwsRegion } from "./regions";
 import { partitionOf } from "./regions";
 
+/** S3 adds a unique suffix; a prefix may have at most 37 characters. */
+export const CONFIG_BUCKET_PREFIX = "ami-guard-config-";
+
 /** Resource types the recorder records: only what the AMI rule evaluates, since every item is billed. */
 export const RECORDED_RESOURCE_TYPES = ["AWS::EC2::Instance"];
 
@@ -48,7 +51,9 @@ export class ConfigRecording extends Construct {
     const { accountId } = props;
 
     this.bucket = new S3Bucket(this, "bucket", {
-      bucket: `ami-guard-config-${accountId}-${props.region}`,
+      // Bucket names are global: a predictable name can be created first by anyone, failing the apply with
+      // BucketAlreadyExists (or, worse, delivering to their bucket). S3 appends a unique suffix to a prefix.
+      bucketPrefix: CONFIG_BUCKET_PREFIX,
       // A compliance record is evidence: Terraform must refuse to delete a bucket that still holds it.
       forceDestroy: false,
     });
@@ -170,8 +175,9 @@ export class ConfigRecording extends Construct {
       name: "ami-guard",
       s3BucketName: this.bucket.bucket,
       snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" },
-      // Without the bucket policy in place, creation fails with InsufficientDeliveryPolicyException.
-      dependsOn: [this.recorder, policy],
+      // Config checks its access to the bucket when the channel is created: without the bucket policy, or
+      // without the role's permissions in place, creation fails with InsufficientDeliveryPolicyException.
+      dependsOn: [this.recorder, policy, this.role.policy, ...this.role.managedPolicyAttachments],
     });
     this.recorderStatus = new ConfigConfigurationRecorderStatus(this, "recorder-status", {
       name: this.recorder.name,

@@ -5,6 +5,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import type { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "./aws-facts";
 import { HANDLER_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from "./contract";
 import { renderEventPattern } from "./event-pattern";
 import { AsyncInvokeFailureHandling, addDeadLetteredTarget, DeadLetterQueue } from "./failure-handling";
@@ -24,8 +25,6 @@ export const FUNCTION_RUNTIME = "nodejs22.x";
  */
 export const FUNCTION_MEMORY_MB = 256;
 export const FUNCTION_TIMEOUT_SECONDS = 30;
-/** Caps a remediation storm (a bad AMI list flags every instance at once) to a few calls in flight. */
-export const FUNCTION_RESERVED_CONCURRENCY = 5;
 export const LOG_RETENTION_DAYS = 365;
 export const FUNCTION_LOG_GROUP_NAME = `/aws/lambda/${FUNCTION_NAME}`;
 export const REMEDIATION_RULE_NAME = "ami-guard-non-compliant-instance";
@@ -43,6 +42,14 @@ export interface EventDrivenRemediationProps {
   readonly encryptionKey: EncryptionKey;
   /** The remediation the function starts: events are routed to the function only once it exists. */
   readonly remediationConfiguration: ITerraformDependable;
+  /**
+   * Concurrent executions reserved for the function, which also caps a remediation storm (a bad AMI list
+   * flags every instance at once). A reservation must leave the account 100 executions unreserved
+   * ({@link LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM}); new accounts often have a quota of 10, where any
+   * reservation fails the apply after the function was created.
+   * @default - none: the function shares the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** EventBridge sends NON_COMPLIANT events of the rule to a function that starts remediation. */
@@ -135,7 +142,9 @@ export class EventDrivenRemediation extends Construct {
       sourceCodeHash: props.bundle.sourceCodeHash,
       memorySize: FUNCTION_MEMORY_MB,
       timeout: FUNCTION_TIMEOUT_SECONDS,
-      reservedConcurrentExecutions: FUNCTION_RESERVED_CONCURRENCY,
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       architectures: ["arm64"],
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
       environment: {
@@ -173,8 +182,9 @@ export class EventDrivenRemediation extends Construct {
       action: "lambda:InvokeFunction",
       functionName: this.function.functionName,
       principal: "events.amazonaws.com",
+      // The rule's ARN alone binds the grant to this account and rule. EventBridge sends no
+      // aws:SourceAccount when it invokes a function, so a source_account here would deny every event.
       sourceArn: this.eventRule.arn,
-      sourceAccount: props.accountId,
     });
   }
 }

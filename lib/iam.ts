@@ -29,6 +29,8 @@ export class ServiceRole extends Construct {
   readonly role: IamRole;
   /** The inline policy: resources that AWS checks against the role's permissions when created depend on it. */
   readonly policy: IamRolePolicy;
+  /** The managed policies' attachments, which such resources depend on as well. */
+  readonly managedPolicyAttachments: readonly IamRolePolicyAttachment[];
 
   constructor(scope: Construct, id: string, props: ServiceRoleProps) {
     super(scope, id);
@@ -48,9 +50,10 @@ export class ServiceRole extends Construct {
       assumeRolePolicy: trust.json,
     });
     // Attachments rather than the role's deprecated managed_policy_arns argument.
-    (props.managedPolicyArns ?? []).forEach((policyArn, index) => {
-      new IamRolePolicyAttachment(this, `managed-policy-${index}`, { role: this.role.name, policyArn });
-    });
+    this.managedPolicyAttachments = (props.managedPolicyArns ?? []).map(
+      (policyArn, index) =>
+        new IamRolePolicyAttachment(this, `managed-policy-${index}`, { role: this.role.name, policyArn }),
+    );
     const permissions = new DataAwsIamPolicyDocument(this, "permissions", { statement: props.statements });
     this.policy = new IamRolePolicy(this, "policy", {
       name: "permissions",

@@ -23,6 +23,7 @@ export const KEY_ADMINISTRATION_ACTIONS = [
   "kms:List*",
   "kms:Put*",
   "kms:Revoke*",
+  "kms:RotateKeyOnDemand",
   "kms:ScheduleKeyDeletion",
   "kms:TagResource",
   "kms:UntagResource",

@@ -3,6 +3,7 @@ import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
+import type { SNS_EMAIL_NEEDS_CONFIRMATION } from "./aws-facts";
 import type { EncryptionKey } from "./kms";
 import { type AwsRegion, partitionOf } from "./regions";
 
@@ -17,7 +18,7 @@ export interface NotificationTopicProps {
   /** @default [] */
   readonly emails?: readonly string[];
   /**
-   * EventBridge rules allowed to publish (their ARNs).
+   * EventBridge rules allowed to publish (their ARNs). The key must grant EventBridge as well.
    * @default - none
    */
   readonly publishingRuleArns?: readonly string[];
@@ -29,6 +30,14 @@ export interface NotificationTopicProps {
  */
 export class NotificationTopic extends Construct {
   readonly topic: SnsTopic;
+  /**
+   * One per address. Each delivers nothing until its recipient confirms it from the email SNS sends
+   * ({@link SNS_EMAIL_NEEDS_CONFIRMATION}); `pendingConfirmation` says which have not.
+   */
+  readonly emailSubscriptions: readonly {
+    readonly email: string;
+    readonly subscription: SnsTopicSubscription;
+  }[];
 
   constructor(scope: Construct, id: string, props: NotificationTopicProps) {
     super(scope, id);
@@ -37,13 +46,14 @@ export class NotificationTopic extends Construct {
       name: NOTIFICATION_TOPIC_NAME,
       kmsMasterKeyId: props.encryptionKey.key.arn,
     });
-    (props.emails ?? []).forEach((email, index) => {
-      new SnsTopicSubscription(this, `email-${index}`, {
+    this.emailSubscriptions = (props.emails ?? []).map((email, index) => ({
+      email,
+      subscription: new SnsTopicSubscription(this, `email-${index}`, {
         topicArn: this.topic.arn,
         protocol: "email",
         endpoint: email,
-      });
-    });
+      }),
+    }));
 
     const ruleArns = props.publishingRuleArns ?? [];
     const policy = new DataAwsIamPolicyDocument(this, "policy-document", {

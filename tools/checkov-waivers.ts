@@ -9,6 +9,8 @@ export const CHECKOV_WAIVERS: Readonly<Record<string, string>> = {
     "S3 access logging needs a second bucket per account and region (and that bucket's own logging). The Config bucket is written only by AWS Config; who read or changed it is recorded by CloudTrail, which platform teams run account-wide.",
   CKV_AWS_145:
     "The Config bucket uses SSE-S3 (AES256) with public access blocked and TLS enforced. A CMK would cost a key per account and region even in audit mode, add KMS charges per delivery, and need a key grant for Config; the snapshots hold EC2 instance configuration, not secrets.",
+  CKV_AWS_115:
+    "No concurrency is reserved by default: a reservation must leave the account 100 executions unreserved (Lambda's PutFunctionConcurrency reference), new accounts often have a quota of 10, and a refused reservation fails the first apply after the function was created. Set remediation.reservedConcurrentExecutions once npm run preflight shows the account can spare it; the check then passes.",
   CKV_AWS_116:
     "The function is invoked asynchronously; its failures go to an on_failure destination (an SQS queue), which AWS recommends over dead_letter_config and which records the error with the event. Setting both would dead-letter every failure twice.",
   CKV_AWS_117:

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ConfigError, loadConfig, parseConfig } from "../../app/config";
+import { ConfigError, configSchema, loadConfig, parseConfig } from "../../app/config";
+import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
 import { APPROVED_AMI, DOC_ACCOUNT, rawConfig } from "../support/configs";
 
 /** The problems a configuration is refused for, or a failure if it is accepted. */
@@ -41,6 +42,28 @@ describe("parseConfig", () => {
     expect(
       parseConfig(rawConfig({ approvedAmiIds: ["ami-12345678", APPROVED_AMI] })).approvedAmiIds,
     ).toHaveLength(2);
+  });
+
+  it("leaves the function's concurrency unreserved unless asked, and says why in the field's description", () => {
+    expect(parseConfig(rawConfig()).reservedConcurrentExecutions).toBeUndefined();
+    expect(
+      parseConfig(rawConfig({ remediation: { reservedConcurrentExecutions: 4 } }))
+        .reservedConcurrentExecutions,
+    ).toBe(4);
+    const description = String(
+      configSchema.shape.remediation.unwrap().shape.reservedConcurrentExecutions.description,
+    );
+    expect(description).toContain(
+      `leave the account ${LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM.value} executions unreserved`,
+    );
+    expect(description).toContain("@default - none");
+  });
+
+  it("sends stop-failure notifications in manual mode, so e-mail addresses are accepted there", () => {
+    const config = parseConfig(
+      rawConfig({ remediation: { mode: "manual" }, notifications: { emails: ["ops@example.com"] } }),
+    );
+    expect(config.notificationEmails).toEqual(["ops@example.com"]);
   });
 
   it.each([
@@ -132,8 +155,18 @@ describe("parseConfig", () => {
     ],
     [
       "e-mail notifications where nothing notifies",
-      { remediation: { mode: "manual" }, notifications: { emails: ["ops@example.com"] } },
-      'notifications.emails: only modes "event-driven" and "automatic" send notifications, and no target uses either (modes in use: "manual")',
+      { remediation: { mode: "audit" }, notifications: { emails: ["ops@example.com"] } },
+      'notifications.emails: mode "audit" sends no notifications, and every target uses it (modes in use: "audit")',
+    ],
+    [
+      "a concurrency reservation without an event-driven target",
+      { remediation: { mode: "manual", reservedConcurrentExecutions: 5 } },
+      'remediation.reservedConcurrentExecutions: only applies to mode "event-driven", and no target uses it (modes in use: "manual")',
+    ],
+    [
+      "a concurrency reservation of nothing",
+      { remediation: { reservedConcurrentExecutions: 0 } },
+      "remediation.reservedConcurrentExecutions: must be at least 1",
     ],
     [
       "an out-of-range retry count",

@@ -16,8 +16,13 @@ function plannedResources(plan: Plan): Resource[] {
   return plan.planned_values.root_module.resources;
 }
 
+/**
+ * The one resource of a type; where a stack has several (event rules and targets: the compliance path and
+ * the failed-stop notifications), the one in the event-driven path, which is what the drill walks.
+ */
 function only(resources: Resource[], type: string): Resource {
-  const found = resources.filter((resource) => resource.type === type);
+  const all = resources.filter((resource) => resource.type === type);
+  const found = all.length > 1 ? all.filter((resource) => /\.event-driven_/.test(resource.address)) : all;
   if (found.length !== 1) throw new Error(`expected one ${type} in the plan, found ${found.length}`);
   return found[0] as Resource;
 }

@@ -5,7 +5,9 @@ import {
   failedRemediationEventPattern,
   REMEDIATION_FAILURE_METRIC,
 } from "../../lib/alarms";
-import { METRIC } from "../../lib/contract";
+import { DEAD_LETTER_ALARM_MISSING_DATA } from "../../lib/aws-facts";
+import { METRIC, METRIC_NAMESPACE, METRIC_SERVICE_DIMENSION } from "../../lib/contract";
+import { REMEDIATION_RULE_NAME } from "../../lib/event-driven-remediation";
 import { DEAD_LETTER_RETENTION_SECONDS } from "../../lib/failure-handling";
 import type { Statement } from "./iam-rules";
 import {
@@ -75,14 +77,18 @@ describe("event-driven failure paths", () => {
   });
 
   it("bounds EventBridge's delivery retries and dead-letters to a queue only that rule may send to", () => {
-    const [, target] = only(eventDriven, "aws_cloudwatch_event_target");
+    const [ruleName] = named(eventDriven, "aws_cloudwatch_event_rule", REMEDIATION_RULE_NAME);
+    const [, target] = resourcesOf(eventDriven, "aws_cloudwatch_event_target").find(
+      ([, block]) => block.rule === `\${aws_cloudwatch_event_rule.${ruleName}.name}`,
+    ) as [string, Block];
     const [queueName] = named(eventDriven, "aws_sqs_queue", "ami-guard-event-delivery-failures");
-    const [ruleName] = only(eventDriven, "aws_cloudwatch_event_rule");
     expect(target).toMatchObject({
       retry_policy: { maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 20 },
       dead_letter_config: { arn: `\${aws_sqs_queue.${queueName}.arn}` },
     });
-    const [, queuePolicy] = only(eventDriven, "aws_sqs_queue_policy");
+    const [, queuePolicy] = resourcesOf(eventDriven, "aws_sqs_queue_policy").find(
+      ([, block]) => block.queue_url === `\${aws_sqs_queue.${queueName}.url}`,
+    ) as [string, Block];
     expect(statementsOf(eventDriven, queuePolicy.policy)).toEqual([
       expect.objectContaining({
         effect: "Allow",
@@ -100,12 +106,13 @@ describe("event-driven failure paths", () => {
     ]);
   });
 
-  it("alarms on errors, throttles, both queues and the handler's failure metric, notifying the topic", () => {
+  it("alarms on errors, throttles, every queue and the handler's failure metric, notifying the topic", () => {
     expect(alarmNames(eventDriven)).toEqual([
       "ami-guard-event-delivery-failures-queue",
       "ami-guard-function-errors",
       "ami-guard-function-failures-queue",
       "ami-guard-function-throttles",
+      "ami-guard-notification-delivery-failures-queue",
       "ami-guard-remediation-failures",
     ]);
     const [topicName] = only(eventDriven, "aws_sns_topic");
@@ -115,9 +122,51 @@ describe("event-driven failure paths", () => {
         ok_actions: [`\${aws_sns_topic.${topicName}.arn}`],
         alarm_description: ALARM_MEANINGS[String(alarm.alarm_name).replace("ami-guard-", "") as AlarmName],
         threshold: 1,
-        treat_missing_data: "notBreaching",
       });
     }
+  });
+
+  it("keeps a dead-letter alarm raised while SQS publishes nothing for the queue, and quiet for an idle empty one", () => {
+    const alarms = resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm").map(([, alarm]) => alarm);
+    const queueAlarms = alarms.filter((alarm) => alarm.namespace === "AWS/SQS");
+    expect(queueAlarms).toHaveLength(3);
+    for (const alarm of queueAlarms)
+      expect(alarm.treat_missing_data).toBe(DEAD_LETTER_ALARM_MISSING_DATA.value);
+    // The function's own metrics exist only while it runs: no data there means nothing happened.
+    for (const alarm of alarms.filter((alarm) => alarm.namespace !== "AWS/SQS"))
+      expect(alarm.treat_missing_data).toBe("notBreaching");
+  });
+
+  it("pages on function errors other than the handler's deliberate deferrals", () => {
+    const errors = resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm")
+      .map(([, alarm]) => alarm)
+      .find((alarm) => alarm.alarm_name === "ami-guard-function-errors") as {
+      metric_query: {
+        id: string;
+        expression?: string;
+        return_data?: boolean;
+        metric?: Record<string, unknown>;
+      }[];
+    };
+    const byId = Object.fromEntries(errors.metric_query.map((query) => [query.id, query]));
+    expect(byId.errors?.metric).toMatchObject({
+      namespace: "AWS/Lambda",
+      metric_name: "Errors",
+      stat: "Sum",
+      dimensions: { FunctionName: expect.stringMatching(/function_name/) },
+    });
+    // The deferral count is the one the handler emits, in its namespace and with its service dimension.
+    expect(byId.deferrals?.metric).toMatchObject({
+      namespace: METRIC_NAMESPACE,
+      metric_name: METRIC.remediationsDeferred,
+      stat: "Sum",
+      dimensions: METRIC_SERVICE_DIMENSION,
+    });
+    expect(byId.unexpected).toMatchObject({
+      expression: "FILL(errors, 0) - FILL(deferrals, 0)",
+      return_data: true,
+    });
+    expect(errors.metric_query.filter((query) => query.return_data)).toHaveLength(1);
   });
 
   it("watches the metric the handler actually emits", () => {
@@ -129,7 +178,7 @@ describe("event-driven failure paths", () => {
   });
 });
 
-describe("automatic-mode failure notifications", () => {
+describe("failed-stop notifications (automatic mode shown; manual and event-driven deploy the same)", () => {
   it("turns failed, timed-out or cancelled AWS-StopEC2Instance executions into notifications", () => {
     const [ruleName, rule] = only(automatic, "aws_cloudwatch_event_rule");
     expect(rule.name).toBe(FAILED_REMEDIATION_RULE_NAME);
@@ -176,9 +225,12 @@ describe("automatic-mode failure notifications", () => {
 });
 
 describe("manual mode", () => {
-  it("has no topic, key or alarms: an operator starts and watches each remediation", () => {
-    for (const type of ["aws_sns_topic", "aws_kms_key", "aws_cloudwatch_metric_alarm", "aws_sqs_queue"]) {
-      expect({ type, count: resourcesOf(manual, type).length }).toEqual({ type, count: 0 });
+  it("notifies a stop that failed in SSM, which an operator pressing Remediate would otherwise never see", () => {
+    const [, rule] = only(manual, "aws_cloudwatch_event_rule");
+    expect(rule.name).toBe(FAILED_REMEDIATION_RULE_NAME);
+    for (const type of ["aws_sns_topic", "aws_kms_key", "aws_sqs_queue"]) {
+      expect({ type, count: resourcesOf(manual, type).length }).toEqual({ type, count: 1 });
     }
+    expect(alarmNames(manual)).toEqual(["ami-guard-event-delivery-failures-queue"]);
   });
 });

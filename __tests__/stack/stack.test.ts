@@ -19,6 +19,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { parseConfig, type RemediationMode } from "../../app/config";
 import type { LambdaBundle } from "../../app/lambda-bundle";
+import { FAILED_REMEDIATION_RULE_NAME, failedRemediationEventPattern } from "../../lib/alarms";
 import { HANDLER_ENVIRONMENT } from "../../lib/contract";
 import { remediationEventPattern } from "../../lib/event-pattern";
 import {
@@ -54,7 +55,7 @@ const EVENT_DRIVEN_TYPES = [
   "aws_lambda_permission",
   "aws_lambda_function_event_invoke_config",
 ];
-/** Modes that act with no person watching notify through a topic when they fail. */
+/** Every mode that remediates notifies through a topic when a stop fails in SSM. */
 const NOTIFYING_TYPES = ["aws_sns_topic", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"];
 
 describe("AmiGuardStack in every mode and recorder choice", () => {
@@ -77,10 +78,61 @@ describe("AmiGuardStack in every mode and recorder choice", () => {
       else expect(types).not.toContain(type);
     }
     for (const type of NOTIFYING_TYPES) {
-      if (mode === "event-driven" || mode === "automatic") expect(types).toContain(type);
-      else expect(types).not.toContain(type);
+      if (mode === "audit") expect(types).not.toContain(type);
+      else expect(types).toContain(type);
     }
   });
+
+  it.each(ALL_MODES.filter((mode) => mode !== "audit"))(
+    "mode %s: a stop that fails later in SSM notifies the encrypted topic",
+    (mode) => {
+      // Given a target in a mode that starts remediations
+      const stack = parsedStack(singleTargetConfig(mode), bundle);
+      // Then a rule matches failed runs of the stop runbook and targets the topic
+      const rules = Object.values(stack.resource?.aws_cloudwatch_event_rule ?? {});
+      const failedRuns = rules.find((rule) => rule.name === FAILED_REMEDIATION_RULE_NAME);
+      expect(failedRuns).toBeDefined();
+      expect(JSON.parse(String(failedRuns?.event_pattern))).toEqual(failedRemediationEventPattern());
+      const targets = Object.values(stack.resource?.aws_cloudwatch_event_target ?? {});
+      expect(targets).toContainEqual(
+        expect.objectContaining({ arn: expect.stringMatching(/^\$\{aws_sns_topic\..*\.arn\}$/) }),
+      );
+      // And the topic policy lets that rule publish, and the key lets EventBridge encrypt for it
+      const documents = Object.entries(stack.data?.aws_iam_policy_document ?? {});
+      const statementsOf = (prefix: string) =>
+        (documents.find(([id]) => id.startsWith(prefix))?.[1] as { statement: Record<string, unknown>[] })
+          .statement;
+      expect(statementsOf("notifications_policy-document")).toContainEqual(
+        expect.objectContaining({
+          sid: "RulesPublish",
+          condition: [
+            expect.objectContaining({
+              variable: "aws:SourceArn",
+              values: [`arn:aws:events:eu-central-1:${DOC_ACCOUNT}:rule/${FAILED_REMEDIATION_RULE_NAME}`],
+            }),
+          ],
+        }),
+      );
+      expect(statementsOf("encryption-key_policy")).toContainEqual(
+        expect.objectContaining({ sid: "EventBridgePublish" }),
+      );
+    },
+  );
+
+  it.each(ALL_MODES.filter((mode) => mode !== "audit"))(
+    "mode %s: each e-mail subscription's pending confirmation is an output",
+    (mode) => {
+      const config = parseConfig(
+        rawConfig({ remediation: { mode }, notifications: { emails: ["ops@example.com"] } }),
+      );
+      const stack = parsedStack(config, bundle);
+      expect(stack.output?.email_subscriptions_pending_confirmation?.value).toEqual({
+        "ops@example.com": expect.stringMatching(
+          /^\$\{aws_sns_topic_subscription\..*\.pending_confirmation\}$/,
+        ),
+      });
+    },
+  );
 
   it.each(cases)(
     "mode %s, recorder %s: the rule is the managed APPROVED_AMIS_BY_ID on EC2 instances",
@@ -153,12 +205,14 @@ describe("ConfigRecording (recorder create)", () => {
     });
   });
 
-  it("switches the recorder on only after the delivery channel, which waits for the recorder and bucket policy", () => {
+  it("switches the recorder on only after the delivery channel, which waits for the recorder, bucket policy and Config role's permissions", () => {
     const stack = parsedStack(singleTargetConfig("audit", "create"), bundle);
     const channel = onlyResource(stack, "aws_config_delivery_channel");
     expect(channel.depends_on).toEqual([
       expect.stringMatching(/^aws_config_configuration_recorder\./),
       expect.stringMatching(/^aws_s3_bucket_policy\./),
+      expect.stringMatching(/^aws_iam_role_policy\.recording_config-role_policy/),
+      expect.stringMatching(/^aws_iam_role_policy_attachment\.recording_config-role_managed-policy-0/),
     ]);
     const status = onlyResource(stack, "aws_config_configuration_recorder_status");
     expect(status).toMatchObject({
@@ -182,9 +236,12 @@ describe("ConfigRecording (recorder create)", () => {
 
   it("hardens the delivery bucket: private, owner-enforced, encrypted, versioned, expiring", () => {
     expect(synthesized).toHaveResourceWithProperties(S3Bucket, {
-      bucket: "ami-guard-config-111122223333-eu-central-1",
+      bucket_prefix: "ami-guard-config-",
       force_destroy: false,
     });
+    // A fixed name in S3's global namespace could be taken first by anyone.
+    const bucket = onlyResource(parsedStack(singleTargetConfig("audit", "create"), bundle), "aws_s3_bucket");
+    expect(bucket).not.toHaveProperty("bucket");
     expect(synthesized).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
       block_public_acls: true,
       block_public_policy: true,
@@ -337,8 +394,26 @@ describe("EventDrivenRemediation", () => {
       action: "lambda:InvokeFunction",
       principal: "events.amazonaws.com",
       source_arn: expect.stringMatching(/^\$\{aws_cloudwatch_event_rule\..*\.arn\}$/),
-      source_account: DOC_ACCOUNT,
     });
+    // EventBridge sends no source account when it invokes a function: a source_account would refuse every event.
+    const permission = onlyResource(
+      parsedStack(singleTargetConfig("event-driven"), bundle),
+      "aws_lambda_permission",
+    );
+    expect(permission).not.toHaveProperty("source_account");
+  });
+
+  it("reserves no concurrency unless configured, since a reservation fails the apply on small accounts", () => {
+    const unreserved = onlyResource(
+      parsedStack(singleTargetConfig("event-driven"), bundle),
+      "aws_lambda_function",
+    );
+    expect(unreserved).not.toHaveProperty("reserved_concurrent_executions");
+    const reserved = onlyResource(
+      parsedStack(parseConfig(rawConfig({ remediation: { reservedConcurrentExecutions: 3 } })), bundle),
+      "aws_lambda_function",
+    );
+    expect(reserved.reserved_concurrent_executions).toBe(3);
   });
 
   it("deploys the bundled handler on nodejs22.x with the environment the handler reads", () => {
@@ -347,7 +422,6 @@ describe("EventDrivenRemediation", () => {
       runtime: "nodejs22.x",
       handler: "index.handler",
       source_code_hash: bundle.sourceCodeHash,
-      reserved_concurrent_executions: 5,
       environment: {
         variables: expect.objectContaining({
           [HANDLER_ENVIRONMENT.ruleName]: "approved-amis-by-id",

@@ -37,7 +37,9 @@ describe("the plan summary of a stack with existing resources", () => {
     const bucketName = onlyNameOf(stack, "aws_s3_bucket");
     ruleAddress = `aws_config_config_rule.${ruleName}`;
     bucketAddress = `aws_s3_bucket.${bucketName}`;
-    const bucket = String(stack.resource?.aws_s3_bucket?.[bucketName]?.bucket);
+    // S3 completes the configured prefix with a unique suffix on create, as it would have for the earlier apply.
+    const bucketPrefix = String(stack.resource?.aws_s3_bucket?.[bucketName]?.bucket_prefix);
+    const bucket = `${bucketPrefix}20261130000000000000000001`;
     saveLocalState(workspace, stackName, [
       {
         type: "aws_config_config_rule",
@@ -65,6 +67,7 @@ describe("the plan summary of a stack with existing resources", () => {
         attributes: {
           id: bucket,
           bucket,
+          bucket_prefix: bucketPrefix,
           arn: `arn:aws:s3:::${bucket}`,
           force_destroy: true,
           tags: {},

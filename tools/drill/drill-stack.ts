@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { RemediationMode } from "../../app/config";
+import { EVENTBRIDGE_INVOKES_LAMBDA_WITHOUT_SOURCE_ACCOUNT } from "../../lib/aws-facts";
 import { HANDLER_ENVIRONMENT } from "../../lib/contract";
 import type { AwsLoopback } from "../loopback/aws-loopback";
 import { invokeUnpacked, jsonLogLines, unpackZip } from "../loopback/deployed-function";
@@ -333,10 +334,14 @@ function checkPermission(
     );
   }
   const sourceAccount = grants[index]?.values.source_account;
-  if (typeof sourceAccount === "string" && sourceAccount !== view.location.accountId) {
+  if (
+    sourceAccount !== undefined &&
+    sourceAccount !== null &&
+    EVENTBRIDGE_INVOKES_LAMBDA_WITHOUT_SOURCE_ACCOUNT.value
+  ) {
     throw new DrillBreak(
       "invoke-permission",
-      `✗ the permission for ${EVENTS_PRINCIPAL} on function ${fnName} is limited to account ${sourceAccount}, not the stack's ${view.location.accountId}`,
+      `✗ the permission for ${EVENTS_PRINCIPAL} on function ${fnName} sets source_account ${String(sourceAccount)}: EventBridge sends no source account when it invokes a function, so every event would be refused (${EVENTBRIDGE_INVOKES_LAMBDA_WITHOUT_SOURCE_ACCOUNT.source})`,
     );
   }
   say(

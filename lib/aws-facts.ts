@@ -1,0 +1,78 @@
+/**
+ * AWS behaviour the constructs depend on, each with the page that documents it. Constructs read the values
+ * from here and tests assert against them, so a fact corrected here is corrected everywhere at once.
+ * `statement` is the documentation's own sentence unless it says it is paraphrased.
+ */
+export interface DocumentedFact<T> {
+  readonly value: T;
+  /** What the documentation says, in a sentence. */
+  readonly statement: string;
+  readonly source: string;
+}
+
+/**
+ * How many executions a reservation must leave unreserved in the account. The API reference says 100; the
+ * minimum Lambda enforces on accounts with small quotas is lower (error messages name 10 or 50) and is not
+ * documented, so the documented figure is the one that cannot let an apply fail half-way: a reservation
+ * that breaks it fails `PutFunctionConcurrency` after the function was created, leaving it tainted and the
+ * invoke configuration, permission, target and alarms never created.
+ */
+export const LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM: DocumentedFact<number> = {
+  value: 100,
+  statement:
+    "You can reserve concurrency for as many functions as you like, as long as you leave at least 100 simultaneous executions unreserved for functions that aren't configured with a per-function limit.",
+  source: "https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html",
+};
+
+/**
+ * SQS publishes queue metrics only while a queue is active (for up to six hours after activity); whether
+ * messages merely waiting in a dead-letter queue keep it active is not stated, so an alarm must not read
+ * missing data as "empty".
+ */
+export const SQS_METRICS_ONLY_WHILE_ACTIVE: DocumentedFact<boolean> = {
+  value: true,
+  statement: "All metrics emit non-negative values only when the queue is active.",
+  source:
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html",
+};
+
+/**
+ * How an alarm on a dead-letter queue treats the hours when SQS publishes nothing. `ignore` keeps the last
+ * state: an alarm raised by a message stays raised until a datapoint shows the queue empty again, while a
+ * queue that never held a message stays quiet. `notBreaching` would clear the alarm with messages still
+ * waiting; `breaching` would page for every idle, empty queue.
+ */
+export const DEAD_LETTER_ALARM_MISSING_DATA: DocumentedFact<"ignore"> = {
+  value: "ignore",
+  statement: "ignore — The current alarm state is maintained.",
+  source:
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data",
+};
+
+/**
+ * EventBridge names the rule (aws:SourceArn) but not the account when it invokes a function; a permission
+ * with a SourceAccount setting is one EventBridge cannot use.
+ */
+export const EVENTBRIDGE_INVOKES_LAMBDA_WITHOUT_SOURCE_ACCOUNT: DocumentedFact<boolean> = {
+  value: true,
+  statement:
+    "Troubleshooting, 'My rule ran but my Lambda function wasn't invoked': the expected function policy names events.amazonaws.com with the rule's ARN as AWS:SourceArn and no SourceAccount; a SourceAccount setting prevents EventBridge from invoking the function (paraphrased).",
+  source:
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html#eb-lam-function-not-invoked",
+};
+
+/** A Lambda function error (a thrown handler) is counted in the `Errors` metric, retries included. */
+export const LAMBDA_ERRORS_COUNT_FUNCTION_ERRORS: DocumentedFact<boolean> = {
+  value: true,
+  statement:
+    "Errors – The number of invocations that result in a function error. Function errors include exceptions that your code throws and exceptions that the Lambda runtime throws.",
+  source: "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html",
+};
+
+/** An email subscription delivers nothing until its recipient follows the link SNS mails them. */
+export const SNS_EMAIL_NEEDS_CONFIRMATION: DocumentedFact<boolean> = {
+  value: true,
+  statement:
+    "An email endpoint receives messages only after its owner confirms the subscription from the email SNS sends; until then the subscription is pending confirmation (paraphrased).",
+  source: "https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html",
+};
