@@ -25,6 +25,7 @@ export interface StackCase {
   readonly label: string;
   readonly mode: RemediationMode;
   readonly recorder: RecorderChoice;
+  readonly region: string;
   readonly stack: SynthesizedStack;
 }
 
@@ -63,6 +64,7 @@ export function everyStack(bundle: LambdaBundle): StackCase[] {
         label: `${mode}/${recorder}`,
         mode,
         recorder,
+        region: "eu-central-1",
         stack: synthesize(configFor(mode, recorder), bundle),
       });
     }
@@ -71,6 +73,7 @@ export function everyStack(bundle: LambdaBundle): StackCase[] {
     label: "event-driven/create/cn-north-1",
     mode: "event-driven",
     recorder: "create",
+    region: "cn-north-1",
     stack: synthesize(configFor("event-driven", "create", "cn-north-1"), bundle),
   });
   return cases;
