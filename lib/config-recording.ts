@@ -16,6 +16,9 @@ import { partitionOf } from "./regions";
 
 /** Resource types the recorder records: only what the AMI rule evaluates, since every item is billed. */
 export const RECORDED_RESOURCE_TYPES = ["AWS::EC2::Instance"];
+/** The recorder and delivery channel ami-guard creates; a preflight recognises its own by these names. */
+export const RECORDER_NAME = "ami-guard";
+export const DELIVERY_CHANNEL_NAME = "ami-guard";
 
 export interface ConfigRecordingProps {
   readonly accountId: string;
@@ -156,7 +159,7 @@ export class ConfigRecording extends Construct {
     });
 
     this.recorder = new ConfigConfigurationRecorder(this, "recorder", {
-      name: "ami-guard",
+      name: RECORDER_NAME,
       roleArn: this.role.role.arn,
       recordingGroup: {
         allSupported: false,
@@ -167,7 +170,7 @@ export class ConfigRecording extends Construct {
       recordingMode: { recordingFrequency: "CONTINUOUS" },
     });
     const channel = new ConfigDeliveryChannel(this, "delivery-channel", {
-      name: "ami-guard",
+      name: DELIVERY_CHANNEL_NAME,
       s3BucketName: this.bucket.bucket,
       snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" },
       // Without the bucket policy in place, creation fails with InsufficientDeliveryPolicyException.
