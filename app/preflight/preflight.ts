@@ -183,12 +183,14 @@ export function exitCodeFor(findings: readonly Finding[]): 0 | 1 {
   return findings.some((finding) => finding.verdict === "block") ? 1 : 0;
 }
 
+/** One line per finding; what to do follows a block or warning on an indented line of its own. */
 export function formatFindings(findings: readonly Finding[]): string {
-  const header = ["stack", "check", "verdict", "detail", "action"];
-  const lines = findings.map((f) => [f.stack, f.check, f.verdict, f.detail, f.action]);
+  const header = ["stack", "check", "verdict", "detail"];
+  const lines = findings.map((f) => [f.stack, f.check, f.verdict, f.detail]);
   const widths = [0, 1, 2].map((column) =>
     Math.max(header[column]?.length ?? 0, ...lines.map((line) => line[column]?.length ?? 0)),
   );
+  const indent = " ".repeat(widths.reduce((sum, width) => sum + width + 2, 0));
   const render = (cells: readonly string[]) =>
     cells
       .map((cell, column) => (column < 3 ? cell.padEnd(widths[column] ?? 0) : cell))
@@ -197,7 +199,10 @@ export function formatFindings(findings: readonly Finding[]): string {
   const count = (verdict: string) => findings.filter((f) => f.verdict === verdict).length;
   return [
     render(header),
-    ...lines.map(render),
+    ...findings.flatMap((finding, index) => [
+      render(lines[index] ?? []),
+      ...(finding.action ? [`${indent}-> ${finding.action}`] : []),
+    ]),
     `${count("block")} block, ${count("warn")} warn, ${count("pass")} pass`,
   ].join("\n");
 }
