@@ -112,6 +112,7 @@ export const PROVIDER_ACTIONS: Readonly<Record<string, ResourceActions>> = {
       "iam:ListRolePolicies",
       "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole",
+      "iam:RemoveRoleFromInstanceProfile",
       "iam:DeleteRolePolicy",
       "iam:DetachRolePolicy",
       "iam:TagRole",
