@@ -31,6 +31,18 @@ export interface AmiGuardStackProps {
   readonly localStatePath?: string;
 }
 
+/** The tag every resource of a stack carries (provider default_tags), naming the stack that owns it. */
+export const STACK_TAG_KEY = "ami-guard:stack";
+
+/** The IAM role Terraform assumes in the target account, or undefined for the caller's own credentials. */
+export function assumeRoleArnFor(
+  target: Pick<Target, "accountId" | "region" | "assumeRoleName">,
+): string | undefined {
+  return target.assumeRoleName
+    ? `arn:${partitionOf(target.region)}:iam::${target.accountId}:role/${target.assumeRoleName}`
+    : undefined;
+}
+
 /** `ami-guard-111122223333-eu-central-1`: the account and region a stack deploys to, readable in every plan. */
 export function stackNameFor(target: Pick<Target, "accountId" | "region">): string {
   return `ami-guard-${target.accountId}-${target.region}`;
@@ -53,19 +65,10 @@ export class AmiGuardStack extends TerraformStack {
       // Terraform refuses to touch any other account, whatever credentials the runner has.
       allowedAccountIds: [target.accountId],
       ...(target.assumeRoleName
-        ? {
-            assumeRole: [
-              {
-                roleArn: `arn:${partitionOf(target.region)}:iam::${target.accountId}:role/${target.assumeRoleName}`,
-                sessionName: "ami-guard",
-              },
-            ],
-          }
+        ? { assumeRole: [{ roleArn: assumeRoleArnFor(target), sessionName: "ami-guard" }] }
         : {}),
       // The schema admits only AWS's tag characters; escaping anyway means a "${" can never become an expression.
-      defaultTags: [
-        { tags: { ...terraformLiteralMap(config.tags), "ami-guard:stack": stackNameFor(target) } },
-      ],
+      defaultTags: [{ tags: { ...terraformLiteralMap(config.tags), [STACK_TAG_KEY]: stackNameFor(target) } }],
     });
     this.configureBackend(config.backend, target, props.localStatePath);
 

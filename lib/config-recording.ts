@@ -19,6 +19,9 @@ export const CONFIG_BUCKET_PREFIX = "ami-guard-config-";
 
 /** Resource types the recorder records: only what the AMI rule evaluates, since every item is billed. */
 export const RECORDED_RESOURCE_TYPES = ["AWS::EC2::Instance"];
+/** The recorder and delivery channel ami-guard creates; a preflight recognises its own by these names. */
+export const RECORDER_NAME = "ami-guard";
+export const DELIVERY_CHANNEL_NAME = "ami-guard";
 
 export interface ConfigRecordingProps {
   readonly accountId: string;
@@ -161,7 +164,7 @@ export class ConfigRecording extends Construct {
     });
 
     this.recorder = new ConfigConfigurationRecorder(this, "recorder", {
-      name: "ami-guard",
+      name: RECORDER_NAME,
       roleArn: this.role.role.arn,
       recordingGroup: {
         allSupported: false,
@@ -172,7 +175,7 @@ export class ConfigRecording extends Construct {
       recordingMode: { recordingFrequency: "CONTINUOUS" },
     });
     const channel = new ConfigDeliveryChannel(this, "delivery-channel", {
-      name: "ami-guard",
+      name: DELIVERY_CHANNEL_NAME,
       s3BucketName: this.bucket.bucket,
       snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" },
       // Config checks its access to the bucket when the channel is created: without the bucket policy, or

@@ -241,6 +241,18 @@ describe("workflow policy", () => {
       );
     });
 
+    it("runs the preflight for the stack before cdktf deploy, so a block stops the job", () => {
+      const runs = deploy?.steps.map((step) => step.run ?? "") ?? [];
+      const preflight = runs.findIndex((run) => /^npm run preflight -- "\$STACK"$/.test(run));
+      const apply = runs.findIndex((run) => run.startsWith("npx cdktf deploy"));
+      expect(preflight).toBeGreaterThanOrEqual(0);
+      expect(preflight).toBeLessThan(apply);
+      const credentials = deploy?.steps.findIndex((step) =>
+        step.uses?.startsWith("aws-actions/configure-aws-credentials"),
+      );
+      expect(credentials).toBeLessThan(preflight);
+    });
+
     it("never runs two deploys of one stack at once, and never cancels a running apply", () => {
       expect(deploy?.concurrency).toEqual({
         group: `ami-guard-deploy-${ghExpression("matrix.stack")}`,

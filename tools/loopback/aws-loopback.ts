@@ -2,11 +2,15 @@
  * A loopback stand-in for the AWS APIs the remediation function calls, for tests and drills that run the
  * real SDK (or the real bundle) without an AWS account.
  *
- * It binds 127.0.0.1 on a free port and speaks three wire protocols:
+ * It binds 127.0.0.1 on a free port and speaks the wire protocols of the services ami-guard reads:
  * - AWS Config, JSON 1.1: `POST /` with `X-Amz-Target: StarlingDoveService.<Operation>`, JSON body;
- * - EC2 and SNS, the query protocols: `POST /` with a form body `Action=<Operation>&Version=...`, XML answers.
+ * - DynamoDB, JSON 1.0: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`;
+ * - EC2, SNS and STS, the query protocols: `POST /` with a form body `Action=<Operation>&Version=...`, XML;
+ * - Lambda, REST JSON: `GET /2016-08-19/account-settings` (GetAccountSettings) and
+ *   `GET /2019-09-30/functions/<name>/concurrency` (GetFunctionConcurrency);
+ * - S3, REST XML with path-style addressing: `HEAD /<bucket>` (HeadBucket).
  * The service is read from the SigV4 credential scope (`.../<region>/<service>/aws4_request`), which every
- * SDK request carries, so one URL serves all three: point `AWS_ENDPOINT_URL` at `loopback.url`.
+ * SDK request carries, so one URL serves them all: point `AWS_ENDPOINT_URL` at `loopback.url`.
  *
  * Usage:
  * ```ts
@@ -23,7 +27,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type LoopbackService = "config" | "ec2" | "sns" | "unknown";
+export type LoopbackService = "config" | "dynamodb" | "ec2" | "sns" | "sts" | "lambda" | "s3" | "unknown";
 
 export interface RecordedRequest {
   readonly service: LoopbackService;
@@ -33,9 +37,9 @@ export interface RecordedRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-  /** The JSON body of a Config request. */
+  /** The JSON body of a Config or DynamoDB request. */
   readonly json?: unknown;
-  /** The form fields of a query-protocol request (EC2, SNS). */
+  /** The form fields of a query-protocol request (EC2, SNS, STS). */
   readonly params?: Readonly<Record<string, string>>;
 }
 
@@ -48,7 +52,9 @@ export interface LoopbackResponse {
 export type Responder = LoopbackResponse | ((request: RecordedRequest) => LoopbackResponse);
 
 const CONFIG_TARGET_PREFIX = "StarlingDoveService.";
+const DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810.";
 const JSON_11 = "application/x-amz-json-1.1";
+const JSON_10 = "application/x-amz-json-1.0";
 const XML = "text/xml";
 
 export class AwsLoopback {
@@ -141,23 +147,68 @@ function parseRequest(request: IncomingMessage, body: string): RecordedRequest {
       json: body === "" ? undefined : JSON.parse(body),
     };
   }
-  const params = Object.fromEntries(new URLSearchParams(body));
+  if (target?.startsWith(DYNAMODB_TARGET_PREFIX)) {
+    return {
+      ...base,
+      service: "dynamodb",
+      operation: target.slice(DYNAMODB_TARGET_PREFIX.length),
+      json: body === "" ? undefined : JSON.parse(body),
+    };
+  }
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(
     headers.authorization ?? "",
   )?.[1];
+  const rest = restOperation(scope, base.method, base.path);
+  if (rest) return { ...base, ...rest };
+  const params = Object.fromEntries(new URLSearchParams(body));
   const service: LoopbackService =
     scope === "ec2" || params.Version === "2016-11-15"
       ? "ec2"
       : scope === "sns" || params.Version === "2010-03-31"
         ? "sns"
-        : "unknown";
+        : scope === "sts" || params.Version === "2011-06-15"
+          ? "sts"
+          : "unknown";
   return { ...base, service, operation: params.Action ?? "(none)", params };
 }
 
+/** The REST operations the loopback knows, named as the SDK names them. */
+function restOperation(
+  scope: string | undefined,
+  method: string,
+  requestPath: string,
+): { service: LoopbackService; operation: string } | undefined {
+  const pathname = requestPath.split("?")[0] ?? "";
+  if (scope === "lambda") {
+    if (method === "GET" && pathname === "/2016-08-19/account-settings") {
+      return { service: "lambda", operation: "GetAccountSettings" };
+    }
+    if (method === "GET" && /^\/2019-09-30\/functions\/[^/]+\/concurrency$/.test(pathname)) {
+      return { service: "lambda", operation: "GetFunctionConcurrency" };
+    }
+    return { service: "lambda", operation: `${method} ${pathname}` };
+  }
+  if (scope === "s3") {
+    if (method === "HEAD" && /^\/[^/]+\/?$/.test(pathname)) return { service: "s3", operation: "HeadBucket" };
+    return { service: "s3", operation: `${method} ${pathname}` };
+  }
+  return undefined;
+}
+
 function unknownOperation(request: RecordedRequest): LoopbackResponse {
-  return request.service === "config"
-    ? configError("UnknownOperationException", `the loopback does not script ${request.operation}`)
-    : queryError(request.service, "InvalidAction", `the loopback does not script ${request.operation}`);
+  const message = `the loopback does not script ${request.operation}`;
+  switch (request.service) {
+    case "config":
+      return configError("UnknownOperationException", message);
+    case "dynamodb":
+      return dynamodbError("UnknownOperationException", message);
+    case "lambda":
+      return lambdaError("InvalidRequestContentException", message);
+    case "s3":
+      return s3HeadError(400);
+    default:
+      return queryError(request.service, "InvalidAction", message);
+  }
 }
 
 function escapeXml(text: string): string {
@@ -183,6 +234,77 @@ export function configError(type: string, message: string, status = 400): Loopba
     status,
     headers: { "content-type": JSON_11, "x-amzn-errortype": type },
     body: JSON.stringify({ __type: type, message }),
+  };
+}
+
+// ---- DynamoDB (JSON 1.0) -----------------------------------------------------------------------------
+
+export function dynamodbJson(body: unknown): LoopbackResponse {
+  return { status: 200, headers: { "content-type": JSON_10 }, body: JSON.stringify(body) };
+}
+
+/** A DynamoDB error: the JSON 1.0 protocol names the shape, with its namespace, in `__type`. */
+export function dynamodbError(type: string, message: string, status = 400): LoopbackResponse {
+  return {
+    status,
+    headers: { "content-type": JSON_10 },
+    body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message }),
+  };
+}
+
+// ---- Lambda (REST JSON) ------------------------------------------------------------------------------
+
+export function lambdaJson(body: unknown): LoopbackResponse {
+  return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+/** A Lambda error: REST JSON names it in the `x-amzn-errortype` header. */
+export function lambdaError(type: string, message: string, status = 400): LoopbackResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json", "x-amzn-errortype": type },
+    body: JSON.stringify({ Type: "User", message }),
+  };
+}
+
+/** A GetAccountSettings answer with these concurrency limits. */
+export function lambdaAccountSettings(concurrentExecutions: number, unreservedConcurrentExecutions: number) {
+  return lambdaJson({
+    AccountLimit: {
+      TotalCodeSize: 80530636800,
+      CodeSizeUnzipped: 262144000,
+      CodeSizeZipped: 52428800,
+      ConcurrentExecutions: concurrentExecutions,
+      UnreservedConcurrentExecutions: unreservedConcurrentExecutions,
+    },
+    AccountUsage: { TotalCodeSize: 0, FunctionCount: 0 },
+  });
+}
+
+// ---- S3 (REST XML) -----------------------------------------------------------------------------------
+
+/** A HEAD answer carries no body: S3 says 404 for a missing bucket and 403 without access. */
+export function s3HeadError(status: 400 | 403 | 404 | 301): LoopbackResponse {
+  return { status, body: "" };
+}
+
+// ---- STS (query) -------------------------------------------------------------------------------------
+
+export function stsCallerIdentity(account: string, arn = `arn:aws:iam::${account}:user/loopback`) {
+  return {
+    status: 200,
+    headers: { "content-type": XML },
+    body: `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>${escapeXml(arn)}</Arn><UserId>AIDALOOPBACK</UserId><Account>${escapeXml(account)}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>loopback-request</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  };
+}
+
+/** An AssumeRole answer with fake, hour-long credentials for `roleArn`. */
+export function stsAssumedRole(roleArn: string): LoopbackResponse {
+  const expiration = new Date(Date.now() + 3_600_000).toISOString();
+  return {
+    status: 200,
+    headers: { "content-type": XML },
+    body: `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>${escapeXml(roleArn)}/ami-guard-preflight</Arn><AssumedRoleId>AROALOOPBACK:ami-guard-preflight</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>ASIALOOPBACK</AccessKeyId><SecretAccessKey>loopback-secret</SecretAccessKey><SessionToken>loopback-session</SessionToken><Expiration>${expiration}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>loopback-request</RequestId></ResponseMetadata></AssumeRoleResponse>`,
   };
 }
 
@@ -237,9 +359,51 @@ export function snsPublished(messageId = "00000000-0000-4000-8000-000000000000")
   };
 }
 
+/** A DescribeRegions answer: each region with its OptInStatus. */
+export function ec2Regions(regions: Readonly<Record<string, string>>): LoopbackResponse {
+  const items = Object.entries(regions)
+    .map(
+      ([name, status]) =>
+        `<item><regionName>${escapeXml(name)}</regionName><regionEndpoint>ec2.${escapeXml(name)}.amazonaws.com</regionEndpoint><optInStatus>${escapeXml(status)}</optInStatus></item>`,
+    )
+    .join("");
+  return {
+    status: 200,
+    headers: { "content-type": XML },
+    body: `<?xml version="1.0" encoding="UTF-8"?><DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>loopback-request</requestId><regionInfo>${items}</regionInfo></DescribeRegionsResponse>`,
+  };
+}
+
+export interface LoopbackSubscription {
+  readonly endpoint: string;
+  /** @default "email" */
+  readonly protocol?: string;
+  /** @default false */
+  readonly pending?: boolean;
+}
+
+/** One ListSubscriptionsByTopic page; unconfirmed subscriptions carry `PendingConfirmation` as their ARN. */
+export function snsSubscriptions(
+  topicArn: string,
+  subscriptions: readonly LoopbackSubscription[],
+  nextToken?: string,
+): LoopbackResponse {
+  const members = subscriptions
+    .map(
+      (s, index) =>
+        `<member><TopicArn>${escapeXml(topicArn)}</TopicArn><Protocol>${escapeXml(s.protocol ?? "email")}</Protocol><SubscriptionArn>${s.pending ? "PendingConfirmation" : escapeXml(`${topicArn}:0000000${index}-0000-4000-8000-000000000000`)}</SubscriptionArn><Owner>${escapeXml(topicArn.split(":")[4] ?? "")}</Owner><Endpoint>${escapeXml(s.endpoint)}</Endpoint></member>`,
+    )
+    .join("");
+  return {
+    status: 200,
+    headers: { "content-type": XML },
+    body: `<ListSubscriptionsByTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListSubscriptionsByTopicResult><Subscriptions>${members}</Subscriptions>${nextToken ? `<NextToken>${escapeXml(nextToken)}</NextToken>` : ""}</ListSubscriptionsByTopicResult><ResponseMetadata><RequestId>loopback-request</RequestId></ResponseMetadata></ListSubscriptionsByTopicResponse>`,
+  };
+}
+
 // ---- query-protocol errors ---------------------------------------------------------------------------
 
-/** An error in the shape each query protocol uses: EC2's `<Response><Errors>`, SNS's `<ErrorResponse>`. */
+/** An error in the shape each query protocol uses: EC2's `<Response><Errors>`, SNS's and STS's `<ErrorResponse>`. */
 export function queryError(
   service: LoopbackService,
   code: string,
