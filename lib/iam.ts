@@ -6,6 +6,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Construct } from "constructs";
+import { sendsOnAssumeRole } from "./service-behaviour";
 
 export interface ServiceRoleProps {
   /** Role name; IAM names are global to the account, so it carries the region. */
@@ -13,7 +14,10 @@ export interface ServiceRoleProps {
   readonly description: string;
   /** The service principal that assumes the role, such as `ssm.amazonaws.com`. */
   readonly service: string;
-  /** Only this account's use of the service may assume the role (confused-deputy protection). */
+  /**
+   * Only this account's use of the service may assume the role (confused-deputy protection), where the
+   * service documents sending aws:SourceAccount; see {@link sendsOnAssumeRole}.
+   */
   readonly accountId: string;
   /** The role's only permissions, written inline so a reviewer reads them next to the role. */
   readonly statements: DataAwsIamPolicyDocumentStatement[];
@@ -34,13 +38,22 @@ export class ServiceRole extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceRoleProps) {
     super(scope, id);
+    // Lambda documents no source keys when it assumes an execution role; there the role is bound to this
+    // account by iam:PassRole instead, which no other account can be granted on it.
+    const bindsSourceAccount = sendsOnAssumeRole(props.service, "aws:SourceAccount");
     const trust = new DataAwsIamPolicyDocument(this, "trust", {
       statement: [
         {
           effect: "Allow",
           actions: ["sts:AssumeRole"],
           principals: [{ type: "Service", identifiers: [props.service] }],
-          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+          ...(bindsSourceAccount
+            ? {
+                condition: [
+                  { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
+                ],
+              }
+            : {}),
         },
       ],
     });

@@ -109,7 +109,9 @@ export class EncryptionKey extends Construct {
         sid: "CloudWatchLogsEncrypt",
         effect: "Allow",
         principals: [{ type: "Service", identifiers: [logsServicePrincipal(region)] }],
-        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        // No kms:Describe*: DescribeKey carries no encryption context, so under this condition it could
+        // never be granted (Service Authorization Reference).
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
         resources: ["*"],
         condition: [
           { test: "ArnEquals", variable: "kms:EncryptionContext:aws:logs:arn", values: logGroupArns },

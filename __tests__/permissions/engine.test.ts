@@ -1,6 +1,7 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { AwsRegion } from "../../lib/regions";
+import { behaviourProblems, serviceBehaviours } from "../../lib/service-behaviour";
 import { referenceProblems } from "../../tools/permissions/authorization-reference";
 import {
   type PermissionPath,
@@ -8,7 +9,6 @@ import {
   undecidablePaths,
   unexpectedOutcomes,
 } from "../../tools/permissions/paths";
-import { behaviourProblems, serviceBehaviours } from "../../tools/permissions/service-behaviour";
 import {
   type StackPolicies,
   stackPolicies,
@@ -184,8 +184,17 @@ describe("a mutated policy is caught", () => {
 
 describe("docs/permissions.md", () => {
   it("lists every service behaviour row with its sources and the paths checked per stack", () => {
-    const document = readFileSync(path.join(__dirname, "..", "..", "docs", "permissions.md"), "utf8");
-    expect(document).toBe(renderPermissionsDoc(cases));
+    const file = path.join(__dirname, "..", "..", "docs", "permissions.md");
+    const expected = renderPermissionsDoc(cases);
+    // Like jest -u for snapshots: regenerate on request, never silently.
+    if (process.env.AMI_GUARD_UPDATE_DOCS === "1") writeFileSync(file, expected);
+    const document = readFileSync(file, "utf8");
+    if (document !== expected) {
+      throw new Error(
+        "docs/permissions.md is out of date: run `AMI_GUARD_UPDATE_DOCS=1 npx jest __tests__/permissions` and commit it",
+      );
+    }
+    expect(document).toBe(expected);
   });
 });
 
@@ -205,7 +214,7 @@ function renderPermissionsDoc(all: StackCase[]): string {
     "",
     "The permissions suite (`__tests__/permissions/engine.test.ts`) renders every policy a stack deploys as AWS stores it and",
     "evaluates each runtime request with the cloud-copilot IAM engine, with exactly the condition keys the calling service",
-    "sends according to AWS's documentation (`tools/permissions/service-condition-keys.json`). A key the documentation does",
+    "sends according to AWS's documentation (`lib/service-condition-keys.json`). A key the documentation does",
     "not mention is treated as absent. This file is kept true by that test.",
     "",
     "## What each service sends",

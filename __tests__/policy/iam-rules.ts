@@ -1,4 +1,5 @@
 import { ACTIONS_WITHOUT_RESOURCE_TYPES } from "../../lib/iam";
+import { sendsOnAssumeRole } from "../../lib/service-behaviour";
 import { type Block, resourcesOf, type SynthesizedStack } from "./stacks";
 
 /** A statement as `aws_iam_policy_document` holds it in the synthesized JSON. */
@@ -107,7 +108,11 @@ const bindsSource = (statement: Statement, accountId: string) =>
       ),
   );
 
-/** Every role a service assumes is bound to this account's use of that service (confused deputy). */
+/**
+ * Every role a service assumes is bound to this account's use of that service (confused deputy), where the
+ * service documents sending a source key when it assumes a role. Where it documents none (Lambda), a
+ * condition would refuse every assumption, so the trust must carry none.
+ */
 export function trustProblems(policy: AttachedPolicy, accountId: string): string[] {
   if (policy.kind !== "trust") return [];
   return policy.statements.filter(isAllow).flatMap((statement) => {
@@ -115,10 +120,17 @@ export function trustProblems(policy: AttachedPolicy, accountId: string): string
     const others = (statement.principals ?? []).filter((p) => p.type !== "Service");
     const problems: string[] = [];
     if (others.length > 0) problems.push(`${label(policy, statement)} trusts a non-service principal`);
-    if (services.length > 0 && !bindsSource(statement, accountId))
-      problems.push(
-        `${label(policy, statement)} trusts a service without aws:SourceAccount or aws:SourceArn`,
-      );
+    for (const service of services.flatMap((principal) => principal.identifiers)) {
+      const sendsSource = SOURCE_BINDINGS.some((key) => sendsOnAssumeRole(service, key));
+      if (sendsSource && !bindsSource(statement, accountId))
+        problems.push(
+          `${label(policy, statement)} trusts ${service} without aws:SourceAccount or aws:SourceArn`,
+        );
+      if (!sendsSource && (statement.condition ?? []).length > 0)
+        problems.push(
+          `${label(policy, statement)} conditions ${service}'s assumption on keys it is not documented to send`,
+        );
+    }
     return problems;
   });
 }

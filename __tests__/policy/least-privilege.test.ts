@@ -188,6 +188,31 @@ describe("each least-privilege rule catches what it is for", () => {
     ).toEqual([]);
   });
 
+  it("refuses a condition on a key the trusted service is not documented to send (Lambda)", () => {
+    const lambdaTrust = (
+      condition: { test: string; variable: string; values: string[] }[],
+    ): AttachedPolicy => ({
+      where: "aws_iam_role.function.assume_role_policy",
+      kind: "trust",
+      statements: [
+        {
+          actions: ["sts:AssumeRole"],
+          principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }],
+          condition,
+        },
+      ],
+    });
+    expect(
+      trustProblems(
+        lambdaTrust([{ test: "StringEquals", variable: "aws:SourceAccount", values: [ACCOUNT] }]),
+        ACCOUNT,
+      ),
+    ).toEqual([
+      "aws_iam_role.function.assume_role_policy [no sid] conditions lambda.amazonaws.com's assumption on keys it is not documented to send",
+    ]);
+    expect(trustProblems(lambdaTrust([]), ACCOUNT)).toEqual([]);
+  });
+
   it("refuses an unbound service grant in a resource policy", () => {
     const policy: AttachedPolicy = {
       where: "aws_sqs_queue_policy.bad.policy",

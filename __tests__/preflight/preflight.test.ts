@@ -7,7 +7,6 @@ import { parseConfig } from "../../app/config";
 import { MINIMUM_UNRESERVED_CONCURRENCY } from "../../app/preflight/aws-behaviour";
 import { type CheckName, type Finding, recordsResourceType } from "../../app/preflight/checks";
 import { exitCodeFor, planStacks, preflight, sdkClients } from "../../app/preflight/preflight";
-import { FUNCTION_RESERVED_CONCURRENCY } from "../../lib/event-driven-remediation";
 import {
   AwsLoopback,
   configError,
@@ -34,9 +33,13 @@ import {
 const ROOT = path.resolve(__dirname, "../..");
 
 /** An event-driven target with e-mails and an S3 backend locked by DynamoDB: every check runs. */
-function rawPreflightConfig(target: Record<string, unknown> = {}): Record<string, unknown> {
+function rawPreflightConfig(
+  target: Record<string, unknown> = {},
+  remediation: Record<string, unknown> = { reservedConcurrentExecutions: RESERVATION },
+): Record<string, unknown> {
   return rawConfig({
     ruleName: RULE_NAME,
+    remediation,
     targets: [{ accountId: ACCOUNT, region: REGION, ...target }],
     notifications: { emails: ["oncall@example.com"] },
     backend: {
@@ -72,9 +75,16 @@ beforeEach(() => {
   aws.clear();
 });
 
-async function run(state: AccountState, target: Record<string, unknown> = {}): Promise<Finding[]> {
+/** The function's reservation in the test configuration; unset, no concurrency check runs. */
+const RESERVATION = 5;
+
+async function run(
+  state: AccountState,
+  target: Record<string, unknown> = {},
+  remediation?: Record<string, unknown>,
+): Promise<Finding[]> {
   scriptAccount(aws, state);
-  return preflight(planStacks(parseConfig(rawPreflightConfig(target))), sdkClients());
+  return preflight(planStacks(parseConfig(rawPreflightConfig(target, remediation))), sdkClients());
 }
 
 function row(findings: readonly Finding[], check: CheckName): Finding {
@@ -313,7 +323,7 @@ describe("rule name", () => {
 });
 
 describe("reserved concurrency", () => {
-  const reservation = FUNCTION_RESERVED_CONCURRENCY;
+  const reservation = RESERVATION;
 
   it(`passes when ${MINIMUM_UNRESERVED_CONCURRENCY} stay unreserved after the reservation`, async () => {
     const unreserved = MINIMUM_UNRESERVED_CONCURRENCY + reservation;
@@ -342,7 +352,12 @@ describe("reserved concurrency", () => {
   });
 
   it("is not checked for a mode without the function", async () => {
-    const findings = await run({}, { mode: "automatic" });
+    const findings = await run({}, { mode: "automatic" }, {});
+    expect(findings.map((f) => f.check)).not.toContain("concurrency");
+  });
+
+  it("is not checked when no reservation is configured, the default", async () => {
+    const findings = await run({}, {}, {});
     expect(findings.map((f) => f.check)).not.toContain("concurrency");
   });
 });

@@ -2,6 +2,7 @@
  * What AWS documents about the reads the preflight makes, each with the page that says so. The decisions in
  * `checks.ts` and the tests take these values from here.
  */
+import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
 import { EC2_INSTANCE_RESOURCE_TYPE } from "../../lib/contract";
 
 export const SOURCES = {
@@ -37,7 +38,7 @@ export const REGION_ENABLED_STATUSES: readonly string[] = ["opt-in-not-required"
  * (SOURCES.putFunctionConcurrency). AccountLimit.UnreservedConcurrentExecutions is what is left after every
  * reservation (SOURCES.accountLimit).
  */
-export const MINIMUM_UNRESERVED_CONCURRENCY = 100;
+export const MINIMUM_UNRESERVED_CONCURRENCY = LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM.value;
 
 /**
  * Config keeps one customer managed recorder per account and region; a second fails with

@@ -10,7 +10,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import { FUNCTION_NAME, FUNCTION_RESERVED_CONCURRENCY } from "../../lib/event-driven-remediation";
+import { FUNCTION_NAME } from "../../lib/event-driven-remediation";
 import { NOTIFICATION_TOPIC_NAME } from "../../lib/notifications";
 import { type AwsRegion, partitionOf } from "../../lib/regions";
 import { assumeRoleArnFor, STACK_TAG_KEY, stackNameFor } from "../ami-guard-stack";
@@ -37,7 +37,7 @@ export interface StackPlan {
   readonly ruleName: string;
   /** The function's reserved concurrency; only event-driven stacks deploy the function. @default - none */
   readonly reservedConcurrentExecutions?: number;
-  /** Addresses subscribed to the notification topic; only automatic and event-driven stacks deploy it. */
+  /** Addresses subscribed to the notification topic; every mode but audit deploys it. */
   readonly notificationEmails: readonly string[];
   readonly backend: BackendConfig;
 }
@@ -47,11 +47,10 @@ export function planStacks(config: AmiGuardConfig): StackPlan[] {
     stack: stackNameFor(target),
     target,
     ruleName: config.ruleName,
-    ...(target.mode === "event-driven"
-      ? { reservedConcurrentExecutions: FUNCTION_RESERVED_CONCURRENCY }
+    ...(target.mode === "event-driven" && config.reservedConcurrentExecutions !== undefined
+      ? { reservedConcurrentExecutions: config.reservedConcurrentExecutions }
       : {}),
-    notificationEmails:
-      target.mode === "event-driven" || target.mode === "automatic" ? config.notificationEmails : [],
+    notificationEmails: target.mode === "audit" ? [] : config.notificationEmails,
     backend: config.backend,
   }));
 }

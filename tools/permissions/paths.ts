@@ -1,7 +1,7 @@
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { logsServicePrincipal } from "../../lib/kms";
 import { partitionOf } from "../../lib/regions";
-import { type Bindings, requestContext } from "./service-behaviour";
+import { type Bindings, requestContext } from "../../lib/service-behaviour";
 import {
   type PolicyDocument,
   type RolePolicies,

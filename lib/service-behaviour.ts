@@ -62,6 +62,23 @@ export function serviceBehaviour(id: string): ServiceBehaviour {
   return row;
 }
 
+/**
+ * Whether AWS documents that `service` sends `key` when it assumes a role. Trust policies condition only on
+ * keys documented as sent: a condition on a key the service leaves out denies every assumption, silently.
+ * A service with no row here is refused, so a new service role cannot skip the question.
+ */
+export function sendsOnAssumeRole(service: string, key: string): boolean {
+  const row = serviceBehaviours().find(
+    (candidate) => candidate.caller === service && candidate.actions.includes("sts:AssumeRole"),
+  );
+  if (!row) {
+    throw new Error(
+      `no documented behaviour for ${service} assuming a role: add a row to lib/service-condition-keys.json, with its source, before trusting it`,
+    );
+  }
+  return row.keys[key]?.sent === "yes";
+}
+
 /** Values for the value kinds one request carries. */
 export type Bindings = Partial<Record<ValueKind, string>>;
 
