@@ -1,0 +1,120 @@
+import { OrganizationsPolicy } from "@cdktf/provider-aws/lib/organizations-policy";
+import { OrganizationsPolicyAttachment } from "@cdktf/provider-aws/lib/organizations-policy-attachment";
+import { Construct } from "constructs";
+
+/**
+ * The syntax of an EC2 declarative policy and its `allowed_images_settings` attribute, from the AWS
+ * Organizations User Guide, "Declarative policy syntax and examples". The values below are the page's.
+ */
+export const DECLARATIVE_POLICY_SYNTAX_URL =
+  "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_declarative_syntax.html";
+
+/**
+ * `audit_mode` identifies noncompliant images but does not block their use; `enabled` enforces; the page
+ * also lists `disabled`. (The policy spells it `audit_mode`; EC2's own API says `audit-mode`.)
+ */
+export const ALLOWED_IMAGES_STATES = ["audit_mode", "enabled", "disabled"] as const;
+export type AllowedImagesState = (typeof ALLOWED_IMAGES_STATES)[number];
+
+/** The owner aliases the page lists beside 12-digit account ids (EC2's API spells them with hyphens). */
+export const IMAGE_PROVIDER_ALIASES = ["amazon", "aws_marketplace", "aws_backup_vault"] as const;
+export type ImageProviderAlias = (typeof IMAGE_PROVIDER_ALIASES)[number];
+
+/**
+ * Per criterion, EC2 accepts at most 200 providers and 50 names
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ImageCriterionRequest.html).
+ */
+export const MAX_IMAGE_PROVIDERS = 200;
+export const MAX_IMAGE_NAMES = 50;
+
+/** Names: 1-128 characters of letters, digits, spaces and ( ) [ ] . / - ' @ _ * ?; with `?`, at least 3. */
+export const IMAGE_NAME_PATTERN = /^[A-Za-z0-9()[\]./\-'@_*? ]{1,128}$/;
+
+export function isValidImageName(name: string): boolean {
+  return IMAGE_NAME_PATTERN.test(name) && !(name.includes("?") && name.length < 3);
+}
+
+/**
+ * The root (`r-` and 4-32 lowercase letters or digits) and organizational units (`ou-`, the root's 4-32,
+ * a dash, 8-32 more), as AttachPolicy's TargetId pattern gives them
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_PolicyTargetSummary.html).
+ */
+export const ROOT_ID_PATTERN = /^r-[0-9a-z]{4,32}$/;
+export const ORGANIZATIONAL_UNIT_ID_PATTERN = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+
+export interface AllowedImagesPolicyContentProps {
+  readonly state: AllowedImagesState;
+  /** 12-digit account ids (the golden-image account) or the aliases AWS defines. */
+  readonly imageProviders: readonly (string | ImageProviderAlias)[];
+  /**
+   * AMI name patterns; within one criterion every parameter must match, so these narrow the providers.
+   * @default - any name from those providers
+   */
+  readonly imageNames?: readonly string[];
+}
+
+/**
+ * The policy content: one criterion (`criteria_1`), every value `@@assign`ed so this policy, not an
+ * inherited one, decides the whole setting.
+ */
+export function allowedImagesPolicyContent(props: AllowedImagesPolicyContentProps): Record<string, unknown> {
+  const criterion: Record<string, unknown> = {
+    allowed_image_providers: { "@@assign": [...props.imageProviders] },
+  };
+  if (props.imageNames && props.imageNames.length > 0) {
+    criterion.image_names = { "@@assign": [...props.imageNames] };
+  }
+  return {
+    ec2_attributes: {
+      allowed_images_settings: {
+        state: { "@@assign": props.state },
+        image_criteria: { criteria_1: criterion },
+      },
+    },
+  };
+}
+
+export interface AllowedImagesPolicyProps extends AllowedImagesPolicyContentProps {
+  /** The root (`r-...`) or organizational units (`ou-...`) the policy is attached to. */
+  readonly targetIds: readonly string[];
+  /** @default "ami-guard-allowed-images" */
+  readonly policyName?: string;
+}
+
+export const DEFAULT_ALLOWED_IMAGES_POLICY_NAME = "ami-guard-allowed-images";
+
+/**
+ * An EC2 declarative policy turning on Allowed AMIs for the attached root or units. It blocks launches of
+ * AMIs outside the criteria; it cannot name AMI ids and never touches a running instance, which is why the
+ * Config rule and its remediation stay in place beside it.
+ */
+export class AllowedImagesPolicy extends Construct {
+  readonly policy: OrganizationsPolicy;
+  readonly attachments: OrganizationsPolicyAttachment[];
+
+  constructor(scope: Construct, id: string, props: AllowedImagesPolicyProps) {
+    super(scope, id);
+    const problems = [
+      ...props.targetIds
+        .filter((target) => !ROOT_ID_PATTERN.test(target) && !ORGANIZATIONAL_UNIT_ID_PATTERN.test(target))
+        .map((target) => `${target} is neither a root id (r-...) nor an organizational unit id (ou-...)`),
+      ...(props.targetIds.length === 0 ? ["name the root or at least one organizational unit"] : []),
+      ...(props.imageProviders.length === 0 ? ["name at least one image provider"] : []),
+    ];
+    if (problems.length > 0) throw new Error(`allowed-images policy: ${problems.join("; ")}`);
+    this.policy = new OrganizationsPolicy(this, "policy", {
+      name: props.policyName ?? DEFAULT_ALLOWED_IMAGES_POLICY_NAME,
+      type: "DECLARATIVE_POLICY_EC2",
+      description: `Allowed AMIs (${props.state}): launches only from the approved image providers.`,
+      content: JSON.stringify(allowedImagesPolicyContent(props)),
+    });
+    // Ids as construct ids: attaching one more unit adds one resource and moves none.
+    this.attachments = [...new Set(props.targetIds)].map(
+      (targetId) =>
+        new OrganizationsPolicyAttachment(this, `attachment-${targetId}`, {
+          policyId: this.policy.id,
+          targetId,
+        }),
+    );
+  }
+}
