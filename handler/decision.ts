@@ -1,4 +1,4 @@
-import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE } from "../lib/contract";
+import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE, type Guard } from "../lib/contract";
 import { complianceChangeDetailSchema, describeIssues, eventEnvelopeSchema } from "./event";
 import type { HandlerSettings } from "./settings";
 
@@ -193,8 +193,7 @@ function isCalendarDate(yyyyMmDd: string): boolean {
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
-export const GUARDS = ["auto-scaling-group", "exempt", "not-running"] as const;
-export type Guard = (typeof GUARDS)[number];
+export { GUARDS, type Guard } from "../lib/contract";
 
 export type InstanceDecision =
   | { readonly action: "remediate"; readonly notes: readonly string[] }

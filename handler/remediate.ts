@@ -53,6 +53,7 @@ const IN_FLIGHT_STATES = new Set(["QUEUED", "IN_PROGRESS"]);
 
 export async function handleEvent(event: unknown, deps: HandlerDependencies): Promise<HandlerResult> {
   const obs = deps.observability;
+  obs.count(METRIC.eventsReceived);
   let settings: HandlerSettings;
   try {
     settings = deps.settings();

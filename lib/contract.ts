@@ -36,6 +36,8 @@ export const METRIC_SERVICE_DIMENSION = { service: POWERTOOLS_ENVIRONMENT.POWERT
 
 /** Every metric the function emits; alarms and dashboards read these names. */
 export const METRIC = {
+  /** Every invocation, counted before anything is read, so a dashboard can set every outcome against it. */
+  eventsReceived: "EventsReceived",
   remediationsStarted: "RemediationsStarted",
   remediationsFailed: "RemediationsFailed",
   /** A duplicate delivery found Config's execution for the instance still running: success, not failure. */
@@ -53,6 +55,19 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /** The extra dimension some counts carry alone (why an event was ignored, which guard skipped it). */
 export type MetricDimensionName = "Reason" | "Guard";
+
+/** The guard rails that leave a NON_COMPLIANT instance running; each is a value of the `Guard` dimension. */
+export const GUARDS = ["auto-scaling-group", "exempt", "not-running"] as const;
+export type Guard = (typeof GUARDS)[number];
+
+/**
+ * Which metrics carry which extra dimension. The function emits these as single metrics holding only
+ * `service` and that dimension; every other metric carries `service` alone.
+ */
+export const METRIC_DIMENSION: Readonly<Partial<Record<MetricName, MetricDimensionName>>> = {
+  [METRIC.eventsIgnored]: "Reason",
+  [METRIC.guardSkips]: "Guard",
+};
 
 /** The compliance-change event the rule's evaluations produce (Config's EventBridge event). */
 export const COMPLIANCE_CHANGE_EVENT = {

@@ -102,6 +102,7 @@ describe("handler: events it must not act on", () => {
       }),
     ]);
     expect(observability.metrics).toEqual([
+      { name: METRIC.eventsReceived, value: 1 },
       { name: METRIC.eventsIgnored, value: 1, dimension: { name: "Reason", value: "other-rule" } },
     ]);
   });
@@ -319,7 +320,7 @@ describe("handler: guard rails", () => {
 
     expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
     expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
-    expect(observability.metricNames()).toEqual([METRIC.remediationsDeferred]);
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.remediationsDeferred]);
   });
 
   it("retries later when EC2 does not know the instance yet", async () => {

@@ -1,0 +1,284 @@
+import {
+  ConfigServiceClient,
+  DescribeRemediationExecutionStatusCommand,
+  StartRemediationExecutionCommand,
+} from "@aws-sdk/client-config-service";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { TerraformStack, Testing } from "cdktf";
+import type { AwsClients } from "../../handler/clients";
+import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
+import { createHandler } from "../../handler/index";
+import { createPowertoolsObservability } from "../../handler/observability";
+import type { HandlerSettings } from "../../handler/settings";
+import { GUARDS, METRIC_NAMESPACE, POWERTOOLS_ENVIRONMENT } from "../../lib/contract";
+import {
+  type DashboardMetric,
+  dashboardBody,
+  dashboardNameFor,
+  functionDashboardMetrics,
+  functionMetric,
+  RemediationDashboard,
+  type RemediationDashboardProps,
+} from "../../lib/dashboard";
+
+const ACCOUNT = "111122223333";
+const REGION = "eu-central-1";
+const RULE = "approved-amis-by-id";
+const INSTANCE = "i-0123456789abcdef0";
+
+const EVENT_DRIVEN: RemediationDashboardProps = {
+  accountId: ACCOUNT,
+  region: REGION,
+  functionName: "ami-guard-remediate",
+  deadLetterQueues: [
+    { label: "function failures", queueName: "ami-guard-function-failures" },
+    { label: "event delivery failures", queueName: "ami-guard-event-delivery-failures" },
+  ],
+  alarmNames: ["ami-guard-function-errors", "ami-guard-remediation-failures"],
+};
+
+describe("the dashboard body", () => {
+  it("matches the reviewed snapshot for an event-driven stack", () => {
+    expect(dashboardBody(EVENT_DRIVEN)).toMatchSnapshot();
+  });
+
+  it("shows no function metric for an automatic stack, only its queue and alarms", () => {
+    // Given an automatic stack: no function
+    const body = dashboardBody({
+      accountId: ACCOUNT,
+      region: REGION,
+      deadLetterQueues: [{ label: "notification delivery failures", queueName: "q" }],
+      alarmNames: ["ami-guard-event-delivery-failures-queue"],
+    });
+    // Then nothing reads the function's namespace, and the alarm widget names the alarm by ARN
+    expect(JSON.stringify(body)).not.toContain(METRIC_NAMESPACE);
+    expect(body.widgets.map((widget) => widget.type)).toEqual(["text", "metric", "alarm"]);
+    expect(body.widgets.at(-1)?.properties.alarms).toEqual([
+      `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:ami-guard-event-delivery-failures-queue`,
+    ]);
+  });
+
+  it("is named per region, because dashboards are global to the account", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "s");
+    new RemediationDashboard(stack, "dashboard", EVENT_DRIVEN);
+    const synthesized = JSON.parse(Testing.synth(stack));
+    const [dashboard] = Object.values(synthesized.resource.aws_cloudwatch_dashboard) as {
+      dashboard_name: string;
+      dashboard_body: string;
+    }[];
+    expect(dashboard?.dashboard_name).toBe(dashboardNameFor(REGION));
+    expect(JSON.parse(dashboard?.dashboard_body ?? "{}")).toEqual(dashboardBody(EVENT_DRIVEN));
+  });
+
+  it("refuses a metric shown with dimensions the function does not emit it with", () => {
+    expect(() => functionMetric("GuardSkips", "guard skips")).toThrow(/with the Guard dimension/);
+    expect(() => functionMetric("RemediationsStarted", "started", "Sum", "x")).toThrow(/service alone/);
+  });
+});
+
+/** What Powertools wrote as embedded metric format: one key per namespace, name and dimension set. */
+interface EmittedMetric {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+}
+
+const keyOf = (metric: EmittedMetric | DashboardMetric) =>
+  `${metric.namespace} ${metric.metricName} ${JSON.stringify(
+    Object.fromEntries(Object.entries(metric.dimensions).sort(([a], [b]) => a.localeCompare(b))),
+  )}`;
+
+function readEmf(lines: readonly string[]): EmittedMetric[] {
+  const emitted: EmittedMetric[] = [];
+  for (const line of lines) {
+    if (!line.includes('"_aws"')) continue;
+    const record = JSON.parse(line) as {
+      _aws: {
+        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+      };
+      [key: string]: unknown;
+    };
+    for (const directive of record._aws.CloudWatchMetrics) {
+      for (const dimensionSet of directive.Dimensions) {
+        for (const metric of directive.Metrics) {
+          emitted.push({
+            namespace: directive.Namespace,
+            metricName: metric.Name,
+            dimensions: Object.fromEntries(dimensionSet.map((name) => [name, String(record[name])])),
+          });
+        }
+      }
+    }
+  }
+  return emitted;
+}
+
+describe("every function metric the dashboard shows is one the function emits", () => {
+  const clients: AwsClients = {
+    config: new ConfigServiceClient({ region: REGION }),
+    ec2: new EC2Client({ region: REGION }),
+    sns: new SNSClient({ region: REGION }),
+  };
+  const configMock = mockClient(clients.config);
+  const ec2Mock = mockClient(clients.ec2);
+  const snsMock = mockClient(clients.sns);
+  const savedEnvironment = { ...process.env };
+  let written: string[] = [];
+  let emitted: EmittedMetric[] = [];
+
+  const settings = (overrides: Partial<HandlerSettings> = {}): HandlerSettings => ({
+    ruleName: RULE,
+    accountId: ACCOUNT,
+    region: REGION,
+    dryRun: false,
+    exemptionTagKey: "ami-guard:exempt",
+    topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`,
+    ...overrides,
+  });
+
+  const event = (rule = RULE) => ({
+    version: "0",
+    id: "7c8bd4c1-3f2e-4b6a-9d0e-0a1b2c3d4e5f",
+    "detail-type": "Config Rules Compliance Change",
+    source: "aws.config",
+    account: ACCOUNT,
+    time: "2026-01-05T08:48:05Z",
+    region: REGION,
+    resources: [],
+    detail: {
+      resourceId: INSTANCE,
+      awsRegion: REGION,
+      awsAccountId: ACCOUNT,
+      configRuleName: rule,
+      recordVersion: "1.0",
+      configRuleARN: `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-ojehlw`,
+      messageType: "ComplianceChangeNotification",
+      newEvaluationResult: {
+        evaluationResultIdentifier: {
+          evaluationResultQualifier: {
+            configRuleName: rule,
+            resourceType: "AWS::EC2::Instance",
+            resourceId: INSTANCE,
+          },
+          orderingTimestamp: "2026-01-05T08:47:45.767Z",
+        },
+        complianceType: "NON_COMPLIANT",
+        resultRecordedTime: "2026-01-05T08:48:05.184Z",
+        configRuleInvokedTime: "2026-01-05T08:48:04.608Z",
+      },
+      notificationCreationTime: "2026-01-05T08:48:05.952Z",
+      resourceType: "AWS::EC2::Instance",
+    },
+  });
+
+  const instance = (state: string, tags: Record<string, string> = {}) => {
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: INSTANCE,
+              State: { Name: state as "running" },
+              Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+            },
+          ],
+        },
+      ],
+    });
+  };
+
+  /** Runs the real handler with the real Powertools metrics, once per scenario. */
+  async function invoke(handlerSettings: HandlerSettings, payload: unknown): Promise<void> {
+    const handler = createHandler({
+      settings: () => handlerSettings,
+      clients: () => clients,
+      observability: createPowertoolsObservability(),
+      now: () => new Date("2026-01-05T08:48:07.184Z"),
+    });
+    await handler(payload).catch(() => undefined);
+  }
+
+  beforeAll(async () => {
+    // Given the environment the stack gives the function, and stdout captured where Powertools writes
+    Object.assign(process.env, POWERTOOLS_ENVIRONMENT);
+    delete process.env.POWERTOOLS_DEV;
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+    const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(...String(chunk).split("\n").filter(Boolean));
+      return true;
+    });
+    snsMock.on(PublishCommand).resolves({ MessageId: "m" });
+    try {
+      // When the function meets every outcome the dashboard draws
+      instance("running");
+      configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
+      await invoke(settings(), event());
+      await invoke(settings({ dryRun: true }), event());
+      await invoke(settings(), event("another-rule"));
+      instance("running", { [AUTO_SCALING_GROUP_TAG]: "web" });
+      await invoke(settings(), event());
+      instance("running", { "ami-guard:exempt": "true" });
+      await invoke(settings(), event());
+      instance("stopped");
+      await invoke(settings(), event());
+      instance("pending");
+      await invoke(settings(), event());
+      instance("running");
+      configMock
+        .on(StartRemediationExecutionCommand)
+        .resolves({ FailedItems: [{ resourceType: "AWS::EC2::Instance", resourceId: INSTANCE }] });
+      configMock.on(DescribeRemediationExecutionStatusCommand).resolves({
+        RemediationExecutionStatuses: [
+          { ResourceKey: { resourceType: "AWS::EC2::Instance", resourceId: INSTANCE }, State: "IN_PROGRESS" },
+        ],
+      });
+      await invoke(settings(), event());
+      configMock.on(StartRemediationExecutionCommand).rejects(new Error("AccessDenied"));
+      await invoke(settings(), event());
+    } finally {
+      spy.mockRestore();
+    }
+    emitted = readEmf(written);
+  });
+
+  afterAll(() => {
+    process.env = savedEnvironment;
+    written = [];
+  });
+
+  const dashboardMetrics = () => {
+    const { received, outcomes, delay } = functionDashboardMetrics();
+    return [...received, ...outcomes, ...delay];
+  };
+
+  it("captured the function's embedded-metric records", () => {
+    expect(emitted.length).toBeGreaterThan(0);
+    expect(new Set(emitted.map((metric) => metric.namespace))).toEqual(new Set([METRIC_NAMESPACE]));
+  });
+
+  it.each(dashboardMetrics().map((metric) => [metric.label, metric] as const))(
+    "%s",
+    (_, metric: DashboardMetric) => {
+      // Then the dashboard's namespace, name and dimensions are exactly those of an emitted metric
+      expect(emitted.map(keyOf)).toContain(keyOf(metric));
+    },
+  );
+
+  it("shows a line for every guard the function has", () => {
+    const guardLines = functionDashboardMetrics().outcomes.filter((metric) => "Guard" in metric.dimensions);
+    expect(guardLines.map((metric) => metric.dimensions.Guard)).toEqual([...GUARDS]);
+  });
+
+  it("would catch a dashboard metric that lacks a dimension the function adds", () => {
+    // Given a guard count drawn without its Guard dimension
+    const wrong: DashboardMetric = {
+      ...functionMetric("RemediationsStarted", "x"),
+      metricName: "GuardSkips",
+    };
+    // Then no emitted metric matches it
+    expect(emitted.map(keyOf)).not.toContain(keyOf(wrong));
+  });
+});

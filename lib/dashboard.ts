@@ -1,0 +1,219 @@
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { Construct } from "constructs";
+import {
+  GUARDS,
+  METRIC,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
+  METRIC_SERVICE_DIMENSION,
+  type MetricName,
+} from "./contract";
+import { type AwsRegion, partitionOf } from "./regions";
+
+/**
+ * The dashboard body follows "Dashboard Body Structure and Syntax"
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html):
+ * a metric is `[Namespace, MetricName, DimensionName, DimensionValue, ..., {rendering options}]`, and an
+ * alarm status widget lists alarm ARNs.
+ */
+export const DASHBOARD_BODY_SYNTAX_URL =
+  "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html";
+
+/**
+ * Dashboards belong to the account, not to a region ("All dashboards in your account are global",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html),
+ * so two stacks of one account in two regions need two names.
+ */
+export function dashboardNameFor(region: AwsRegion): string {
+  return `ami-guard-${region}`;
+}
+
+/** One metric as the dashboard shows it: namespace, name and every dimension, exactly as emitted. */
+export interface DashboardMetric {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly label: string;
+  readonly stat: "Sum" | "Maximum" | "p50" | "p90";
+}
+
+/** A metric the function emits: `service`, plus the metric's own dimension where the contract gives one. */
+export function functionMetric(
+  name: MetricName,
+  label: string,
+  stat: DashboardMetric["stat"] = "Sum",
+  dimensionValue?: string,
+): DashboardMetric {
+  const dimensionName = METRIC_DIMENSION[name];
+  if ((dimensionName === undefined) !== (dimensionValue === undefined)) {
+    throw new Error(
+      `${name}: the function emits it ${dimensionName ? `with the ${dimensionName} dimension` : "with service alone"}`,
+    );
+  }
+  return {
+    namespace: METRIC_NAMESPACE,
+    metricName: name,
+    dimensions: {
+      ...METRIC_SERVICE_DIMENSION,
+      ...(dimensionName && dimensionValue ? { [dimensionName]: dimensionValue } : {}),
+    },
+    label,
+    stat,
+  };
+}
+
+export interface RemediationDashboardProps {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  /**
+   * Event-driven mode: the function whose metrics the dashboard shows.
+   * @default - no function widgets (automatic mode: Config runs the remediation, and emits no metrics)
+   */
+  readonly functionName?: string;
+  /** Queues whose every message is an event that was lost, by a label for the graph. */
+  readonly deadLetterQueues: readonly { readonly label: string; readonly queueName: string }[];
+  /** Names of the stack's alarms; the dashboard shows their state. */
+  readonly alarmNames: readonly string[];
+}
+
+const PERIOD_SECONDS = 300;
+const FULL_WIDTH = 24;
+const HALF_WIDTH = 12;
+const HEIGHT = 6;
+
+interface Widget {
+  readonly type: "metric" | "alarm" | "text";
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  readonly properties: Record<string, unknown>;
+}
+
+function metricLine(metric: DashboardMetric): unknown[] {
+  return [
+    metric.namespace,
+    metric.metricName,
+    ...Object.entries(metric.dimensions).flat(),
+    { label: metric.label, stat: metric.stat },
+  ];
+}
+
+/** Every metric the event-driven widgets show, in the order they appear. */
+export function functionDashboardMetrics(): {
+  readonly received: readonly DashboardMetric[];
+  readonly outcomes: readonly DashboardMetric[];
+  readonly delay: readonly DashboardMetric[];
+} {
+  return {
+    received: [functionMetric(METRIC.eventsReceived, "events received")],
+    outcomes: [
+      functionMetric(METRIC.remediationsStarted, "remediations started"),
+      functionMetric(METRIC.remediationsAlreadyRunning, "already running (duplicate delivery)"),
+      functionMetric(METRIC.dryRuns, "dry runs"),
+      ...GUARDS.map((guard) => functionMetric(METRIC.guardSkips, `skipped: ${guard}`, "Sum", guard)),
+      functionMetric(METRIC.remediationsDeferred, "deferred (retried by Lambda)"),
+      functionMetric(METRIC.remediationsFailed, "failed"),
+    ],
+    delay: [
+      functionMetric(METRIC.remediationDelay, "p50", "p50"),
+      functionMetric(METRIC.remediationDelay, "p90", "p90"),
+      functionMetric(METRIC.remediationDelay, "maximum", "Maximum"),
+    ],
+  };
+}
+
+/** The dashboard body as a value; the construct serializes it. */
+export function dashboardBody(props: RemediationDashboardProps): { readonly widgets: readonly Widget[] } {
+  const widgets: Widget[] = [];
+  let y = 0;
+  const graph = (
+    title: string,
+    metrics: readonly DashboardMetric[],
+    x: number,
+    width: number,
+    extra: Record<string, unknown> = {},
+  ) => {
+    widgets.push({
+      type: "metric",
+      x,
+      y,
+      width,
+      height: HEIGHT,
+      properties: {
+        title,
+        region: props.region,
+        view: "timeSeries",
+        period: PERIOD_SECONDS,
+        metrics: metrics.map(metricLine),
+        ...extra,
+      },
+    });
+  };
+
+  if (props.functionName !== undefined) {
+    const metrics = functionDashboardMetrics();
+    graph("Events received", metrics.received, 0, HALF_WIDTH);
+    graph("What the function did with them", metrics.outcomes, HALF_WIDTH, HALF_WIDTH, { stacked: true });
+    y += HEIGHT;
+    graph(
+      "From NON_COMPLIANT (Config's resultRecordedTime) to the remediation start, milliseconds",
+      metrics.delay,
+      0,
+      HALF_WIDTH,
+    );
+  } else {
+    widgets.push({
+      type: "text",
+      x: 0,
+      y,
+      width: HALF_WIDTH,
+      height: HEIGHT,
+      properties: {
+        markdown:
+          "## Automatic remediation\nAWS Config starts and retries the stop runbook itself and publishes no metrics of it. `npm run report` lists what is still NON_COMPLIANT; failed runbook executions notify the topic.",
+      },
+    });
+  }
+  graph(
+    "Dead-letter queues: messages waiting (each one is an event that was lost)",
+    props.deadLetterQueues.map(({ label, queueName }) => ({
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: queueName },
+      label,
+      stat: "Maximum" as const,
+    })),
+    HALF_WIDTH,
+    HALF_WIDTH,
+  );
+  y += HEIGHT;
+  const partition = partitionOf(props.region);
+  widgets.push({
+    type: "alarm",
+    x: 0,
+    y,
+    width: FULL_WIDTH,
+    height: 3,
+    properties: {
+      title: "Alarms",
+      alarms: props.alarmNames.map(
+        (name) => `arn:${partition}:cloudwatch:${props.region}:${props.accountId}:alarm:${name}`,
+      ),
+    },
+  });
+  return { widgets };
+}
+
+/** The stack's CloudWatch dashboard: what the function received and did, what was lost, what is alarming. */
+export class RemediationDashboard extends Construct {
+  readonly dashboard: CloudwatchDashboard;
+
+  constructor(scope: Construct, id: string, props: RemediationDashboardProps) {
+    super(scope, id);
+    this.dashboard = new CloudwatchDashboard(this, "dashboard", {
+      dashboardName: dashboardNameFor(props.region),
+      dashboardBody: JSON.stringify(dashboardBody(props)),
+    });
+  }
+}
