@@ -1,6 +1,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { AggregationAuthorization } from "../lib/aggregator";
 import {
   eventRuleArn,
   FAILED_REMEDIATION_RULE_NAME,
@@ -9,6 +10,7 @@ import {
 } from "../lib/alarms";
 import { ApprovedAmisRule } from "../lib/approved-amis-rule";
 import { ConfigRecording } from "../lib/config-recording";
+import { RemediationDashboard } from "../lib/dashboard";
 import { EventDrivenRemediation, FUNCTION_LOG_GROUP_NAME } from "../lib/event-driven-remediation";
 import { EncryptionKey } from "../lib/kms";
 import { NotificationTopic } from "../lib/notifications";
@@ -94,6 +96,13 @@ export class AmiGuardStack extends TerraformStack {
       new TerraformOutput(this, "config_role_arn", { value: recording.role.role.arn });
     }
 
+    if (config.aggregator) {
+      new AggregationAuthorization(this, "aggregation-authorization", {
+        accountId: config.aggregator.accountId,
+        region: config.aggregator.region,
+      });
+    }
+
     if (target.mode === "audit") return;
 
     const remediation = new StopInstanceRemediation(this, "remediation", {
@@ -140,11 +149,22 @@ export class AmiGuardStack extends TerraformStack {
       topic,
     });
     if (!eventDriven) {
-      new PipelineAlarms(this, "alarms", {
+      const alarms = new PipelineAlarms(this, "alarms", {
         topic,
         deadLetterQueues: [
           { alarm: "event-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
         ],
+      });
+      new RemediationDashboard(this, "dashboard", {
+        accountId: target.accountId,
+        region: target.region,
+        deadLetterQueues: [
+          {
+            label: "notification delivery failures",
+            queueName: failedRemediation.deliveryFailures.queue.name,
+          },
+        ],
+        alarmNames: alarms.alarms.map((alarm) => alarm.alarmName),
       });
       return;
     }
@@ -163,7 +183,7 @@ export class AmiGuardStack extends TerraformStack {
       remediationConfiguration: remediation.configuration,
       reservedConcurrentExecutions: config.reservedConcurrentExecutions,
     });
-    new PipelineAlarms(this, "alarms", {
+    const alarms = new PipelineAlarms(this, "alarms", {
       topic,
       functionName: remediationFunction.function.functionName,
       deadLetterQueues: [
@@ -171,6 +191,20 @@ export class AmiGuardStack extends TerraformStack {
         { alarm: "event-delivery-failures-queue", queue: remediationFunction.deliveryFailureQueue },
         { alarm: "notification-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
       ],
+    });
+    new RemediationDashboard(this, "dashboard", {
+      accountId: target.accountId,
+      region: target.region,
+      functionName: remediationFunction.function.functionName,
+      deadLetterQueues: [
+        { label: "function failures", queueName: remediationFunction.failureQueue.queue.name },
+        { label: "event delivery failures", queueName: remediationFunction.deliveryFailureQueue.queue.name },
+        {
+          label: "notification delivery failures",
+          queueName: failedRemediation.deliveryFailures.queue.name,
+        },
+      ],
+      alarmNames: alarms.alarms.map((alarm) => alarm.alarmName),
     });
     new TerraformOutput(this, "function_name", { value: remediationFunction.function.functionName });
     new TerraformOutput(this, "function_role_arn", { value: remediationFunction.role.role.arn });

@@ -3,6 +3,12 @@ import { App } from "cdktf";
 import { AmiGuardStack, stackNameFor } from "./ami-guard-stack";
 import type { AmiGuardConfig } from "./config";
 import type { LambdaBundle } from "./lambda-bundle";
+import {
+  AggregatorStack,
+  aggregatorStackNameFor,
+  PreventionStack,
+  preventionStackNameFor,
+} from "./organization-stacks";
 
 export interface BuildAppOptions {
   /** Where cdktf writes the stacks. */
@@ -21,7 +27,7 @@ export interface BuildAppOptions {
   };
 }
 
-/** One stack per target, in configuration order. */
+/** One stack per target, in configuration order, then the aggregator and prevention stacks when configured. */
 export function buildApp(config: AmiGuardConfig, options: BuildAppOptions): App {
   const app = new App({ outdir: options.outdir, skipValidation: false });
   for (const target of config.targets) {
@@ -30,6 +36,20 @@ export function buildApp(config: AmiGuardConfig, options: BuildAppOptions): App 
       target,
       bundle: options.bundle,
       localStatePath: localStatePathFor(stackNameFor(target), options.localState),
+    });
+  }
+  if (config.aggregator) {
+    new AggregatorStack(app, {
+      config,
+      aggregator: config.aggregator,
+      localStatePath: localStatePathFor(aggregatorStackNameFor(config.aggregator), options.localState),
+    });
+  }
+  if (config.prevention) {
+    new PreventionStack(app, {
+      config,
+      prevention: config.prevention,
+      localStatePath: localStatePathFor(preventionStackNameFor(config.prevention), options.localState),
     });
   }
   return app;

@@ -2,6 +2,16 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../lib/aws-facts";
+import {
+  ALLOWED_IMAGES_STATES,
+  type AllowedImagesState,
+  IMAGE_PROVIDER_ALIASES,
+  isValidImageName,
+  MAX_IMAGE_NAMES,
+  MAX_IMAGE_PROVIDERS,
+  ORGANIZATIONAL_UNIT_ID_PATTERN,
+  ROOT_ID_PATTERN,
+} from "../lib/prevention";
 import { AWS_REGIONS, type AwsRegion } from "../lib/regions";
 import type { AutomaticRetrySettings } from "../lib/remediation";
 
@@ -205,6 +215,71 @@ const notifications = z.strictObject({
     ),
 });
 
+const aggregator = z.strictObject({
+  accountId: accountId.describe("The account that collects every target's compliance (a security account)."),
+  region: region.describe("The region the aggregator lives in; `npm run report` reads it there."),
+  assumeRoleName: roleName
+    .optional()
+    .describe("Role in that account that Terraform assumes. @default - the caller's own credentials"),
+});
+
+const imageProvider = z
+  .string()
+  .refine(
+    (value) => /^\d{12}$/.test(value) || (IMAGE_PROVIDER_ALIASES as readonly string[]).includes(value),
+    `must be a 12-digit account id or one of ${IMAGE_PROVIDER_ALIASES.map((a) => `"${a}"`).join(", ")}`,
+  );
+
+const organizationTarget = z
+  .string()
+  .refine(
+    (value) => ROOT_ID_PATTERN.test(value) || ORGANIZATIONAL_UNIT_ID_PATTERN.test(value),
+    'must be the root id ("r-" and 4-32 lowercase letters or digits) or an organizational unit id ("ou-...-...")',
+  );
+
+const prevention = z.strictObject({
+  accountId: accountId.describe(
+    "The management account, or the delegated administrator for declarative policies, that deploys the policy.",
+  ),
+  region: region.describe("The region Terraform's provider uses; AWS Organizations itself is global."),
+  assumeRoleName: roleName
+    .optional()
+    .describe("Role in that account that Terraform assumes. @default - the caller's own credentials"),
+  state: z
+    .enum(ALLOWED_IMAGES_STATES, {
+      error: () => `must be one of ${ALLOWED_IMAGES_STATES.map((s) => `"${s}"`).join(", ")}`,
+    })
+    .default("audit_mode")
+    .describe(
+      '"audit_mode" reports launches it would block and blocks nothing; "enabled" blocks them. Roll out in audit_mode first. @default "audit_mode"',
+    ),
+  imageProviders: z
+    .array(imageProvider)
+    .min(1, "must list at least one image provider")
+    .max(MAX_IMAGE_PROVIDERS, `EC2 accepts at most ${MAX_IMAGE_PROVIDERS} image providers`)
+    .describe(
+      'Who may publish the AMIs instances launch from: 12-digit account ids (the golden-image account) or "amazon", "aws_marketplace", "aws_backup_vault".',
+    ),
+  imageNames: z
+    .array(
+      z
+        .string()
+        .refine(
+          isValidImageName,
+          "must be 1-128 letters, digits, spaces or ( ) [ ] . / - ' @ _ * ?, and at least 3 characters when it uses ?",
+        ),
+    )
+    .max(MAX_IMAGE_NAMES, `EC2 accepts at most ${MAX_IMAGE_NAMES} image names`)
+    .optional()
+    .describe(
+      "AMI name patterns (wildcards * and ?); an AMI must come from one of the providers AND match one name. @default - any name",
+    ),
+  targetIds: z
+    .array(organizationTarget)
+    .min(1, "must name the root or at least one organizational unit")
+    .describe('Where the policy is attached: the root ("r-...") or organizational units ("ou-...").'),
+});
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path of the JSON Schema, for editors; ignored by ami-guard."),
@@ -238,6 +313,16 @@ export const configSchema = z
       .default({ type: "local" })
       .describe('Where each stack keeps its Terraform state. @default {"type":"local"}'),
     tags: tags.default({}),
+    aggregator: aggregator
+      .optional()
+      .describe(
+        "A Config aggregator over every target, in its own stack, for `npm run report`; each target authorizes it. @default - none",
+      ),
+    prevention: prevention
+      .optional()
+      .describe(
+        "An EC2 declarative policy turning on Allowed AMIs for the organization, in its own stack. @default - none",
+      ),
   })
   // `when` keeps the cross-field checks running when a field already failed, so one run reports every
   // problem; the checks therefore read the value defensively (see `looseView`).
@@ -259,6 +344,27 @@ export interface Target {
 
 export type BackendConfig = ParsedConfig["backend"];
 
+/** Where the organization's aggregator is deployed. */
+export interface AggregatorConfig {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  /** @default - Terraform uses the caller's own credentials */
+  readonly assumeRoleName?: string;
+}
+
+/** The Allowed AMIs declarative policy and where it is deployed from. */
+export interface PreventionConfig {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  /** @default - Terraform uses the caller's own credentials */
+  readonly assumeRoleName?: string;
+  readonly state: AllowedImagesState;
+  readonly imageProviders: readonly string[];
+  /** @default - any name from the providers */
+  readonly imageNames?: readonly string[];
+  readonly targetIds: readonly string[];
+}
+
 export interface AmiGuardConfig {
   readonly ruleName: string;
   readonly approvedAmiIds: readonly string[];
@@ -270,6 +376,10 @@ export interface AmiGuardConfig {
   readonly targets: readonly Target[];
   readonly backend: BackendConfig;
   readonly tags: Readonly<Record<string, string>>;
+  /** @default - no aggregator stack, no authorizations */
+  readonly aggregator?: AggregatorConfig;
+  /** @default - no declarative policy */
+  readonly prevention?: PreventionConfig;
 }
 
 export const DEFAULT_AUTOMATIC_RETRY: AutomaticRetrySettings = {
@@ -332,6 +442,8 @@ export function parseConfig(raw: unknown, source = "configuration"): AmiGuardCon
     targets: expandTargets(config),
     backend: config.backend,
     tags: config.tags,
+    ...(config.aggregator ? { aggregator: config.aggregator } : {}),
+    ...(config.prevention ? { prevention: config.prevention } : {}),
   };
 }
 

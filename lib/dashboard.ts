@@ -1,4 +1,5 @@
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import {
   GUARDS,
@@ -67,7 +68,7 @@ export interface RemediationDashboardProps {
   readonly region: AwsRegion;
   /**
    * Event-driven mode: the function whose metrics the dashboard shows.
-   * @default - no function widgets (automatic mode: Config runs the remediation, and emits no metrics)
+   * @default - no function widgets (manual and automatic modes: Config runs the remediation, and emits no metrics)
    */
   readonly functionName?: string;
   /** Queues whose every message is an event that was lost, by a label for the graph. */
@@ -171,7 +172,7 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
       height: HEIGHT,
       properties: {
         markdown:
-          "## Automatic remediation\nAWS Config starts and retries the stop runbook itself and publishes no metrics of it. `npm run report` lists what is still NON_COMPLIANT; failed runbook executions notify the topic.",
+          "## Remediation by AWS Config\nConfig runs the stop runbook (automatic mode: itself, with retries; manual mode: when an operator presses Remediate) and publishes no metrics of it. `npm run report` lists what is still NON_COMPLIANT; failed runbook executions notify the topic.",
       },
     });
   }
@@ -213,7 +214,9 @@ export class RemediationDashboard extends Construct {
     super(scope, id);
     this.dashboard = new CloudwatchDashboard(this, "dashboard", {
       dashboardName: dashboardNameFor(props.region),
-      dashboardBody: JSON.stringify(dashboardBody(props)),
+      // jsonencode, not JSON.stringify: queue and alarm names are references, and a reference inside a
+      // pre-serialized JSON string is not escaped when cdktf writes HCL.
+      dashboardBody: Fn.jsonencode(dashboardBody(props)),
     });
   }
 }

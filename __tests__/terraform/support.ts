@@ -117,3 +117,14 @@ export function saveLocalState(
   };
   writeFileSync(path.join(workspace.synth.outdir, "stacks", stackName, backendPath), JSON.stringify(state));
 }
+
+/** Plans only the named stacks of a workspace, so a test pays for the Terraform runs it reads. */
+export function planStacksOf(workspace: Workspace, stackNames: readonly string[]): Promise<PlanRun> {
+  return planStacks({
+    synthDir: workspace.synth.outdir,
+    stackNames,
+    scratchDir: path.join(workspace.root, "scratch"),
+    plansDir: path.join(workspace.root, "plans"),
+    concurrency: 2,
+  });
+}
