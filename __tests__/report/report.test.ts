@@ -1,0 +1,319 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { runReportCommand } from "../../app/report/cli";
+import { BATCH_GET_MAX_IDENTIFIERS, type NonCompliantInstance } from "../../app/report/collect";
+import { AGGREGATOR_NAME } from "../../lib/aggregator";
+import { AwsLoopback, configError, configJson } from "../../tools/loopback/aws-loopback";
+import { type AggregatedInstance, serveAggregator } from "../../tools/loopback/config-aggregator";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
+const RULE = "approved-amis-by-id";
+const AGGREGATOR_REGION = "eu-central-1";
+const ARGS = ["--region", AGGREGATOR_REGION, "--rule", RULE];
+
+/** Two accounts in two regions; one instance stopped, one no longer recorded. */
+const INSTANCES: readonly AggregatedInstance[] = [
+  {
+    accountId: "111111111111",
+    region: "eu-central-1",
+    instanceId: "i-0aaaaaaaaaaaaaaa1",
+    recordedAt: new Date("2026-01-05T08:48:05Z"),
+    imageId: "ami-00000000000000001",
+  },
+  {
+    accountId: "111111111111",
+    region: "eu-central-1",
+    instanceId: "i-0aaaaaaaaaaaaaaa2",
+    recordedAt: new Date("2026-01-06T09:00:00Z"),
+    state: "stopped",
+  },
+  {
+    accountId: "111111111111",
+    region: "eu-central-1",
+    instanceId: "i-0aaaaaaaaaaaaaaa3",
+    recordedAt: new Date("2026-01-07T10:00:00Z"),
+  },
+  {
+    accountId: "111111111111",
+    region: "us-east-1",
+    instanceId: "i-0bbbbbbbbbbbbbbb1",
+    recordedAt: new Date("2026-01-08T11:00:00Z"),
+    recorded: false,
+  },
+  {
+    accountId: "222222222222",
+    region: "eu-central-1",
+    instanceId: "i-0ccccccccccccccc1",
+    recordedAt: new Date("2026-01-09T12:00:00Z"),
+  },
+  {
+    accountId: "222222222222",
+    region: "us-east-1",
+    instanceId: "i-0ddddddddddddddd1",
+    recordedAt: new Date("2026-01-10T13:00:00Z"),
+    state: "pending",
+  },
+];
+
+describe("npm run report against the loopback aggregator", () => {
+  let aws: AwsLoopback;
+  const savedEnvironment = { ...process.env };
+  const fakeAws = (url: string) => ({
+    AWS_ENDPOINT_URL: url,
+    AWS_ACCESS_KEY_ID: "loopback-fake-access-key",
+    AWS_SECRET_ACCESS_KEY: "loopback-fake-secret-key",
+    AWS_REGION: AGGREGATOR_REGION,
+  });
+
+  beforeAll(async () => {
+    aws = await AwsLoopback.start();
+    // Two results a page, so every listing crosses a page boundary
+    serveAggregator(aws, {
+      aggregatorName: AGGREGATOR_NAME,
+      ruleName: RULE,
+      instances: INSTANCES,
+      pageSize: 2,
+    });
+    Object.assign(process.env, fakeAws(aws.url));
+    delete process.env.AWS_PROFILE;
+  });
+
+  afterAll(async () => {
+    process.env = savedEnvironment;
+    await aws.stop();
+  });
+
+  beforeEach(() => aws.clear());
+
+  async function runInProcess(argv: readonly string[]) {
+    let out = "";
+    let err = "";
+    const code = await runReportCommand(argv, process.env, {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+    });
+    return { code, out, err };
+  }
+
+  it("lists every NON_COMPLIANT instance of both accounts and regions, run as the command itself", async () => {
+    // Given the command as npm runs it, pointed at the loopback only through AWS_ENDPOINT_URL (asynchronously:
+    // the loopback answers from this process)
+    expect(existsSync(TSX)).toBe(true);
+    const result = await promisify(execFile)(TSX, ["scripts/report.ts", "--json", ...ARGS], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...fakeAws(aws.url) },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    // Then it exits 0 (execFile rejects otherwise) with one row per instance, sorted, with AMI, since and
+    // what became of it
+    expect(result.stderr).not.toContain("report failed");
+    const rows = JSON.parse(result.stdout) as NonCompliantInstance[];
+    expect(rows).toEqual([
+      {
+        accountId: "111111111111",
+        region: "eu-central-1",
+        instanceId: "i-0aaaaaaaaaaaaaaa1",
+        imageId: "ami-00000000000000001",
+        since: "2026-01-05T08:48:05.000Z",
+        remediationState: "running, not stopped",
+      },
+      {
+        accountId: "111111111111",
+        region: "eu-central-1",
+        instanceId: "i-0aaaaaaaaaaaaaaa2",
+        imageId: "ami-0123456789abcdef0",
+        since: "2026-01-06T09:00:00.000Z",
+        remediationState: "stopped",
+      },
+      {
+        accountId: "111111111111",
+        region: "eu-central-1",
+        instanceId: "i-0aaaaaaaaaaaaaaa3",
+        imageId: "ami-0123456789abcdef0",
+        since: "2026-01-07T10:00:00.000Z",
+        remediationState: "running, not stopped",
+      },
+      {
+        accountId: "111111111111",
+        region: "us-east-1",
+        instanceId: "i-0bbbbbbbbbbbbbbb1",
+        since: "2026-01-08T11:00:00.000Z",
+        remediationState: "no configuration item",
+      },
+      {
+        accountId: "222222222222",
+        region: "eu-central-1",
+        instanceId: "i-0ccccccccccccccc1",
+        imageId: "ami-0123456789abcdef0",
+        since: "2026-01-09T12:00:00.000Z",
+        remediationState: "running, not stopped",
+      },
+      {
+        accountId: "222222222222",
+        region: "us-east-1",
+        instanceId: "i-0ddddddddddddddd1",
+        imageId: "ami-0123456789abcdef0",
+        since: "2026-01-10T13:00:00.000Z",
+        remediationState: "pending",
+      },
+    ]);
+    // And it followed NextToken: four sources over two pages, three instances in one source over two
+    expect(
+      aws
+        .requestsFor("DescribeAggregateComplianceByConfigRules")
+        .map((r) => (r.json as { NextToken?: string }).NextToken),
+    ).toEqual([undefined, "2"]);
+    const detailPages = aws
+      .requestsFor("GetAggregateComplianceDetailsByConfigRule")
+      .map((r) => r.json as { AccountId: string; AwsRegion: string; NextToken?: string })
+      .filter((r) => r.AccountId === "111111111111" && r.AwsRegion === "eu-central-1");
+    expect(detailPages.map((r) => r.NextToken)).toEqual([undefined, "2"]);
+    expect(aws.requests.every((r) => r.service === "config")).toBe(true);
+  }, 60_000);
+
+  it("rides out throttling with the SDK's retries", async () => {
+    // Given Config throttles the first call of each listing
+    aws.enqueue(
+      "DescribeAggregateComplianceByConfigRules",
+      configError("ThrottlingException", "Rate exceeded"),
+    );
+    aws.enqueue(
+      "GetAggregateComplianceDetailsByConfigRule",
+      configError("ThrottlingException", "Rate exceeded"),
+    );
+    // When the report runs
+    const { code, out } = await runInProcess(["--json", ...ARGS]);
+    // Then it still lists all six, having sent the throttled calls again
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toHaveLength(INSTANCES.length);
+    expect(aws.requestsFor("DescribeAggregateComplianceByConfigRules")).toHaveLength(3);
+  }, 30_000);
+
+  it.each([
+    ["DescribeAggregateComplianceByConfigRules"],
+    ["GetAggregateComplianceDetailsByConfigRule"],
+    ["BatchGetAggregateResourceConfig"],
+  ])("names config:%s when it is denied, and exits 1", async (operation) => {
+    aws.enqueue(
+      operation,
+      configError(
+        "AccessDeniedException",
+        `User: arn:aws:iam::999988887777:user/reader is not authorized to perform: config:${operation}`,
+      ),
+    );
+    const { code, out, err } = await runInProcess(ARGS);
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err).toContain(`missing permission config:${operation}`);
+  });
+
+  it("says which aggregator it could not find", async () => {
+    const { code, err } = await runInProcess([...ARGS, "--aggregator", "not-there"]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/NoSuchConfigurationAggregatorException.*\n\(aggregator not-there in eu-central-1/);
+  });
+
+  it("asks again for identifiers Config left unprocessed, and fails loudly when they stay so", async () => {
+    // Given one round where Config processes nothing
+    const unprocessed = INSTANCES.slice(0, 1).map((i) => ({
+      SourceAccountId: i.accountId,
+      SourceRegion: i.region,
+      ResourceId: i.instanceId,
+      ResourceType: "AWS::EC2::Instance",
+    }));
+    aws.enqueue(
+      "BatchGetAggregateResourceConfig",
+      configJson({ BaseConfigurationItems: [], UnprocessedResourceIdentifiers: unprocessed }),
+    );
+    expect((await runInProcess(["--json", ...ARGS])).code).toBe(0);
+    expect(aws.requestsFor("BatchGetAggregateResourceConfig")).toHaveLength(2);
+    // And given three rounds of it
+    aws.clear();
+    const stuck = configJson({ BaseConfigurationItems: [], UnprocessedResourceIdentifiers: unprocessed });
+    aws.enqueue("BatchGetAggregateResourceConfig", stuck, stuck, stuck);
+    const { code, err } = await runInProcess(["--json", ...ARGS]);
+    expect(code).toBe(1);
+    expect(err).toContain("still unprocessed after 3 requests: i-0aaaaaaaaaaaaaaa1");
+  });
+
+  it("asks for configuration items at most 100 at a time", async () => {
+    const many: AggregatedInstance[] = Array.from({ length: 150 }, (_, index) => ({
+      accountId: "333333333333",
+      region: "eu-west-1",
+      instanceId: `i-${String(index).padStart(17, "0")}`,
+      recordedAt: new Date("2026-01-05T08:48:05Z"),
+    }));
+    const big = await AwsLoopback.start();
+    try {
+      serveAggregator(big, {
+        aggregatorName: AGGREGATOR_NAME,
+        ruleName: RULE,
+        instances: many,
+        pageSize: 100,
+      });
+      process.env.AWS_ENDPOINT_URL = big.url;
+      const { code, out } = await runInProcess(["--json", ...ARGS]);
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toHaveLength(150);
+      expect(
+        big
+          .requestsFor("BatchGetAggregateResourceConfig")
+          .map((r) => (r.json as { ResourceIdentifiers: unknown[] }).ResourceIdentifiers.length),
+      ).toEqual([BATCH_GET_MAX_IDENTIFIERS, 50]);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = aws.url;
+      await big.stop();
+    }
+  });
+
+  it("writes CSV with a header, and a table by default", async () => {
+    const csv = await runInProcess(["--csv", ...ARGS]);
+    const csvLines = csv.out.trimEnd().split("\n");
+    expect(csvLines).toHaveLength(INSTANCES.length + 1);
+    expect(csvLines[0]).toBe("account,region,instance,ami,since,remediation state");
+    // A value holding a comma is quoted, as RFC 4180 has it
+    expect(csvLines[1]).toBe(
+      '111111111111,eu-central-1,i-0aaaaaaaaaaaaaaa1,ami-00000000000000001,2026-01-05T08:48:05.000Z,"running, not stopped"',
+    );
+    expect(csvLines[4]).toBe(
+      "111111111111,us-east-1,i-0bbbbbbbbbbbbbbb1,,2026-01-08T11:00:00.000Z,no configuration item",
+    );
+
+    const table = await runInProcess(ARGS);
+    const lines = table.out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^account\s+region\s+instance\s+ami\s+since\s+remediation state$/);
+    expect(lines).toHaveLength(INSTANCES.length + 2);
+    expect(lines.at(-1)).toBe(`${INSTANCES.length} NON_COMPLIANT instance(s)`);
+  });
+
+  it("refuses a bad command line with the usage and exit code 2, calling nothing", async () => {
+    const both = await runInProcess(["--json", "--csv", ...ARGS]);
+    expect([both.code, both.err]).toEqual([2, expect.stringContaining("choose one of --json and --csv")]);
+    const unknown = await runInProcess(["--yaml", ...ARGS]);
+    expect([unknown.code, unknown.err]).toEqual([2, expect.stringContaining("usage: npm run report")]);
+    expect(aws.requests).toEqual([]);
+  });
+
+  it("takes the aggregator's region from the configuration, and says so when it has none", async () => {
+    // Given the shipped configuration, which deploys no aggregator, and no --region
+    const env = { ...process.env, AMI_GUARD_CONFIG: path.join(REPO_ROOT, "ami-guard.config.json") };
+    let err = "";
+    const code = await runReportCommand(["--json"], env, {
+      out: () => undefined,
+      err: (text) => {
+        err += text;
+      },
+    });
+    expect(code).toBe(2);
+    expect(err).toContain("the configuration names no aggregator (aggregator.region); pass --region");
+    expect(aws.requests).toEqual([]);
+  });
+});

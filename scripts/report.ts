@@ -1,0 +1,24 @@
+/**
+ * Which instances across the organization still run unapproved AMIs, from the Config aggregator:
+ *
+ *   npm run report                 # a table
+ *   npm run report -- --json       # or --csv
+ *   npm run report -- --region eu-central-1 --aggregator ami-guard --rule approved-amis-by-id
+ *
+ * Read-only. Run it with credentials of the aggregator account; see docs/operations.md for the permissions.
+ */
+import { runReportCommand } from "../app/report/cli";
+
+if (require.main === module) {
+  runReportCommand(process.argv.slice(2), process.env, {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  })
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`report failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    });
+}
