@@ -1,8 +1,12 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { mapWithConcurrency } from "../../tools/terraform/concurrency";
 import {
+  allowedImagesWarnings,
   classifyActions,
   classifyChanges,
   countChanges,
+  type PlanJson,
   type PlanResourceChange,
   summarizePlan,
 } from "../../tools/terraform/plan-summary";
@@ -105,5 +109,58 @@ describe("mapWithConcurrency", () => {
     await expect(mapWithConcurrency([1], 0, async (value) => value)).rejects.toThrow(
       "concurrency must be a whole number ≥ 1, got 0",
     );
+  });
+});
+
+describe("allowed AMIs in the plan summary", () => {
+  const fixture = (): PlanJson =>
+    JSON.parse(readFileSync(path.join(__dirname, "fixtures", "allowed-images-enabled.plan.json"), "utf8"));
+  const policyChange = (plan: PlanJson) => plan.resource_changes?.[0] as PlanResourceChange;
+
+  it("cautions when the policy moves from audit_mode to enabled and a provider is dropped", () => {
+    // Given a plan that enables Allowed AMIs and drops 555566667777
+    const markdown = summarizePlan("ami-guard-prevention-123456789012", fixture());
+    // Then the caution comes first, naming the state, the remaining providers and the dropped one
+    expect(markdown).toContain("> [!CAUTION]\n> This plan changes which AMIs the organization may launch.");
+    expect(markdown).toMatch(
+      /Allowed AMIs becomes \*\*enabled\*\* in `aws_organizations_policy\.[^`]+` \(was `audit_mode`\)/,
+    );
+    expect(markdown).toContain("(`444455556666`) will fail");
+    expect(markdown).toContain("`555566667777` is no longer allowed, and launches from their AMIs will fail");
+  });
+
+  it("cautions when a policy is created directly in enabled", () => {
+    const plan = fixture();
+    const created = {
+      ...policyChange(plan),
+      change: { ...policyChange(plan).change, actions: ["create"], before: null },
+    };
+    expect(allowedImagesWarnings({ resource_changes: [created] })).toEqual([
+      expect.stringMatching(/^Allowed AMIs becomes \*\*enabled\*\* in `[^`]+`: every launch/),
+    ]);
+  });
+
+  it("stays quiet when the policy stays in audit_mode and only gains providers", () => {
+    // Given the same update with the after side in audit_mode and one provider more
+    const plan = fixture();
+    const change = policyChange(plan);
+    const content = JSON.parse(String(change.change.before?.content));
+    content.ec2_attributes.allowed_images_settings.image_criteria.criteria_1.allowed_image_providers[
+      "@@assign"
+    ].push("amazon");
+    const quiet = {
+      ...change,
+      change: { ...change.change, after: { ...change.change.after, content: JSON.stringify(content) } },
+    };
+    // Then nothing is flagged
+    expect(allowedImagesWarnings({ resource_changes: [quiet] })).toEqual([]);
+    expect(summarizePlan("stack", { resource_changes: [quiet] })).not.toContain("[!CAUTION]");
+  });
+
+  it("stays quiet on a policy that is already enabled and keeps its providers", () => {
+    const plan = fixture();
+    const change = policyChange(plan);
+    const unchanged = { ...change, change: { ...change.change, before: change.change.after } };
+    expect(allowedImagesWarnings({ resource_changes: [unchanged] })).toEqual([]);
   });
 });

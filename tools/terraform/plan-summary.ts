@@ -13,6 +13,9 @@ export interface PlanResourceChange {
     readonly actions: readonly string[];
     /** Attribute paths that force the replacement. */
     readonly replace_paths?: readonly (readonly (string | number)[])[];
+    /** The resource's attributes before and after; null when it does not exist on that side. */
+    readonly before?: Readonly<Record<string, unknown>> | null;
+    readonly after?: Readonly<Record<string, unknown>> | null;
   };
   readonly action_reason?: string;
 }
@@ -169,6 +172,66 @@ function describeDestruction(destructive: readonly ClassifiedChange[]): string {
   return parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : (parts[0] ?? "");
 }
 
+/** What an EC2 declarative policy says about Allowed AMIs, read from its `content`. */
+interface AllowedImagesSettings {
+  readonly state?: string;
+  readonly providers: readonly string[];
+}
+
+function allowedImagesOf(attributes: Readonly<Record<string, unknown>> | null | undefined) {
+  if (attributes?.type !== "DECLARATIVE_POLICY_EC2" || typeof attributes.content !== "string") {
+    return undefined;
+  }
+  let content: unknown;
+  try {
+    content = JSON.parse(attributes.content);
+  } catch {
+    return undefined;
+  }
+  const settings = (content as { ec2_attributes?: { allowed_images_settings?: Record<string, unknown> } })
+    .ec2_attributes?.allowed_images_settings;
+  if (!settings) return undefined;
+  const assigned = (value: unknown): unknown =>
+    typeof value === "object" && value !== null
+      ? ((value as Record<string, unknown>)["@@assign"] ?? (value as Record<string, unknown>)["@@append"])
+      : undefined;
+  const state = assigned(settings.state);
+  const criteria = Object.values((settings.image_criteria ?? {}) as Record<string, Record<string, unknown>>);
+  const providers = criteria.flatMap((criterion) => {
+    const list = assigned(criterion.allowed_image_providers);
+    return Array.isArray(list) ? list.map(String) : [];
+  });
+  return { ...(typeof state === "string" ? { state } : {}), providers } satisfies AllowedImagesSettings;
+}
+
+/**
+ * Allowed AMIs blocks launches the moment a policy in state `enabled` reaches an account, in every account
+ * under its targets; a provider dropped from the list does the same to that provider's AMIs. Both deserve
+ * a reviewer's eyes before the apply, whatever else the plan does.
+ */
+export function allowedImagesWarnings(plan: PlanJson): string[] {
+  const warnings: string[] = [];
+  for (const resource of plan.resource_changes ?? []) {
+    if (resource.mode !== "managed" || resource.type !== "aws_organizations_policy") continue;
+    if (!classifyActions(resource.change.actions)) continue;
+    const before = allowedImagesOf(resource.change.before);
+    const after = allowedImagesOf(resource.change.after);
+    if (!after) continue;
+    if (after.state === "enabled" && before?.state !== "enabled") {
+      warnings.push(
+        `Allowed AMIs becomes **enabled** in ${code(resource.address)}${before?.state ? ` (was \`${before.state}\`)` : ""}: every launch from an AMI outside the image providers (${after.providers.map(code).join(", ")}) will fail in every account the policy is attached to.`,
+      );
+    }
+    const removed = (before?.providers ?? []).filter((provider) => !after.providers.includes(provider));
+    if (removed.length > 0) {
+      warnings.push(
+        `The image providers of ${code(resource.address)} shrink: ${removed.map(code).join(", ")} ${removed.length === 1 ? "is" : "are"} no longer allowed${after.state === "enabled" ? ", and launches from their AMIs will fail" : ""}.`,
+      );
+    }
+  }
+  return warnings;
+}
+
 /**
  * A pull-request comment for one stack's plan: destructive changes first, because a reviewer who reads
  * only the top must still see them, then counts per resource type, then every change grouped by type.
@@ -179,6 +242,11 @@ export function summarizePlan(stackName: string, plan: PlanJson): string {
   if (changes.length === 0) {
     lines.push("**No changes.** The infrastructure matches the configuration.");
     return `${lines.join("\n")}\n`;
+  }
+  const prevention = allowedImagesWarnings(plan);
+  if (prevention.length > 0) {
+    lines.push("> [!CAUTION]", "> This plan changes which AMIs the organization may launch.", ">");
+    lines.push(...prevention.map((warning) => `> - ${warning}`), "");
   }
   const destructive = changes.filter(
     (c) => c.kind === "replace" || c.kind === "delete" || c.kind === "forget",
