@@ -17,6 +17,10 @@ export interface ResourceActions {
 const source = (file: string) => `${PROVIDER_SOURCE}/${file}`;
 
 export const PROVIDER_ACTIONS: Readonly<Record<string, ResourceActions>> = {
+  aws_cloudwatch_dashboard: {
+    actions: ["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"],
+    source: source("cloudwatch/dashboard.go"),
+  },
   aws_cloudwatch_event_rule: {
     actions: [
       "events:PutRule",
@@ -60,6 +64,17 @@ export const PROVIDER_ACTIONS: Readonly<Record<string, ResourceActions>> = {
     ],
     source: source("cloudwatch/metric_alarm.go"),
   },
+  aws_config_aggregate_authorization: {
+    actions: [
+      "config:PutAggregationAuthorization",
+      "config:DescribeAggregationAuthorizations",
+      "config:DeleteAggregationAuthorization",
+      "config:ListTagsForResource",
+      "config:TagResource",
+      "config:UntagResource",
+    ],
+    source: source("configservice/aggregate_authorization.go"),
+  },
   aws_config_config_rule: {
     actions: [
       "config:PutConfigRule",
@@ -70,6 +85,17 @@ export const PROVIDER_ACTIONS: Readonly<Record<string, ResourceActions>> = {
       "config:UntagResource",
     ],
     source: source("configservice/config_rule.go"),
+  },
+  aws_config_configuration_aggregator: {
+    actions: [
+      "config:PutConfigurationAggregator",
+      "config:DescribeConfigurationAggregators",
+      "config:DeleteConfigurationAggregator",
+      "config:ListTagsForResource",
+      "config:TagResource",
+      "config:UntagResource",
+    ],
+    source: source("configservice/configuration_aggregator.go"),
   },
   aws_config_configuration_recorder: {
     // Config assumes the recorder's role, so the caller passes it.
@@ -182,6 +208,26 @@ export const PROVIDER_ACTIONS: Readonly<Record<string, ResourceActions>> = {
   aws_lambda_permission: {
     actions: ["lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission"],
     source: source("lambda/permission.go"),
+  },
+  aws_organizations_policy: {
+    actions: [
+      "organizations:CreatePolicy",
+      "organizations:DescribePolicy",
+      "organizations:UpdatePolicy",
+      "organizations:DeletePolicy",
+      "organizations:ListTagsForResource",
+      "organizations:TagResource",
+      "organizations:UntagResource",
+    ],
+    source: source("organizations/policy.go"),
+  },
+  aws_organizations_policy_attachment: {
+    actions: [
+      "organizations:AttachPolicy",
+      "organizations:ListTargetsForPolicy",
+      "organizations:DetachPolicy",
+    ],
+    source: source("organizations/policy_attachment.go"),
   },
   aws_s3_bucket: {
     // The read fills every legacy inline attribute of the bucket, one Get call each.
