@@ -99,9 +99,11 @@ describe("AmiGuardStack in every mode and recorder choice", () => {
       );
       // And the topic policy lets that rule publish, and the key lets EventBridge encrypt for it
       const documents = Object.entries(stack.data?.aws_iam_policy_document ?? {});
-      const statementsOf = (prefix: string) =>
-        (documents.find(([id]) => id.startsWith(prefix))?.[1] as { statement: Record<string, unknown>[] })
-          .statement;
+      const statementsOf = (prefix: string) => {
+        const document = documents.find(([id]) => id.startsWith(prefix));
+        if (!document) throw new Error(`no policy document ${prefix}`);
+        return (document[1] as { statement: Record<string, unknown>[] }).statement;
+      };
       expect(statementsOf("notifications_policy-document")).toContainEqual(
         expect.objectContaining({
           sid: "RulesPublish",
