@@ -152,7 +152,7 @@ export class AmiGuardStack extends TerraformStack {
       const alarms = new PipelineAlarms(this, "alarms", {
         topic,
         deadLetterQueues: [
-          { alarm: "event-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
+          { alarm: "notification-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
         ],
       });
       new RemediationDashboard(this, "dashboard", {

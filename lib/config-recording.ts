@@ -76,7 +76,8 @@ export class ConfigRecording extends Construct {
     });
     new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
       bucket: this.bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      // No bucket key: S3 Bucket Keys are an SSE-KMS feature and mean nothing with SSE-S3.
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
     });
     new S3BucketVersioningA(this, "versioning", {
       bucket: this.bucket.id,
@@ -92,6 +93,14 @@ export class ConfigRecording extends Construct {
           expiration: [{ days: props.snapshotExpirationDays ?? 365 }],
           noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays ?? 90 }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+        {
+          // Expiring current versions in a versioned bucket leaves delete markers behind; S3 removes one once
+          // no version is left under it, but only when a rule asks (and not in a rule that sets days).
+          id: "remove-expired-delete-markers",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          expiration: [{ expiredObjectDeleteMarker: true }],
         },
       ],
     });

@@ -146,7 +146,13 @@ export class EventDrivenRemediation extends Construct {
         ? {}
         : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       architectures: ["arm64"],
-      loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+      // The levels are Lambda's defaults for JSON logs, written out: the API returns them whether set or not.
+      loggingConfig: {
+        logFormat: "JSON",
+        logGroup: this.logGroup.name,
+        applicationLogLevel: "INFO",
+        systemLogLevel: "INFO",
+      },
       environment: {
         variables: {
           [HANDLER_ENVIRONMENT.ruleName]: props.ruleName,

@@ -210,7 +210,7 @@ describe("failed-stop notifications (automatic mode shown; manual and event-driv
         [["arn:aws:events:eu-central-1:111122223333:rule/ami-guard-failed-remediation"]],
       ],
     ]);
-    expect(alarmNames(automatic)).toEqual(["ami-guard-event-delivery-failures-queue"]);
+    expect(alarmNames(automatic)).toEqual(["ami-guard-notification-delivery-failures-queue"]);
   });
 
   it("encrypts the topic with a rotating customer-managed key that grants EventBridge and CloudWatch", () => {
@@ -231,6 +231,6 @@ describe("manual mode", () => {
     for (const type of ["aws_sns_topic", "aws_kms_key", "aws_sqs_queue"]) {
       expect({ type, count: resourcesOf(manual, type).length }).toEqual({ type, count: 1 });
     }
-    expect(alarmNames(manual)).toEqual(["ami-guard-event-delivery-failures-queue"]);
+    expect(alarmNames(manual)).toEqual(["ami-guard-notification-delivery-failures-queue"]);
   });
 });

@@ -263,6 +263,8 @@ describe("ConfigRecording (recorder create)", () => {
           status: "Enabled",
           noncurrent_version_expiration: [{ noncurrent_days: 90 }],
         }),
+        // Delete markers left by expiring current versions are removed by a rule of their own.
+        expect.objectContaining({ status: "Enabled", expiration: [{ expired_object_delete_marker: true }] }),
       ],
     });
   });
