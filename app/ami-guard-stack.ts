@@ -181,6 +181,7 @@ export class AmiGuardStack extends TerraformStack {
       topic,
       encryptionKey,
       remediationConfiguration: remediation.configuration,
+      automationRoleArn: remediation.automationRole.role.arn,
       reservedConcurrentExecutions: config.reservedConcurrentExecutions,
     });
     const alarms = new PipelineAlarms(this, "alarms", {

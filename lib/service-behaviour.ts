@@ -3,7 +3,14 @@ import table from "./service-condition-keys.json";
 /** Whether AWS documents a condition key as present on a call; `silent` is treated as absent. */
 export type Sent = "yes" | "no" | "silent";
 /** What a sent key holds, bound per stack and path. */
-export type ValueKind = "account" | "source-arn" | "function-arn" | "log-group-arn" | "sns-endpoint" | "true";
+export type ValueKind =
+  | "account"
+  | "source-arn"
+  | "function-arn"
+  | "log-group-arn"
+  | "sns-endpoint"
+  | "passed-to-service"
+  | "true";
 
 export interface KeyBehaviour {
   readonly sent: Sent;
@@ -27,6 +34,7 @@ const VALUE_KINDS: readonly ValueKind[] = [
   "function-arn",
   "log-group-arn",
   "sns-endpoint",
+  "passed-to-service",
   "true",
 ];
 const SENT: readonly Sent[] = ["yes", "no", "silent"];

@@ -91,6 +91,44 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
       `arn:${partition}:config:${region}:${account}:remediation-configuration/${String(ruleName)}/a1b2c3d4`,
     );
     asFunction("function reads instances", "ec2:DescribeInstances", "*");
+    const runbook = (name: string) =>
+      `arn:${partition}:ssm:${region}:${account}:automation-definition/${name}:$DEFAULT`;
+    asFunction(
+      "function starts the stop runbook",
+      "ssm:StartAutomationExecution",
+      runbook("AWS-StopEC2Instance"),
+    );
+    asFunction(
+      "function cannot start another runbook",
+      "ssm:StartAutomationExecution",
+      runbook("AWS-TerminateEC2Instance"),
+      "function-calls-aws",
+      "Denied",
+    );
+    const automationRole = policies.roles.find((candidate) => candidate.name.startsWith(AUTOMATION_ROLE));
+    if (automationRole) {
+      for (const [service, expect] of [
+        ["ssm.amazonaws.com", "Allowed"],
+        ["ec2.amazonaws.com", "Denied"],
+      ] as const) {
+        asFunction(
+          `function passes the automation role to ${service}`,
+          "iam:PassRole",
+          automationRole.arn,
+          "function-passes-automation-role",
+          expect,
+          { ...calls, "passed-to-service": service },
+        );
+      }
+      asFunction(
+        "function cannot pass its own role",
+        "iam:PassRole",
+        role.arn,
+        "function-passes-automation-role",
+        "Denied",
+        { ...calls, "passed-to-service": "ssm.amazonaws.com" },
+      );
+    }
     for (const value of Object.values(environment)) {
       if (!value.includes("aws_sns_topic.")) continue;
       const topicArn = arnOf(value);
