@@ -1,21 +1,8 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
-import type { Construct } from "constructs";
-import { AggregationAuthorization } from "../lib/aggregator";
-import {
-  eventRuleArn,
-  FAILED_REMEDIATION_RULE_NAME,
-  FailedRemediationNotifications,
-  PipelineAlarms,
-} from "../lib/alarms";
-import { ApprovedAmisRule } from "../lib/approved-amis-rule";
-import { ConfigRecording } from "../lib/config-recording";
-import { RemediationDashboard } from "../lib/dashboard";
-import { EventDrivenRemediation, FUNCTION_LOG_GROUP_NAME } from "../lib/event-driven-remediation";
-import { EncryptionKey } from "../lib/kms";
-import { NotificationTopic } from "../lib/notifications";
+import { LocalBackend, S3Backend, type TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct, Node } from "constructs";
+import { AmiGuard, Recording, type RemediationMode as Remediation, RemediationMode } from "../lib/ami-guard";
 import { partitionOf } from "../lib/regions";
-import { StopInstanceRemediation } from "../lib/remediation";
 import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-literal";
 import type { AmiGuardConfig, BackendConfig, Target } from "./config";
 import type { LambdaBundle } from "./lambda-bundle";
@@ -56,8 +43,39 @@ export function stateKeyFor(keyPrefix: string, target: Pick<Target, "accountId" 
   return `${prefix ? `${prefix}/` : ""}${target.accountId}/${target.region}/terraform.tfstate`;
 }
 
-/** The compliance pipeline of one account and region. */
+/**
+ * The construct id of the stack's one pipeline. cdktf leaves an id of "Default" out of every Terraform
+ * address, so the pipeline's resources keep the addresses they had before the construct existed: a changed
+ * address would replace the resource, and a replaced Config rule loses its compliance history.
+ */
+export const PIPELINE_CONSTRUCT_ID = "Default";
+
+/** The remediation settings of a target, from the file's shared settings and the target's own. */
+export function remediationFor(config: AmiGuardConfig, target: Target, bundle?: LambdaBundle): Remediation {
+  switch (target.mode) {
+    case "audit":
+      return RemediationMode.audit();
+    case "manual":
+      return RemediationMode.manual();
+    case "automatic":
+      return RemediationMode.automatic(config.automatic);
+    case "event-driven":
+      if (!bundle) throw new Error(`${stackNameFor(target)}: mode "event-driven" needs the bundled handler`);
+      return RemediationMode.eventDriven({
+        functionCode: bundle,
+        dryRun: target.dryRun,
+        exemptionTagKey: config.exemptionTagKey,
+        ...(config.reservedConcurrentExecutions === undefined
+          ? {}
+          : { reservedConcurrentExecutions: config.reservedConcurrentExecutions }),
+      });
+  }
+}
+
+/** The compliance pipeline of one account and region: the configuration file mapped onto one AmiGuard. */
 export class AmiGuardStack extends TerraformStack {
+  readonly pipeline: AmiGuard;
+
   constructor(scope: Construct, props: AmiGuardStackProps) {
     const { config, target } = props;
     super(scope, stackNameFor(target));
@@ -74,147 +92,82 @@ export class AmiGuardStack extends TerraformStack {
     });
     this.configureBackend(config.backend, target, props.localStatePath);
 
-    const recording =
-      target.recorder === "create"
-        ? new ConfigRecording(this, "recording", { accountId: target.accountId, region: target.region })
-        : undefined;
-
-    const rule = new ApprovedAmisRule(this, "approved-amis", {
+    const pipeline = new AmiGuard(this, PIPELINE_CONSTRUCT_ID, {
+      accountId: target.accountId,
+      region: target.region,
       ruleName: config.ruleName,
       approvedAmiIds: config.approvedAmiIds,
-      // Rules evaluate only once the recorder runs; with an existing recorder there is nothing to wait for.
-      dependsOn: recording ? [recording.recorderStatus] : undefined,
+      remediation: remediationFor(config, target, props.bundle),
+      recording: target.recorder === "create" ? Recording.create() : Recording.existing(),
+      notificationEmails: config.notificationEmails,
+      ...(config.aggregator ? { aggregationAuthorization: config.aggregator } : {}),
     });
-    new TerraformOutput(this, "rule_name", { value: rule.rule.name, description: "The AWS Config rule." });
-    new TerraformOutput(this, "rule_arn", { value: rule.rule.arn });
-    new TerraformOutput(this, "remediation_mode", { value: target.mode });
-    if (recording) {
-      new TerraformOutput(this, "config_bucket", {
-        value: recording.bucket.bucket,
+    this.pipeline = pipeline;
+    this.addOutputs(pipeline, target);
+  }
+
+  /**
+   * Each output is placed beside the part it describes, so the synthesized file keeps the order it had
+   * before the pipeline became one construct (reviewers diff it); `allocateLogicalId` keeps their names.
+   */
+  private addOutputs(pipeline: AmiGuard, target: Target): void {
+    const rule = pipeline.approvedAmisRule;
+    new TerraformOutput(rule, "rule_name", {
+      value: pipeline.rule.name,
+      description: "The AWS Config rule.",
+    });
+    new TerraformOutput(rule, "rule_arn", { value: pipeline.rule.arn });
+    new TerraformOutput(rule, "remediation_mode", { value: target.mode });
+    if (pipeline.recording) {
+      new TerraformOutput(rule, "config_bucket", {
+        value: pipeline.recording.bucket.bucket,
         description: "Config's delivery bucket.",
       });
-      new TerraformOutput(this, "config_role_arn", { value: recording.role.role.arn });
+      new TerraformOutput(rule, "config_role_arn", { value: pipeline.recording.role.role.arn });
     }
-
-    if (config.aggregator) {
-      new AggregationAuthorization(this, "aggregation-authorization", {
-        accountId: config.aggregator.accountId,
-        region: config.aggregator.region,
+    if (pipeline.remediation) {
+      new TerraformOutput(pipeline.remediation, "automation_role_arn", {
+        value: pipeline.remediation.automationRole.role.arn,
       });
     }
-
-    if (target.mode === "audit") return;
-
-    const remediation = new StopInstanceRemediation(this, "remediation", {
-      ruleName: rule.rule.name,
-      accountId: target.accountId,
-      region: target.region,
-      automatic: target.mode === "automatic" ? config.automatic : undefined,
-    });
-    new TerraformOutput(this, "automation_role_arn", { value: remediation.automationRole.role.arn });
-
-    // Every mode that remediates can see a started stop fail later in SSM, so every one of them notifies.
-    const eventDriven = target.mode === "event-driven";
-    const encryptionKey = new EncryptionKey(this, "encryption-key", {
-      accountId: target.accountId,
-      region: target.region,
-      allowEventBridge: true,
-      logGroupNames: eventDriven ? [FUNCTION_LOG_GROUP_NAME] : [],
-    });
-    const notifications = new NotificationTopic(this, "notifications", {
-      accountId: target.accountId,
-      region: target.region,
-      encryptionKey,
-      emails: config.notificationEmails,
-      publishingRuleArns: [eventRuleArn(target.region, target.accountId, FAILED_REMEDIATION_RULE_NAME)],
-    });
-    const topic = notifications.topic;
-    new TerraformOutput(this, "notification_topic_arn", { value: topic.arn });
-    if (notifications.emailSubscriptions.length > 0) {
-      new TerraformOutput(this, "email_subscriptions_pending_confirmation", {
-        value: Object.fromEntries(
-          notifications.emailSubscriptions.map(({ email, subscription }) => [
-            email,
-            subscription.pendingConfirmation,
-          ]),
-        ),
+    const notifications = pipeline.notifications;
+    if (notifications) {
+      new TerraformOutput(notifications, "notification_topic_arn", { value: notifications.topic.arn });
+      if (notifications.emailSubscriptions.length > 0) {
+        new TerraformOutput(notifications, "email_subscriptions_pending_confirmation", {
+          value: Object.fromEntries(
+            notifications.emailSubscriptions.map(({ email, subscription }) => [
+              email,
+              subscription.pendingConfirmation,
+            ]),
+          ),
+          description:
+            "true for each address that has not yet followed the confirmation link SNS mailed it: it receives nothing until it does.",
+        });
+      }
+    }
+    const remediationFunction = pipeline.eventDriven;
+    const last = pipeline.dashboard ?? pipeline.alarms;
+    if (remediationFunction && last) {
+      new TerraformOutput(last, "function_name", { value: remediationFunction.function.functionName });
+      new TerraformOutput(last, "function_role_arn", { value: remediationFunction.role.role.arn });
+      new TerraformOutput(last, "event_rule_arn", { value: remediationFunction.eventRule.arn });
+      new TerraformOutput(last, "function_failure_queue_url", {
+        value: remediationFunction.failureQueue.queue.url,
         description:
-          "true for each address that has not yet followed the confirmation link SNS mailed it: it receives nothing until it does.",
+          "Events the function failed on; `npm run redrive` sends them back once the cause is fixed.",
       });
     }
+  }
 
-    const failedRemediation = new FailedRemediationNotifications(this, "failed-remediation", {
-      accountId: target.accountId,
-      region: target.region,
-      topic,
-    });
-    if (!eventDriven) {
-      const alarms = new PipelineAlarms(this, "alarms", {
-        topic,
-        deadLetterQueues: [
-          { alarm: "notification-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
-        ],
-      });
-      new RemediationDashboard(this, "dashboard", {
-        accountId: target.accountId,
-        region: target.region,
-        deadLetterQueues: [
-          {
-            label: "notification delivery failures",
-            queueName: failedRemediation.deliveryFailures.queue.name,
-          },
-        ],
-        alarmNames: alarms.alarms.map((alarm) => alarm.alarmName),
-      });
-      return;
+  /** An output is named by its own id, wherever it sits in the tree: `terraform output rule_name`. */
+  protected override allocateLogicalId(element: TerraformElement | Node): string {
+    if (TerraformOutput.isTerraformOutput(element)) {
+      const id = element.node.id;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(id)) throw new Error(`output id "${id}" is not a Terraform name`);
+      return id;
     }
-
-    if (!props.bundle)
-      throw new Error(`${stackNameFor(target)}: mode "event-driven" needs the bundled handler`);
-    const remediationFunction = new EventDrivenRemediation(this, "event-driven", {
-      ruleName: config.ruleName,
-      accountId: target.accountId,
-      region: target.region,
-      bundle: props.bundle,
-      dryRun: target.dryRun,
-      exemptionTagKey: config.exemptionTagKey,
-      topic,
-      encryptionKey,
-      remediationConfiguration: remediation.configuration,
-      automationRoleArn: remediation.automationRole.role.arn,
-      reservedConcurrentExecutions: config.reservedConcurrentExecutions,
-    });
-    const alarms = new PipelineAlarms(this, "alarms", {
-      topic,
-      functionName: remediationFunction.function.functionName,
-      deadLetterQueues: [
-        { alarm: "function-failures-queue", queue: remediationFunction.failureQueue },
-        { alarm: "event-delivery-failures-queue", queue: remediationFunction.deliveryFailureQueue },
-        { alarm: "notification-delivery-failures-queue", queue: failedRemediation.deliveryFailures },
-      ],
-    });
-    new RemediationDashboard(this, "dashboard", {
-      accountId: target.accountId,
-      region: target.region,
-      functionName: remediationFunction.function.functionName,
-      deadLetterQueues: [
-        { label: "function failures", queueName: remediationFunction.failureQueue.queue.name },
-        { label: "event delivery failures", queueName: remediationFunction.deliveryFailureQueue.queue.name },
-        {
-          label: "notification delivery failures",
-          queueName: failedRemediation.deliveryFailures.queue.name,
-        },
-      ],
-      alarmNames: alarms.alarms.map((alarm) => alarm.alarmName),
-    });
-    new TerraformOutput(this, "function_name", { value: remediationFunction.function.functionName });
-    new TerraformOutput(this, "function_role_arn", { value: remediationFunction.role.role.arn });
-    new TerraformOutput(this, "event_rule_arn", { value: remediationFunction.eventRule.arn });
-    new TerraformOutput(this, "function_failure_queue_url", {
-      value: remediationFunction.failureQueue.queue.url,
-      description:
-        "Events the function failed on; `npm run redrive` sends them back once the cause is fixed.",
-    });
+    return super.allocateLogicalId(element);
   }
 
   private configureBackend(backend: BackendConfig, target: Target, localStatePath?: string): void {

@@ -9,7 +9,7 @@ import { Construct } from "constructs";
 import { DEAD_LETTER_ALARM_MISSING_DATA } from "./aws-facts";
 import { METRIC, METRIC_NAMESPACE, METRIC_SERVICE_DIMENSION } from "./contract";
 import { addDeadLetteredTarget, type DeadLetterQueue } from "./failure-handling";
-import { ALARM_NAME_PREFIX } from "./notifications";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
 import { STOP_INSTANCE_DOCUMENT } from "./remediation";
 
@@ -43,6 +43,12 @@ export const ALARM_MEANINGS = {
 } as const;
 
 export type AlarmName = keyof typeof ALARM_MEANINGS;
+export const ALARM_NAMES = Object.keys(ALARM_MEANINGS) as AlarmName[];
+
+/** `ami-guard-function-errors`: the prefix the topic policy accepts, then the alarm. */
+export function alarmNameFor(namePrefix: string, alarm: AlarmName): string {
+  return `${namePrefix}-${alarm}`;
+}
 
 export interface PipelineAlarmsProps {
   readonly topic: SnsTopic;
@@ -53,6 +59,11 @@ export interface PipelineAlarmsProps {
   readonly functionName?: string;
   /** Queues whose every message means something was lost. */
   readonly deadLetterQueues: readonly { readonly alarm: AlarmName; readonly queue: DeadLetterQueue }[];
+  /**
+   * Prefix of the alarm names, and the service dimension of the function's metrics ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
 }
 
 /** CloudWatch alarms, each notifying the topic when it fires and when it clears. */
@@ -62,6 +73,8 @@ export class PipelineAlarms extends Construct {
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
     const notify = { alarmActions: [props.topic.arn], okActions: [props.topic.arn] };
+    const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
+    const serviceName = namePrefix;
     const alarm = (
       name: AlarmName,
       config: Pick<
@@ -71,7 +84,7 @@ export class PipelineAlarms extends Construct {
     ) => {
       this.alarms.push(
         new CloudwatchMetricAlarm(this, name, {
-          alarmName: `${ALARM_NAME_PREFIX}${name}`,
+          alarmName: alarmNameFor(namePrefix, name),
           alarmDescription: ALARM_MEANINGS[name],
           // A metric-math alarm carries its period on each metric instead.
           ...(config.metricQuery ? {} : { period: PERIOD_SECONDS }),
@@ -88,7 +101,7 @@ export class PipelineAlarms extends Construct {
 
     if (props.functionName) {
       const dimensions = { FunctionName: props.functionName };
-      alarm("function-errors", { metricQuery: unexpectedFunctionErrors(props.functionName) });
+      alarm("function-errors", { metricQuery: unexpectedFunctionErrors(props.functionName, serviceName) });
       alarm("function-throttles", {
         namespace: "AWS/Lambda",
         metricName: "Throttles",
@@ -99,7 +112,7 @@ export class PipelineAlarms extends Construct {
         namespace: REMEDIATION_FAILURE_METRIC.namespace,
         metricName: REMEDIATION_FAILURE_METRIC.metricName,
         statistic: "Sum",
-        dimensions: { ...REMEDIATION_FAILURE_METRIC.dimensions },
+        dimensions: { service: serviceName },
       });
     }
     for (const { alarm: name, queue } of props.deadLetterQueues) {
@@ -123,7 +136,10 @@ export class PipelineAlarms extends Construct {
  * for the same period; a deferral whose error and count fall either side of a period boundary can still
  * show once, which errs towards paging.
  */
-export function unexpectedFunctionErrors(functionName: string): CloudwatchMetricAlarmMetricQuery[] {
+export function unexpectedFunctionErrors(
+  functionName: string,
+  serviceName: string = METRIC_SERVICE_DIMENSION.service,
+): CloudwatchMetricAlarmMetricQuery[] {
   return [
     {
       id: "errors",
@@ -143,7 +159,7 @@ export function unexpectedFunctionErrors(functionName: string): CloudwatchMetric
         metricName: METRIC.remediationsDeferred,
         stat: "Sum",
         period: PERIOD_SECONDS,
-        dimensions: { ...METRIC_SERVICE_DIMENSION },
+        dimensions: { service: serviceName },
       },
       returnData: false,
     },
@@ -158,7 +174,7 @@ export function unexpectedFunctionErrors(functionName: string): CloudwatchMetric
 
 /** SSM Automation's terminal states other than Success. */
 export const FAILED_AUTOMATION_STATUSES = ["Failed", "TimedOut", "Cancelled"] as const;
-export const FAILED_REMEDIATION_RULE_NAME = "ami-guard-failed-remediation";
+export const FAILED_REMEDIATION_RULE_NAME = `${DEFAULT_NAME_PREFIX}-failed-remediation`;
 
 /**
  * The event SSM Automation emits when an execution of the stop runbook ends unsuccessfully. It matches
@@ -181,6 +197,11 @@ export interface FailedRemediationNotificationsProps {
   readonly accountId: string;
   readonly region: AwsRegion;
   readonly topic: SnsTopic;
+  /**
+   * Prefix of the rule's and the queue's names ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
 }
 
 /**
@@ -194,14 +215,15 @@ export class FailedRemediationNotifications extends Construct {
 
   constructor(scope: Construct, id: string, props: FailedRemediationNotificationsProps) {
     super(scope, id);
+    const names = resourceNames(props.namePrefix ?? DEFAULT_NAME_PREFIX, props.region);
     this.eventRule = new CloudwatchEventRule(this, "rule", {
-      name: FAILED_REMEDIATION_RULE_NAME,
+      name: names.failedRemediationRuleName,
       description: `Executions of ${STOP_INSTANCE_DOCUMENT} that ended ${FAILED_AUTOMATION_STATUSES.join(", ")}.`,
       eventPattern: JSON.stringify(failedRemediationEventPattern()),
     });
     this.deliveryFailures = addDeadLetteredTarget(this, {
       rule: this.eventRule,
-      queueName: "ami-guard-notification-delivery-failures",
+      queueName: names.notificationDeliveryFailuresQueueName,
       target: { targetId: "notify", arn: props.topic.arn },
     });
   }

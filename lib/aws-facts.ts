@@ -76,3 +76,55 @@ export const SNS_EMAIL_NEEDS_CONFIRMATION: DocumentedFact<boolean> = {
     "An email endpoint receives messages only after its owner confirms the subscription from the email SNS sends; until then the subscription is pending confirmation (paraphrased).",
   source: "https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html",
 };
+
+/** What the managed rule's `amiIds` parameter holds: a comma-separated list of ids, bounded twice. */
+export const APPROVED_AMIS_PARAMETER_LIMITS: DocumentedFact<{
+  readonly maxIds: number;
+  readonly maxCharacters: number;
+}> = {
+  value: { maxIds: 21, maxCharacters: 1024 },
+  statement:
+    "amiIds — Type: CSV. Comma-separated list of up to 21 AMI IDs. There is a 1024 characters limit.",
+  source: "https://docs.aws.amazon.com/config/latest/developerguide/approved-amis-by-id.html",
+};
+
+/** A Config rule's name: 1-128 characters that are not all blank. */
+export const CONFIG_RULE_NAME_LIMITS: DocumentedFact<{ readonly maxLength: number }> = {
+  value: { maxLength: 128 },
+  statement:
+    "ConfigRuleName — Length Constraints: Minimum length of 1. Maximum length of 128. Pattern: .*\\S.*",
+  source: "https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html",
+};
+
+/** AWS Config runs one customer-managed configuration recorder per account and region. */
+export const ONE_CONFIGURATION_RECORDER_PER_REGION: DocumentedFact<boolean> = {
+  value: true,
+  statement:
+    "You can specify only one configuration recorder for each AWS Region for each account; a second fails with MaxNumberOfConfigurationRecordersExceededException (paraphrased).",
+  source: "https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigurationRecorder.html",
+};
+
+/** How Config retries a remediation it starts itself: the bounds of its two settings. */
+export const AUTOMATIC_REMEDIATION_LIMITS: DocumentedFact<{
+  readonly maximumAutomaticAttempts: { readonly min: number; readonly max: number };
+  readonly retryAttemptSeconds: { readonly min: number; readonly max: number };
+}> = {
+  value: {
+    maximumAutomaticAttempts: { min: 1, max: 25 },
+    retryAttemptSeconds: { min: 1, max: 2_678_000 },
+  },
+  statement:
+    "MaximumAutomaticAttempts — Valid Range: Minimum value of 1. Maximum value of 25. RetryAttemptSeconds — Valid Range: Minimum value of 1. Maximum value of 2678000.",
+  source: "https://docs.aws.amazon.com/config/latest/APIReference/API_RemediationConfiguration.html",
+};
+
+/** Tag keys users may set on EC2 resources. */
+export const EC2_TAG_KEY_LIMITS: DocumentedFact<{
+  readonly maxLength: number;
+  readonly reservedPrefix: string;
+}> = {
+  value: { maxLength: 128, reservedPrefix: "aws:" },
+  statement:
+    "Maximum key length – 128 Unicode characters in UTF-8. Don't use the aws: prefix in your tag names or values because it's reserved for AWS use (paraphrased).",
+  source: "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions",
+};

@@ -11,21 +11,27 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import type { AwsRegion } from "./regions";
 import { partitionOf } from "./regions";
 
 /** S3 adds a unique suffix; a prefix may have at most 37 characters. */
-export const CONFIG_BUCKET_PREFIX = "ami-guard-config-";
+export const CONFIG_BUCKET_PREFIX = `${DEFAULT_NAME_PREFIX}-config-`;
 
 /** Resource types the recorder records: only what the AMI rule evaluates, since every item is billed. */
 export const RECORDED_RESOURCE_TYPES = ["AWS::EC2::Instance"];
 /** The recorder and delivery channel ami-guard creates; a preflight recognises its own by these names. */
-export const RECORDER_NAME = "ami-guard";
-export const DELIVERY_CHANNEL_NAME = "ami-guard";
+export const RECORDER_NAME = DEFAULT_NAME_PREFIX;
+export const DELIVERY_CHANNEL_NAME = DEFAULT_NAME_PREFIX;
 
 export interface ConfigRecordingProps {
   readonly accountId: string;
   readonly region: AwsRegion;
+  /**
+   * Prefix of the bucket, role, recorder and delivery channel names ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
   /**
    * Days after which superseded snapshot versions are deleted from the bucket.
    * @default 90
@@ -52,11 +58,12 @@ export class ConfigRecording extends Construct {
     super(scope, id);
     const partition = partitionOf(props.region);
     const { accountId } = props;
+    const names = resourceNames(props.namePrefix ?? DEFAULT_NAME_PREFIX, props.region);
 
     this.bucket = new S3Bucket(this, "bucket", {
       // Bucket names are global: a predictable name can be created first by anyone, failing the apply with
       // BucketAlreadyExists (or, worse, delivering to their bucket). S3 appends a unique suffix to a prefix.
-      bucketPrefix: CONFIG_BUCKET_PREFIX,
+      bucketPrefix: names.configBucketPrefix,
       // A compliance record is evidence: Terraform must refuse to delete a bucket that still holds it.
       forceDestroy: false,
     });
@@ -152,7 +159,7 @@ export class ConfigRecording extends Construct {
     });
 
     this.role = new ServiceRole(this, "config-role", {
-      roleName: `ami-guard-config-${props.region}`,
+      roleName: names.configRoleName,
       description: "Assumed by AWS Config to record EC2 instances and deliver to the ami-guard bucket.",
       service: "config.amazonaws.com",
       accountId,
@@ -173,7 +180,7 @@ export class ConfigRecording extends Construct {
     });
 
     this.recorder = new ConfigConfigurationRecorder(this, "recorder", {
-      name: RECORDER_NAME,
+      name: names.recorderName,
       roleArn: this.role.role.arn,
       recordingGroup: {
         allSupported: false,
@@ -184,7 +191,7 @@ export class ConfigRecording extends Construct {
       recordingMode: { recordingFrequency: "CONTINUOUS" },
     });
     const channel = new ConfigDeliveryChannel(this, "delivery-channel", {
-      name: DELIVERY_CHANNEL_NAME,
+      name: names.deliveryChannelName,
       s3BucketName: this.bucket.bucket,
       snapshotDeliveryProperties: { deliveryFrequency: "TwentyFour_Hours" },
       // Config checks its access to the bucket when the channel is created: without the bucket policy, or

@@ -30,6 +30,17 @@ export const POWERTOOLS_ENVIRONMENT = {
   POWERTOOLS_METRICS_NAMESPACE: "AmiGuard",
 } as const;
 
+/**
+ * The Powertools variables of a function whose metrics carry `serviceName` as their `service` dimension:
+ * each pipeline names its own service, so two in one account and region keep their metrics apart.
+ */
+export function powertoolsEnvironment(serviceName: string): {
+  readonly POWERTOOLS_SERVICE_NAME: string;
+  readonly POWERTOOLS_METRICS_NAMESPACE: typeof POWERTOOLS_ENVIRONMENT.POWERTOOLS_METRICS_NAMESPACE;
+} {
+  return { ...POWERTOOLS_ENVIRONMENT, POWERTOOLS_SERVICE_NAME: serviceName };
+}
+
 export const METRIC_NAMESPACE = POWERTOOLS_ENVIRONMENT.POWERTOOLS_METRICS_NAMESPACE;
 /** The dimension Powertools adds to every metric the function emits. */
 export const METRIC_SERVICE_DIMENSION = { service: POWERTOOLS_ENVIRONMENT.POWERTOOLS_SERVICE_NAME } as const;

@@ -9,6 +9,7 @@ import {
   METRIC_SERVICE_DIMENSION,
   type MetricName,
 } from "./contract";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
 
 /**
@@ -25,8 +26,8 @@ export const DASHBOARD_BODY_SYNTAX_URL =
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html),
  * so two stacks of one account in two regions need two names.
  */
-export function dashboardNameFor(region: AwsRegion): string {
-  return `ami-guard-${region}`;
+export function dashboardNameFor(region: AwsRegion, namePrefix: string = DEFAULT_NAME_PREFIX): string {
+  return resourceNames(namePrefix, region).dashboardName;
 }
 
 /** One metric as the dashboard shows it: namespace, name and every dimension, exactly as emitted. */
@@ -44,6 +45,7 @@ export function functionMetric(
   label: string,
   stat: DashboardMetric["stat"] = "Sum",
   dimensionValue?: string,
+  serviceName: string = METRIC_SERVICE_DIMENSION.service,
 ): DashboardMetric {
   const dimensionName = METRIC_DIMENSION[name];
   if ((dimensionName === undefined) !== (dimensionValue === undefined)) {
@@ -55,7 +57,7 @@ export function functionMetric(
     namespace: METRIC_NAMESPACE,
     metricName: name,
     dimensions: {
-      ...METRIC_SERVICE_DIMENSION,
+      service: serviceName,
       ...(dimensionName && dimensionValue ? { [dimensionName]: dimensionValue } : {}),
     },
     label,
@@ -75,6 +77,11 @@ export interface RemediationDashboardProps {
   readonly deadLetterQueues: readonly { readonly label: string; readonly queueName: string }[];
   /** Names of the stack's alarms; the dashboard shows their state. */
   readonly alarmNames: readonly string[];
+  /**
+   * Prefix of the dashboard's name, and the service dimension of the function's metrics ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
 }
 
 const PERIOD_SECONDS = 300;
@@ -101,25 +108,39 @@ function metricLine(metric: DashboardMetric): unknown[] {
 }
 
 /** Every metric the event-driven widgets show, in the order they appear. */
-export function functionDashboardMetrics(): {
+export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DIMENSION.service): {
   readonly received: readonly DashboardMetric[];
   readonly outcomes: readonly DashboardMetric[];
   readonly delay: readonly DashboardMetric[];
 } {
   return {
-    received: [functionMetric(METRIC.eventsReceived, "events received")],
+    received: [functionMetric(METRIC.eventsReceived, "events received", "Sum", undefined, serviceName)],
     outcomes: [
-      functionMetric(METRIC.remediationsStarted, "remediations started"),
-      functionMetric(METRIC.remediationsAlreadyRunning, "already running (duplicate delivery)"),
-      functionMetric(METRIC.dryRuns, "dry runs"),
-      ...GUARDS.map((guard) => functionMetric(METRIC.guardSkips, `skipped: ${guard}`, "Sum", guard)),
-      functionMetric(METRIC.remediationsDeferred, "deferred (retried by Lambda)"),
-      functionMetric(METRIC.remediationsFailed, "failed"),
+      functionMetric(METRIC.remediationsStarted, "remediations started", "Sum", undefined, serviceName),
+      functionMetric(
+        METRIC.remediationsAlreadyRunning,
+        "already running (duplicate delivery)",
+        "Sum",
+        undefined,
+        serviceName,
+      ),
+      functionMetric(METRIC.dryRuns, "dry runs", "Sum", undefined, serviceName),
+      ...GUARDS.map((guard) =>
+        functionMetric(METRIC.guardSkips, `skipped: ${guard}`, "Sum", guard, serviceName),
+      ),
+      functionMetric(
+        METRIC.remediationsDeferred,
+        "deferred (retried by Lambda)",
+        "Sum",
+        undefined,
+        serviceName,
+      ),
+      functionMetric(METRIC.remediationsFailed, "failed", "Sum", undefined, serviceName),
     ],
     delay: [
-      functionMetric(METRIC.remediationDelay, "p50", "p50"),
-      functionMetric(METRIC.remediationDelay, "p90", "p90"),
-      functionMetric(METRIC.remediationDelay, "maximum", "Maximum"),
+      functionMetric(METRIC.remediationDelay, "p50", "p50", undefined, serviceName),
+      functionMetric(METRIC.remediationDelay, "p90", "p90", undefined, serviceName),
+      functionMetric(METRIC.remediationDelay, "maximum", "Maximum", undefined, serviceName),
     ],
   };
 }
@@ -153,7 +174,7 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
   };
 
   if (props.functionName !== undefined) {
-    const metrics = functionDashboardMetrics();
+    const metrics = functionDashboardMetrics(props.namePrefix ?? DEFAULT_NAME_PREFIX);
     graph("Events received", metrics.received, 0, HALF_WIDTH);
     graph("What the function did with them", metrics.outcomes, HALF_WIDTH, HALF_WIDTH, { stacked: true });
     y += HEIGHT;
@@ -213,7 +234,7 @@ export class RemediationDashboard extends Construct {
   constructor(scope: Construct, id: string, props: RemediationDashboardProps) {
     super(scope, id);
     this.dashboard = new CloudwatchDashboard(this, "dashboard", {
-      dashboardName: dashboardNameFor(props.region),
+      dashboardName: dashboardNameFor(props.region, props.namePrefix),
       // jsonencode, not JSON.stringify: queue and alarm names are references, and a reference inside a
       // pre-serialized JSON string is not escaped when cdktf writes HCL.
       dashboardBody: Fn.jsonencode(dashboardBody(props)),

@@ -6,17 +6,18 @@ import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "./aws-facts";
-import { HANDLER_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from "./contract";
+import { HANDLER_ENVIRONMENT, powertoolsEnvironment } from "./contract";
 import { renderEventPattern } from "./event-pattern";
 import { AsyncInvokeFailureHandling, addDeadLetteredTarget, DeadLetterQueue } from "./failure-handling";
 import type { FunctionCode } from "./function-code";
 import { ServiceRole } from "./iam";
 import { type EncryptionKey, TOPIC_PUBLISHER_KEY_ACTIONS } from "./kms";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
 import { STOP_INSTANCE_DOCUMENT } from "./remediation";
 import { terraformLiteral } from "./terraform-literal";
 
-export const FUNCTION_NAME = "ami-guard-remediate";
+export const FUNCTION_NAME = `${DEFAULT_NAME_PREFIX}-remediate`;
 /** Lambda's runtime; SDK releases from January 2027 need Node.js 22. */
 export const FUNCTION_RUNTIME = "nodejs22.x";
 /**
@@ -28,7 +29,7 @@ export const FUNCTION_MEMORY_MB = 256;
 export const FUNCTION_TIMEOUT_SECONDS = 30;
 export const LOG_RETENTION_DAYS = 365;
 export const FUNCTION_LOG_GROUP_NAME = `/aws/lambda/${FUNCTION_NAME}`;
-export const REMEDIATION_RULE_NAME = "ami-guard-non-compliant-instance";
+export const REMEDIATION_RULE_NAME = `${DEFAULT_NAME_PREFIX}-non-compliant-instance`;
 
 export interface EventDrivenRemediationProps {
   readonly ruleName: string;
@@ -53,6 +54,12 @@ export interface EventDrivenRemediationProps {
    * @default - none: the function shares the account's unreserved pool
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Prefix of the function's, its role's, log group's, rule's and queues' names, and its metrics' service
+   * ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
 }
 
 /** EventBridge sends NON_COMPLIANT events of the rule to a function that starts remediation. */
@@ -71,18 +78,19 @@ export class EventDrivenRemediation extends Construct {
     super(scope, id);
     this.topic = props.topic;
     const keyArn = props.encryptionKey.key.arn;
+    const names = resourceNames(props.namePrefix ?? DEFAULT_NAME_PREFIX, props.region);
 
     this.logGroup = new CloudwatchLogGroup(this, "log-group", {
-      name: FUNCTION_LOG_GROUP_NAME,
+      name: names.functionLogGroupName,
       retentionInDays: LOG_RETENTION_DAYS,
       kmsKeyId: keyArn,
     });
     this.failureQueue = new DeadLetterQueue(this, "failure-queue", {
-      queueName: "ami-guard-function-failures",
+      queueName: names.functionFailuresQueueName,
     });
 
     this.role = new ServiceRole(this, "function-role", {
-      roleName: `ami-guard-function-${props.region}`,
+      roleName: names.functionRoleName,
       description: "Assumed by the ami-guard function to start remediation of NON_COMPLIANT instances.",
       service: "lambda.amazonaws.com",
       accountId: props.accountId,
@@ -157,7 +165,7 @@ export class EventDrivenRemediation extends Construct {
 
     const asset = new TerraformAsset(this, "code", { path: props.bundle.zipPath });
     this.function = new LambdaFunction(this, "function", {
-      functionName: FUNCTION_NAME,
+      functionName: names.functionName,
       description: `Starts ${props.ruleName} remediation for instances that run unapproved AMIs.`,
       role: this.role.role.arn,
       runtime: FUNCTION_RUNTIME,
@@ -185,7 +193,7 @@ export class EventDrivenRemediation extends Construct {
           [HANDLER_ENVIRONMENT.dryRun]: String(props.dryRun),
           [HANDLER_ENVIRONMENT.exemptionTagKey]: terraformLiteral(props.exemptionTagKey),
           [HANDLER_ENVIRONMENT.topicArn]: this.topic.arn,
-          ...POWERTOOLS_ENVIRONMENT,
+          ...powertoolsEnvironment(names.metricServiceName),
         },
       },
       dependsOn: [this.logGroup],
@@ -197,13 +205,13 @@ export class EventDrivenRemediation extends Construct {
     });
 
     this.eventRule = new CloudwatchEventRule(this, "compliance-change", {
-      name: REMEDIATION_RULE_NAME,
+      name: names.remediationRuleName,
       description: `NON_COMPLIANT evaluations of ${props.ruleName} for EC2 instances.`,
       eventPattern: renderEventPattern(props.ruleName),
     });
     this.deliveryFailureQueue = addDeadLetteredTarget(this, {
       rule: this.eventRule,
-      queueName: "ami-guard-event-delivery-failures",
+      queueName: names.eventDeliveryFailuresQueueName,
       // Events reach the function only once the remediation it starts exists.
       target: { targetId: "remediate", arn: this.function.arn, dependsOn: [props.remediationConfiguration] },
     });

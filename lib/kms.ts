@@ -5,6 +5,7 @@ import {
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
 
 /**
@@ -51,6 +52,11 @@ export interface EncryptionKeyProps {
    * @default - none
    */
   readonly logGroupNames?: readonly string[];
+  /**
+   * Prefix of the key's alias ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
 }
 
 /** The CloudWatch Logs service principal, which unlike most services carries the region and partition suffix. */
@@ -125,6 +131,9 @@ export class EncryptionKey extends Construct {
       deletionWindowInDays: 30,
       policy: policy.json,
     });
-    new KmsAlias(this, "alias", { name: "alias/ami-guard", targetKeyId: this.key.keyId });
+    new KmsAlias(this, "alias", {
+      name: resourceNames(props.namePrefix ?? DEFAULT_NAME_PREFIX, region).keyAlias,
+      targetKeyId: this.key.keyId,
+    });
   }
 }

@@ -5,11 +5,12 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { Construct } from "constructs";
 import type { SNS_EMAIL_NEEDS_CONFIRMATION } from "./aws-facts";
 import type { EncryptionKey } from "./kms";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
 
-export const NOTIFICATION_TOPIC_NAME = "ami-guard-notifications";
+export const NOTIFICATION_TOPIC_NAME = `${DEFAULT_NAME_PREFIX}-notifications`;
 /** Every alarm ami-guard creates is named with this prefix; the topic accepts alarms matching it only. */
-export const ALARM_NAME_PREFIX = "ami-guard-";
+export const ALARM_NAME_PREFIX = `${DEFAULT_NAME_PREFIX}-`;
 
 export interface NotificationTopicProps {
   readonly accountId: string;
@@ -22,6 +23,11 @@ export interface NotificationTopicProps {
    * @default - none
    */
   readonly publishingRuleArns?: readonly string[];
+  /**
+   * Prefix of the topic's name and of the alarm names it accepts ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
 }
 
 /**
@@ -42,8 +48,9 @@ export class NotificationTopic extends Construct {
   constructor(scope: Construct, id: string, props: NotificationTopicProps) {
     super(scope, id);
     const partition = partitionOf(props.region);
+    const names = resourceNames(props.namePrefix ?? DEFAULT_NAME_PREFIX, props.region);
     this.topic = new SnsTopic(this, "topic", {
-      name: NOTIFICATION_TOPIC_NAME,
+      name: names.topicName,
       kmsMasterKeyId: props.encryptionKey.key.arn,
     });
     this.emailSubscriptions = (props.emails ?? []).map((email, index) => ({
@@ -70,7 +77,7 @@ export class NotificationTopic extends Construct {
               test: "ArnLike",
               variable: "aws:SourceArn",
               values: [
-                `arn:${partition}:cloudwatch:${props.region}:${props.accountId}:alarm:${ALARM_NAME_PREFIX}*`,
+                `arn:${partition}:cloudwatch:${props.region}:${props.accountId}:alarm:${names.alarmNamePrefix}*`,
               ],
             },
           ],

@@ -1,6 +1,7 @@
 import { ConfigRemediationConfiguration } from "@cdktf/provider-aws/lib/config-remediation-configuration";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
 
 /** The AWS-owned SSM Automation runbook that stops instances. */
@@ -18,6 +19,11 @@ export interface StopInstanceRemediationProps {
   readonly ruleName: string;
   readonly accountId: string;
   readonly region: AwsRegion;
+  /**
+   * Prefix of the automation role's name ({@link resourceNames}).
+   * @default "ami-guard"
+   */
+  readonly namePrefix?: string;
   /**
    * Config starts remediation itself, with retries; otherwise it waits for an operator or the function.
    * @default - remediation waits to be started
@@ -37,7 +43,7 @@ export class StopInstanceRemediation extends Construct {
     super(scope, id);
     const partition = partitionOf(props.region);
     this.automationRole = new ServiceRole(this, "automation-role", {
-      roleName: `ami-guard-remediation-${props.region}`,
+      roleName: resourceNames(props.namePrefix ?? DEFAULT_NAME_PREFIX, props.region).automationRoleName,
       description: `Assumed by SSM Automation (${STOP_INSTANCE_DOCUMENT}) to stop instances that run unapproved AMIs.`,
       service: "ssm.amazonaws.com",
       accountId: props.accountId,
