@@ -15,6 +15,7 @@ export {
   DEFAULT_EXEMPTION_TAG_KEY,
   type EventDrivenMode,
   type ExistingRecording,
+  longestDerivedName,
   type ManualMode,
   NAME_PREFIX_MAX_LENGTH,
   Recording,
@@ -25,7 +26,7 @@ export type { ApprovedAmisRule } from "./lib/approved-amis-rule";
 export type { ConfigRecording } from "./lib/config-recording";
 export type { EventDrivenRemediation } from "./lib/event-driven-remediation";
 export type { DeadLetterQueue } from "./lib/failure-handling";
-export type { FunctionCode } from "./lib/function-code";
+export { type FunctionCode, functionCodeFromZip } from "./lib/function-code";
 export type { ServiceRole } from "./lib/iam";
 export type { EncryptionKey } from "./lib/kms";
 export { DEFAULT_NAME_PREFIX, type ResourceNames, resourceNames } from "./lib/names";

@@ -182,6 +182,18 @@ const ALARM_SUFFIXES = ALARM_NAMES.map((alarm) => ({
   rule: NAMING_RULES.cloudwatchAlarm,
 }));
 
+/** The longest physical name a pipeline derives from its prefix in a region, alarms included. */
+export function longestDerivedName(namePrefix: string, region: AwsRegion): string {
+  const names = resourceNames(namePrefix, region);
+  const all = [
+    ...Object.entries(names)
+      .filter(([key]) => key !== "namePrefix")
+      .map(([, name]) => name),
+    ...ALARM_NAMES.map((alarm) => alarmNameFor(namePrefix, alarm)),
+  ];
+  return all.reduce((longest, name) => (name.length > longest.length ? name : longest), "");
+}
+
 /** The longest `namePrefix` every derived name accepts in every region. */
 export const NAME_PREFIX_MAX_LENGTH = longestNamePrefix(ALARM_SUFFIXES);
 
