@@ -11,7 +11,12 @@ const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   // The function ships on its own; it shares only the contract the constructs also read.
   handler: ["handler", "lib/contract.ts"],
   app: ["app", "lib", "handler"],
+  // Examples use ami-guard as a library would: through its public entry point only.
+  examples: ["examples", "index.ts"],
 };
+
+/** The library's entry point: it exports constructs, never the app or the tools. */
+const ENTRY_POINT = "index.ts";
 
 function typescriptFilesUnder(folder: string): string[] {
   return readdirSync(path.join(repositoryRoot, folder), { recursive: true, withFileTypes: true })
@@ -50,6 +55,16 @@ function layerViolations(layer: string): string[] {
 describe("layers", () => {
   it.each(Object.keys(ALLOWED_IMPORTS))("%s imports only what its layer may use", (layer) => {
     expect(layerViolations(layer)).toEqual([]);
+  });
+
+  it("the entry point exports the constructs only", () => {
+    const imports = relativeImportsOf(ENTRY_POINT);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((imported) => !isWithin(imported, "lib"))).toEqual([]);
+    // And would be caught exporting the app
+    expect(isWithin(path.relative(repositoryRoot, path.resolve(repositoryRoot, "app/config")), "lib")).toBe(
+      false,
+    );
   });
 
   it("catches a construct that imports the app", () => {
