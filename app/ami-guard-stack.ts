@@ -72,6 +72,16 @@ export function remediationFor(config: AmiGuardConfig, target: Target, bundle?: 
   }
 }
 
+/** `{ Default: { remediation: { automation_role_arn: "automation_role_arn" } } }` to its leaves. */
+export function flattenOutputIds(tree: unknown): Record<string, string> {
+  if (typeof tree !== "object" || tree === null) return {};
+  return Object.fromEntries(
+    Object.entries(tree).flatMap(([key, value]) =>
+      typeof value === "string" ? [[key, value]] : Object.entries(flattenOutputIds(value)),
+    ),
+  );
+}
+
 /** The compliance pipeline of one account and region: the configuration file mapped onto one AmiGuard. */
 export class AmiGuardStack extends TerraformStack {
   readonly pipeline: AmiGuard;
@@ -158,6 +168,20 @@ export class AmiGuardStack extends TerraformStack {
           "Events the function failed on; `npm run redrive` sends them back once the cause is fixed.",
       });
     }
+  }
+
+  /**
+   * The CLI reads outputs from this metadata (`cdktf output`, `cdktf deploy --outputs-file`), nested by
+   * construct path: flattened, each output stays at the stack's top level, where deployments look for it.
+   */
+  override toTerraform(): Record<string, unknown> {
+    const terraform = super.toTerraform() as Record<string, unknown> & {
+      "//"?: { outputs?: Record<string, unknown> };
+    };
+    const outputs = terraform["//"]?.outputs;
+    if (outputs?.[this.node.id] !== undefined)
+      outputs[this.node.id] = flattenOutputIds(outputs[this.node.id]);
+    return terraform;
   }
 
   /** An output is named by its own id, wherever it sits in the tree: `terraform output rule_name`. */
