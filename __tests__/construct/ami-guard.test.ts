@@ -241,6 +241,18 @@ describe("names derived from namePrefix", () => {
     });
   });
 
+  it("shows its own function's metrics on a dashboard of its own", () => {
+    const stack = synthOne({
+      namePrefix: "team-x",
+      remediation: RemediationMode.eventDriven({ functionCode }),
+    });
+    const [dashboard] = resourcesOf(stack, "aws_cloudwatch_dashboard");
+    expect(dashboard?.dashboard_name).toBe("team-x-eu-central-1");
+    const body = String(dashboard?.dashboard_body);
+    expect(body).toContain('"service", "team-x"');
+    expect(body).not.toContain('"service", "ami-guard"');
+  });
+
   it("lets only its own alarms publish to its topic", () => {
     const stack = synthOne({ namePrefix: "team-x" });
     const documents = JSON.stringify(stack.data?.aws_iam_policy_document ?? {});
@@ -348,6 +360,32 @@ describe("validation at construction", () => {
       new AmiGuard(scope, "guard", props({ accountId: me.accountId }));
     });
     expect(resourcesOf(stack, "aws_config_config_rule")).toHaveLength(1);
+  });
+
+  it("authorizes an aggregator when asked, once per account and region", () => {
+    const aggregator = { accountId: "444455556666", region: "us-east-1" } as const;
+    const stack = synthOne({ aggregationAuthorization: aggregator });
+    expect(resourcesOf(stack, "aws_config_aggregate_authorization")).toEqual([
+      { account_id: "444455556666", region: "us-east-1" },
+    ]);
+    expect(resourcesOf(synthOne(), "aws_config_aggregate_authorization")).toEqual([]);
+    expect(() =>
+      synth((scope) => {
+        new AmiGuard(scope, "a", props({ aggregationAuthorization: aggregator }));
+        new AmiGuard(
+          scope,
+          "b",
+          props({
+            namePrefix: "b",
+            ruleName: "b",
+            recording: Recording.existing(),
+            aggregationAuthorization: aggregator,
+          }),
+        );
+      }),
+    ).toThrow(
+      "aggregationAuthorization: the AmiGuard at stack/a (same account and region) already authorizes the aggregator in 444455556666 us-east-1",
+    );
   });
 
   it("refuses a second recorder, a reused prefix or rule name in the same account and region", () => {

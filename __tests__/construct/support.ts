@@ -36,6 +36,7 @@ const NAME_ATTRIBUTES: Readonly<Record<string, string>> = {
   aws_cloudwatch_log_group: "name",
   aws_lambda_function: "function_name",
   aws_cloudwatch_metric_alarm: "alarm_name",
+  aws_cloudwatch_dashboard: "dashboard_name",
 };
 
 /** `type name` for every named resource whose name is written out rather than referenced. */
