@@ -3,6 +3,7 @@
  * exposes. Only constructs are exported; the configuration file, bundling and tools belong to the app.
  */
 
+export type { AggregationAuthorization, AggregatorLocation } from "./lib/aggregator";
 export type { FailedRemediationNotifications, PipelineAlarms } from "./lib/alarms";
 export {
   AmiGuard,
@@ -24,6 +25,7 @@ export {
 } from "./lib/ami-guard";
 export type { ApprovedAmisRule } from "./lib/approved-amis-rule";
 export type { ConfigRecording } from "./lib/config-recording";
+export type { RemediationDashboard } from "./lib/dashboard";
 export type { EventDrivenRemediation } from "./lib/event-driven-remediation";
 export type { DeadLetterQueue } from "./lib/failure-handling";
 export { type FunctionCode, functionCodeFromZip } from "./lib/function-code";
