@@ -168,9 +168,20 @@ describe("hostile strings in valid configurations", () => {
           );
         }
         // And the only expressions anywhere are cdktf's own references
+        // (and the expressions the constructs write themselves, such as the dashboard's jsonencode: those
+        // are allowed only when they come out identical from a twin configuration with none of this text)
+        const twin = synthJson(
+          parseConfig(
+            rawFrom({ ...input, tags: {}, exemptionTagKey: "plain-key", dynamodbTable: "plain-table" }),
+          ),
+        );
+        const constructExpressions = new Set(
+          everyString(twin).flatMap((text) => decodeTemplate(text).expressions),
+        );
         const leaked = everyString(json)
           .flatMap((text) => decodeTemplate(text).expressions)
-          .filter((expression) => !CDKTF_REFERENCE.test(expression));
+          .filter((expression) => !CDKTF_REFERENCE.test(expression))
+          .filter((expression) => !constructExpressions.has(expression));
         expect(leaked).toEqual([]);
       }),
       { numRuns: 25, seed: 4242 },
