@@ -153,6 +153,8 @@ export function decide(event: unknown, settings: HandlerSettings): EventDecision
 export interface InstanceFacts {
   readonly state?: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** The AMI the instance was launched from; DescribeInstances always returns it for a visible instance. */
+  readonly imageId?: string;
 }
 
 export type Exemption =
@@ -196,6 +198,8 @@ function isCalendarDate(yyyyMmDd: string): boolean {
 export { GUARDS, type Guard } from "../lib/contract";
 
 export type InstanceDecision =
+  /** The instance's AMI is on the stack's list now: the event is older than the list. */
+  | { readonly action: "approved-since"; readonly imageId: string; readonly detail: string }
   | { readonly action: "remediate"; readonly notes: readonly string[] }
   | { readonly action: "dry-run"; readonly notes: readonly string[] }
   | { readonly action: "guard"; readonly guard: Guard; readonly detail: string; readonly notify: boolean }
@@ -203,7 +207,10 @@ export type InstanceDecision =
   | { readonly action: "retry"; readonly detail: string };
 
 /**
- * The guard rails, in order: an Auto Scaling group would relaunch the same AMI after a stop (a loop), so
+ * First, whether the event is still true: an event can be days old (a redrive from the failure queue, or
+ * Lambda's own retries) and the list may have approved the instance's AMI since. The list the stack
+ * deployed with the function is the same list the rule holds, so it answers without waiting for Config to
+ * evaluate again. Then the guard rails, in order: an Auto Scaling group would relaunch the same AMI after a stop (a loop), so
  * people are told instead; an exemption is deliberate, so it is only logged; a pending instance cannot be
  * stopped yet; one that is stopping, stopped or gone needs nothing. Dry-run comes last, so it reports what
  * would really happen.
@@ -215,6 +222,13 @@ export function decideForInstance(
 ): InstanceDecision {
   if (facts.state === undefined) {
     return { action: "retry", detail: "DescribeInstances does not show the instance yet" };
+  }
+  if (facts.imageId !== undefined && settings.approvedAmiIds.includes(facts.imageId)) {
+    return {
+      action: "approved-since",
+      imageId: facts.imageId,
+      detail: `the instance runs ${facts.imageId}, which the stack's approved list holds now`,
+    };
   }
   const group = facts.tags[AUTO_SCALING_GROUP_TAG];
   if (group !== undefined) {
@@ -240,4 +254,34 @@ export function decideForInstance(
   }
   const notes = exemption.note ? [exemption.note] : [];
   return settings.dryRun ? { action: "dry-run", notes } : { action: "remediate", notes };
+}
+
+/** Config's current result for the rule and the instance, from GetComplianceDetailsByResource. */
+export interface CurrentEvaluation {
+  /** `undefined` when Config holds no result of this rule for the instance. */
+  readonly complianceType?: string;
+  readonly resultRecordedTime?: Date;
+}
+
+export type EvaluationCheck = { readonly agrees: true } | { readonly agrees: false; readonly detail: string };
+
+/**
+ * Before anything is stopped, Config must still call the instance NON_COMPLIANT. The AMI check above has
+ * already found the AMI missing from the list, so any other answer means the function's list and the
+ * rule's parameters differ (the rule edited outside Terraform, an apply that stopped half way): neither
+ * side can be trusted, and the invocation fails so the event reaches the failure queue and its alarm.
+ */
+export function checkCurrentEvaluation(
+  evaluation: CurrentEvaluation,
+  imageId: string | undefined,
+): EvaluationCheck {
+  if (evaluation.complianceType === NON_COMPLIANT) return { agrees: true };
+  const seen =
+    evaluation.complianceType === undefined
+      ? "holds no result of the rule for the instance"
+      : `calls the instance ${evaluation.complianceType}${evaluation.resultRecordedTime ? ` (recorded ${evaluation.resultRecordedTime.toISOString()})` : ""}`;
+  return {
+    agrees: false,
+    detail: `the instance runs ${imageId ?? "an AMI DescribeInstances did not name"}, which the stack's list does not approve, but Config ${seen}`,
+  };
 }

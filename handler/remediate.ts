@@ -1,12 +1,20 @@
 import {
   DescribeRemediationExecutionStatusCommand,
+  GetComplianceDetailsByResourceCommand,
   StartRemediationExecutionCommand,
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { EC2_INSTANCE_RESOURCE_TYPE as EC2_INSTANCE, METRIC } from "../lib/contract";
 import type { AwsClients } from "./clients";
-import { decide, decideForInstance, type InstanceFacts, type RemediationTarget } from "./decision";
+import {
+  type CurrentEvaluation,
+  checkCurrentEvaluation,
+  decide,
+  decideForInstance,
+  type InstanceFacts,
+  type RemediationTarget,
+} from "./decision";
 import type { Observability } from "./observability";
 import type { HandlerSettings } from "./settings";
 
@@ -21,6 +29,7 @@ export interface HandlerDependencies {
 export type Outcome =
   | "ignored"
   | "guarded"
+  | "approved-since"
   | "dry-run"
   | "remediation-started"
   | "remediation-already-running";
@@ -37,6 +46,14 @@ export class RemediationRefusedError extends Error {
   constructor(readonly failureMessage: string | undefined) {
     super(`Config did not start the remediation: ${failureMessage ?? "(no FailureMessage)"}`);
     this.name = "RemediationRefusedError";
+  }
+}
+
+/** The stack's list says the AMI is unapproved and Config's current result disagrees: stop nothing. */
+export class ComplianceDisagreementError extends Error {
+  constructor(readonly detail: string) {
+    super(`not remediated, the approved list and Config disagree: ${detail}`);
+    this.name = "ComplianceDisagreementError";
   }
 }
 
@@ -109,6 +126,14 @@ async function remediate(
   switch (verdict.action) {
     case "retry":
       throw new RetryLaterError(verdict.detail);
+    case "approved-since":
+      obs.info("remediation skipped: the AMI is approved now", {
+        decision: "approved-since",
+        imageId: verdict.imageId,
+        detail: verdict.detail,
+      });
+      obs.count(METRIC.approvedSinceSkips);
+      return { outcome: "approved-since", instanceId };
     case "guard":
       obs.info("remediation skipped by a guard rail", {
         decision: "guarded",
@@ -125,6 +150,7 @@ async function remediate(
       }
       return { outcome: "guarded", reason: verdict.guard, instanceId };
     case "dry-run":
+      await confirmNonCompliant(clients, target, facts.imageId);
       obs.info("dry run: would start remediation", { decision: "dry-run", notes: verdict.notes });
       obs.count(METRIC.dryRuns);
       await notify(clients, settings, obs, "dry run, would be stopped", target, {
@@ -133,6 +159,7 @@ async function remediate(
       });
       return { outcome: "dry-run", instanceId };
     case "remediate":
+      await confirmNonCompliant(clients, target, facts.imageId);
       return startRemediation(target, settings, clients, deps, verdict.notes);
   }
 }
@@ -188,12 +215,55 @@ async function describeInstance(clients: AwsClients, instanceId: string): Promis
     if (!instance) return { tags: {} };
     const tags: Record<string, string> = {};
     for (const tag of instance.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? "";
-    return { state: instance.State?.Name, tags };
+    return { state: instance.State?.Name, tags, imageId: instance.ImageId };
   } catch (error) {
     // EC2 is eventually consistent: an instance Config just recorded may not be visible to this call yet.
     if (errorName(error) === "InvalidInstanceID.NotFound") return { tags: {} };
     throw error;
   }
+}
+
+/** Evaluations of every rule for one resource; a few pages at most, unless the account runs many rules. */
+const MAX_EVALUATION_PAGES = 20;
+
+async function confirmNonCompliant(
+  clients: AwsClients,
+  target: RemediationTarget,
+  imageId: string | undefined,
+): Promise<void> {
+  const check = checkCurrentEvaluation(await currentEvaluation(clients, target), imageId);
+  if (!check.agrees) throw new ComplianceDisagreementError(check.detail);
+}
+
+/**
+ * GetComplianceDetailsByResource rather than ...ByConfigRule: it is asked about the one instance, so it
+ * answers in a page or two however many instances the rule evaluates; its results cover every rule that
+ * evaluates the instance, so the rule's own is picked out.
+ */
+async function currentEvaluation(clients: AwsClients, target: RemediationTarget): Promise<CurrentEvaluation> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < MAX_EVALUATION_PAGES; page += 1) {
+    const response = await clients.config.send(
+      new GetComplianceDetailsByResourceCommand({
+        ResourceType: EC2_INSTANCE,
+        ResourceId: target.instanceId,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    const result = (response.EvaluationResults ?? []).find(
+      (candidate) =>
+        candidate.EvaluationResultIdentifier?.EvaluationResultQualifier?.ConfigRuleName === target.ruleName,
+    );
+    if (result) {
+      return {
+        ...(result.ComplianceType ? { complianceType: result.ComplianceType } : {}),
+        ...(result.ResultRecordedTime ? { resultRecordedTime: result.ResultRecordedTime } : {}),
+      };
+    }
+    nextToken = response.NextToken;
+    if (!nextToken) break;
+  }
+  return {};
 }
 
 async function executionState(clients: AwsClients, target: RemediationTarget): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { HANDLER_ENVIRONMENT } from "../lib/contract";
+import { APPROVED_AMI_IDS_SEPARATOR, HANDLER_ENVIRONMENT } from "../lib/contract";
 
 /** What the function was deployed for, read from the variables the stack sets (see HANDLER_ENVIRONMENT). */
 export interface HandlerSettings {
@@ -10,6 +10,8 @@ export interface HandlerSettings {
   readonly dryRun: boolean;
   readonly exemptionTagKey: string;
   readonly topicArn: string;
+  /** The AMI ids the stack's rule approves now; an instance running one of them is not stopped. */
+  readonly approvedAmiIds: readonly string[];
 }
 
 /**
@@ -25,6 +27,7 @@ export class SettingsError extends Error {
 
 const ACCOUNT_ID = /^\d{12}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+const AMI_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
 export function readSettings(env: NodeJS.ProcessEnv): HandlerSettings {
   const problems: string[] = [];
@@ -41,6 +44,14 @@ export function readSettings(env: NodeJS.ProcessEnv): HandlerSettings {
       `${HANDLER_ENVIRONMENT.dryRun} must be "true" or "false", not ${JSON.stringify(dryRunText)}`,
     );
   }
+  const amiIdsText = required("approvedAmiIds");
+  const approvedAmiIds = amiIdsText === "" ? [] : amiIdsText.split(APPROVED_AMI_IDS_SEPARATOR);
+  const malformedIds = approvedAmiIds.filter((id) => !AMI_ID.test(id));
+  if (malformedIds.length > 0) {
+    problems.push(
+      `${HANDLER_ENVIRONMENT.approvedAmiIds} holds ${malformedIds.map((id) => JSON.stringify(id)).join(", ")}, which ${malformedIds.length === 1 ? "is not an AMI id" : "are not AMI ids"}`,
+    );
+  }
   const settings: HandlerSettings = {
     ruleName: required("ruleName"),
     accountId: required("accountId", ACCOUNT_ID),
@@ -48,6 +59,7 @@ export function readSettings(env: NodeJS.ProcessEnv): HandlerSettings {
     dryRun: dryRunText === "true",
     exemptionTagKey: required("exemptionTagKey"),
     topicArn: required("topicArn", /^arn:aws[\w-]*:sns:/),
+    approvedAmiIds,
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;

@@ -506,6 +506,7 @@ export class AmiGuard extends Construct {
       bundle: remediation.functionCode,
       dryRun: remediation.dryRun ?? false,
       exemptionTagKey: remediation.exemptionTagKey ?? DEFAULT_EXEMPTION_TAG_KEY,
+      approvedAmiIds: props.approvedAmiIds,
       topic: this.topic,
       encryptionKey: this.encryptionKey,
       remediationConfiguration: this.remediation.configuration,

@@ -17,7 +17,17 @@ export const HANDLER_ENVIRONMENT = {
   exemptionTagKey: "AMI_GUARD_EXEMPTION_TAG_KEY",
   /** SNS topic for remediated, guarded and failed events. */
   topicArn: "AMI_GUARD_TOPIC_ARN",
+  /**
+   * The stack's approved AMI ids, comma-separated: the same list as the rule's `amiIds` parameter, so an
+   * event older than a list change is checked against the list as it is now. At most 21 ids of 21
+   * characters fit well inside Lambda's 4 KB limit on all variables together
+   * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+   */
+  approvedAmiIds: "AMI_GUARD_APPROVED_AMI_IDS",
 } as const;
+
+/** How the approved ids are joined in the variable and in the rule's `amiIds` parameter. */
+export const APPROVED_AMI_IDS_SEPARATOR = ",";
 
 export type HandlerEnvironmentKey = keyof typeof HANDLER_ENVIRONMENT;
 
@@ -58,6 +68,8 @@ export const METRIC = {
   dryRuns: "DryRuns",
   eventsIgnored: "EventsIgnored",
   guardSkips: "GuardSkips",
+  /** The instance's AMI is on the stack's list now: the event predates a list change (or was redriven). */
+  approvedSinceSkips: "ApprovedSinceSkips",
   notificationsFailed: "NotificationsFailed",
   /** From Config's resultRecordedTime to our StartRemediationExecution call. */
   remediationDelay: "RemediationDelay",

@@ -6,7 +6,7 @@ import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "./aws-facts";
-import { HANDLER_ENVIRONMENT, powertoolsEnvironment } from "./contract";
+import { APPROVED_AMI_IDS_SEPARATOR, HANDLER_ENVIRONMENT, powertoolsEnvironment } from "./contract";
 import { renderEventPattern } from "./event-pattern";
 import { AsyncInvokeFailureHandling, addDeadLetteredTarget, DeadLetterQueue } from "./failure-handling";
 import type { FunctionCode } from "./function-code";
@@ -38,6 +38,8 @@ export interface EventDrivenRemediationProps {
   readonly bundle: FunctionCode;
   readonly dryRun: boolean;
   readonly exemptionTagKey: string;
+  /** The rule's approved AMI ids: the function skips an instance whose AMI the list approves now. */
+  readonly approvedAmiIds: readonly string[];
   /** The topic the function notifies; the stack shares it with the alarms. */
   readonly topic: SnsTopic;
   /** Encrypts the topic (the function publishes through it) and the function's logs. */
@@ -139,6 +141,13 @@ export class EventDrivenRemediation extends Construct {
           ],
         },
         {
+          // No resource type: confirms Config still calls the instance NON_COMPLIANT before stopping it.
+          sid: "ReadCurrentCompliance",
+          effect: "Allow",
+          actions: ["config:GetComplianceDetailsByResource"],
+          resources: ["*"],
+        },
+        {
           // DescribeInstances has no resource type; the function reads tags and state for its guard rails.
           sid: "ReadInstances",
           effect: "Allow",
@@ -193,6 +202,7 @@ export class EventDrivenRemediation extends Construct {
           [HANDLER_ENVIRONMENT.dryRun]: String(props.dryRun),
           [HANDLER_ENVIRONMENT.exemptionTagKey]: terraformLiteral(props.exemptionTagKey),
           [HANDLER_ENVIRONMENT.topicArn]: this.topic.arn,
+          [HANDLER_ENVIRONMENT.approvedAmiIds]: props.approvedAmiIds.join(APPROVED_AMI_IDS_SEPARATOR),
           ...powertoolsEnvironment(names.metricServiceName),
         },
       },

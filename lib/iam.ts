@@ -84,6 +84,8 @@ export class ServiceRole extends Construct {
 export const ACTIONS_WITHOUT_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   "config:StartRemediationExecution":
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html#awsconfig-actions-as-permissions",
+  "config:GetComplianceDetailsByResource":
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html#awsconfig-actions-as-permissions",
   "ec2:DescribeInstances":
     "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-actions-as-permissions",
   "ec2:DescribeInstanceStatus":

@@ -14,7 +14,9 @@ import { synthesizeAtomically } from "../../app/synth";
 import {
   AwsLoopback,
   configError,
+  configEvaluation,
   configJson,
+  ec2Instances,
   type RecordedRequest,
 } from "../../tools/loopback/aws-loopback";
 import {
@@ -24,7 +26,7 @@ import {
   type UnpackedFunction,
   unpackZip,
 } from "../../tools/loopback/deployed-function";
-import { ACCOUNT, INSTANCE, REGION, RULE, sampleEvent } from "./fixtures";
+import { ACCOUNT, APPROVED_AMI, INSTANCE, REGION, RULE, sampleEvent, UNAPPROVED_AMI } from "./fixtures";
 
 /**
  * The function as Terraform would deploy it: the zip synthesis wrote, unpacked and run in its own Node.js
@@ -59,7 +61,7 @@ let aws: AwsLoopback;
 
 async function synthesizeAndUnpack(): Promise<Deployed> {
   const config = parseConfig({
-    approvedAmiIds: ["ami-0abcdef1234567890"],
+    approvedAmiIds: [APPROVED_AMI],
     targets: [{ accountId: ACCOUNT, region: REGION, mode: "event-driven" }],
   });
   const outdir = path.join(workDir, "cdktf.out");
@@ -145,6 +147,7 @@ describe("the synthesized function, unpacked and run as deployed", () => {
       AMI_GUARD_REGION: REGION,
       AMI_GUARD_DRY_RUN: "false",
       AMI_GUARD_TOPIC_ARN: FAKE_TOPIC_ARN,
+      AMI_GUARD_APPROVED_AMI_IDS: APPROVED_AMI,
     });
   });
 
@@ -157,9 +160,14 @@ describe("the synthesized function, unpacked and run as deployed", () => {
     });
     expect(aws.requests.map((request) => `${request.service}:${request.operation}`)).toEqual([
       "ec2:DescribeInstances",
+      "config:GetComplianceDetailsByResource",
       "config:StartRemediationExecution",
       "sns:Publish",
     ]);
+    expect(aws.requestsFor("GetComplianceDetailsByResource")[0]?.json).toEqual({
+      ResourceType: "AWS::EC2::Instance",
+      ResourceId: INSTANCE,
+    });
     expect(aws.requestsFor("DescribeInstances")[0]?.params).toMatchObject({
       Action: "DescribeInstances",
       "InstanceId.1": INSTANCE,
@@ -167,7 +175,7 @@ describe("the synthesized function, unpacked and run as deployed", () => {
     expectStartRequest(aws.requestsFor("StartRemediationExecution")[0]);
     expect(aws.requestsFor("Publish")[0]?.params).toMatchObject({ TopicArn: FAKE_TOPIC_ARN });
     // Signed with the deployment's region, as Lambda's credentials would be.
-    expect(aws.requests[1]?.headers.authorization).toContain(`/${REGION}/config/aws4_request`);
+    expect(aws.requests[2]?.headers.authorization).toContain(`/${REGION}/config/aws4_request`);
   });
 
   it("writes JSON log lines with the decision and keys, and EMF metrics in the stack's namespace", async () => {
@@ -226,6 +234,35 @@ describe("the synthesized function, unpacked and run as deployed", () => {
     );
     const outcome = await invoke(sampleEvent());
     expect(outcome).toMatchObject({ ok: true, result: { outcome: "remediation-already-running" } });
+  });
+
+  it("skips a stale event, whose instance runs an AMI approved since, with one log line and a metric", async () => {
+    // Given a redriven NON_COMPLIANT event for an instance whose AMI the deployed list now approves
+    aws.enqueue("DescribeInstances", ec2Instances([{ instanceId: INSTANCE, imageId: APPROVED_AMI }]));
+    // When the deployed function handles it
+    const outcome = await invoke(sampleEvent());
+    // Then it asks EC2 only, starts nothing, and says why in one structured line and a metric
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: "approved-since", instanceId: INSTANCE } });
+    expect(aws.requests.map((request) => `${request.service}:${request.operation}`)).toEqual([
+      "ec2:DescribeInstances",
+    ]);
+    const lines = jsonLogLines(outcome.stdout);
+    expect(lines.filter((line) => line.decision === "approved-since")).toEqual([
+      expect.objectContaining({ imageId: APPROVED_AMI, instanceId: INSTANCE, rule: RULE }),
+    ]);
+    expect(lines.find((line) => "_aws" in line)).toMatchObject({ ApprovedSinceSkips: 1 });
+  });
+
+  it("stops nothing and fails the invocation when Config calls an unapproved instance COMPLIANT", async () => {
+    // Given an instance on an unapproved AMI that Config's current result calls COMPLIANT
+    aws.enqueue("DescribeInstances", ec2Instances([{ instanceId: INSTANCE, imageId: UNAPPROVED_AMI }]));
+    aws.enqueue("GetComplianceDetailsByResource", configEvaluation(RULE, INSTANCE, "COMPLIANT"));
+    // When
+    const outcome = await invoke(sampleEvent());
+    // Then the disagreement fails the invocation (failure queue, alarm) and no remediation starts
+    expect(outcome).toMatchObject({ ok: false, error: { name: "ComplianceDisagreementError" } });
+    expect(outcome.error?.message).toContain(UNAPPROVED_AMI);
+    expect(aws.requestsFor("StartRemediationExecution")).toEqual([]);
   });
 
   it("makes no request at all for an event about another rule", async () => {

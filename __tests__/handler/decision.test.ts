@@ -1,5 +1,6 @@
 import {
   AUTO_SCALING_GROUP_TAG,
+  checkCurrentEvaluation,
   decide,
   decideForInstance,
   type EventDecision,
@@ -10,6 +11,7 @@ import { readSettings, SettingsError } from "../../handler/settings";
 import { HANDLER_ENVIRONMENT } from "../../lib/contract";
 import {
   ACCOUNT,
+  APPROVED_AMI,
   EXEMPTION_TAG,
   INSTANCE,
   type MutableEvent,
@@ -18,6 +20,7 @@ import {
   sampleEvent,
   settings,
   TOPIC_ARN,
+  UNAPPROVED_AMI,
 } from "./fixtures";
 
 function ignoredReason(decision: EventDecision): string {
@@ -320,6 +323,25 @@ describe("decideForInstance", () => {
     },
   );
 
+  it("skips an instance whose AMI the list approves now, before any guard rail", () => {
+    // Given an instance on an approved AMI, even in an Auto Scaling group (no notification is due)
+    const facts: InstanceFacts = {
+      state: "running",
+      imageId: APPROVED_AMI,
+      tags: { [AUTO_SCALING_GROUP_TAG]: "web" },
+    };
+    // Then
+    expect(decideForInstance(facts, settings(), now)).toMatchObject({
+      action: "approved-since",
+      imageId: APPROVED_AMI,
+    });
+  });
+
+  it("acts on an instance whose AMI the list does not approve", () => {
+    const facts: InstanceFacts = { state: "running", imageId: UNAPPROVED_AMI, tags: {} };
+    expect(decideForInstance(facts, settings(), now).action).toBe("remediate");
+  });
+
   it("reports instead of acting in dry-run", () => {
     expect(decideForInstance(running(), settings({ dryRun: true }), now)).toEqual({
       action: "dry-run",
@@ -336,6 +358,7 @@ describe("readSettings", () => {
     [HANDLER_ENVIRONMENT.dryRun]: "false",
     [HANDLER_ENVIRONMENT.exemptionTagKey]: EXEMPTION_TAG,
     [HANDLER_ENVIRONMENT.topicArn]: TOPIC_ARN,
+    [HANDLER_ENVIRONMENT.approvedAmiIds]: APPROVED_AMI,
   };
 
   it("reads every variable of the contract", () => {
@@ -349,6 +372,7 @@ describe("readSettings", () => {
       [HANDLER_ENVIRONMENT.ruleName]: "",
       [HANDLER_ENVIRONMENT.accountId]: "12345",
       [HANDLER_ENVIRONMENT.dryRun]: "yes",
+      [HANDLER_ENVIRONMENT.approvedAmiIds]: `${APPROVED_AMI},ami-nothex`,
     };
     delete (broken as Record<string, string | undefined>)[HANDLER_ENVIRONMENT.topicArn];
     expect(() => readSettings(broken)).toThrow(SettingsError);
@@ -365,8 +389,40 @@ describe("readSettings", () => {
       HANDLER_ENVIRONMENT.accountId,
       HANDLER_ENVIRONMENT.dryRun,
       HANDLER_ENVIRONMENT.topicArn,
+      HANDLER_ENVIRONMENT.approvedAmiIds,
     ]) {
       expect(message).toContain(name);
     }
+    expect(message).toContain('"ami-nothex"');
+  });
+
+  it("reads the approved list as comma-separated ids, and refuses an empty one", () => {
+    const two = { ...complete, [HANDLER_ENVIRONMENT.approvedAmiIds]: `${APPROVED_AMI},${UNAPPROVED_AMI}` };
+    expect(readSettings(two).approvedAmiIds).toEqual([APPROVED_AMI, UNAPPROVED_AMI]);
+    expect(() => readSettings({ ...complete, [HANDLER_ENVIRONMENT.approvedAmiIds]: "" })).toThrow(
+      `${HANDLER_ENVIRONMENT.approvedAmiIds} is not set`,
+    );
+  });
+});
+
+describe("checkCurrentEvaluation", () => {
+  it("agrees when Config still calls the instance NON_COMPLIANT", () => {
+    expect(checkCurrentEvaluation({ complianceType: "NON_COMPLIANT" }, UNAPPROVED_AMI)).toEqual({
+      agrees: true,
+    });
+  });
+
+  it("disagrees, naming the AMI and Config's answer, for any other result or none", () => {
+    const recorded = new Date("2026-11-30T08:00:00.000Z");
+    expect(
+      checkCurrentEvaluation({ complianceType: "COMPLIANT", resultRecordedTime: recorded }, UNAPPROVED_AMI),
+    ).toEqual({
+      agrees: false,
+      detail: `the instance runs ${UNAPPROVED_AMI}, which the stack's list does not approve, but Config calls the instance COMPLIANT (recorded 2026-11-30T08:00:00.000Z)`,
+    });
+    expect(checkCurrentEvaluation({}, undefined)).toMatchObject({
+      agrees: false,
+      detail: expect.stringContaining("holds no result of the rule for the instance"),
+    });
   });
 });

@@ -10,6 +10,10 @@ export const RULE = "approved-amis-by-id";
 export const INSTANCE = "i-0123456789abcdef0";
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`;
 export const EXEMPTION_TAG = "ami-guard:exempt";
+/** On the stack's list. */
+export const APPROVED_AMI = "ami-0abcdef1234567890";
+/** Not on it: the AMI the instances in these tests run unless a test says otherwise. */
+export const UNAPPROVED_AMI = "ami-0123456789abcdef0";
 
 export interface SamplePlaceholders {
   readonly account?: string;
@@ -40,6 +44,7 @@ export function settings(overrides: Partial<HandlerSettings> = {}): HandlerSetti
     dryRun: false,
     exemptionTagKey: EXEMPTION_TAG,
     topicArn: TOPIC_ARN,
+    approvedAmiIds: [APPROVED_AMI],
     ...overrides,
   };
 }

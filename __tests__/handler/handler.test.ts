@@ -2,6 +2,7 @@ import {
   ConfigServiceClient,
   ConfigServiceServiceException,
   DescribeRemediationExecutionStatusCommand,
+  GetComplianceDetailsByResourceCommand,
   InsufficientPermissionsException,
   InvalidParameterValueException,
   NoSuchRemediationConfigurationException,
@@ -13,10 +14,15 @@ import { mockClient } from "aws-sdk-client-mock";
 import type { AwsClients } from "../../handler/clients";
 import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
 import { createHandler } from "../../handler/index";
-import { RemediationRefusedError, RetryLaterError } from "../../handler/remediate";
+import {
+  ComplianceDisagreementError,
+  RemediationRefusedError,
+  RetryLaterError,
+} from "../../handler/remediate";
 import { type HandlerSettings, SettingsError } from "../../handler/settings";
 import { METRIC } from "../../lib/contract";
 import {
+  APPROVED_AMI,
   EXEMPTION_TAG,
   INSTANCE,
   RecordingObservability,
@@ -24,6 +30,7 @@ import {
   sampleEvent,
   settings,
   TOPIC_ARN,
+  UNAPPROVED_AMI,
 } from "./fixtures";
 
 const NOW = new Date("2019-04-08T08:48:07.184Z");
@@ -47,13 +54,14 @@ function handlerWith(overrides: Partial<HandlerSettings> = {}) {
   });
 }
 
-function instanceIs(state: string, tags: Record<string, string> = {}) {
+function instanceIs(state: string, tags: Record<string, string> = {}, imageId = UNAPPROVED_AMI) {
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
         Instances: [
           {
             InstanceId: INSTANCE,
+            ImageId: imageId,
             State: { Name: state as never },
             Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
           },
@@ -72,6 +80,23 @@ function configError(name: string): ConfigServiceServiceException {
   });
 }
 
+/** Config's current result of the rule for the instance, beside another rule's result that must be ignored. */
+function configSays(complianceType: "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE" | undefined) {
+  const result = (ConfigRuleName: string, ComplianceType: string) => ({
+    EvaluationResultIdentifier: {
+      EvaluationResultQualifier: { ConfigRuleName, ResourceType: "AWS::EC2::Instance", ResourceId: INSTANCE },
+    },
+    ComplianceType: ComplianceType as never,
+    ResultRecordedTime: new Date("2019-04-08T08:40:00.000Z"),
+  });
+  configMock.on(GetComplianceDetailsByResourceCommand).resolves({
+    EvaluationResults: [
+      result("someone-elses-rule", "NON_COMPLIANT"),
+      ...(complianceType ? [result(RULE, complianceType)] : []),
+    ],
+  });
+}
+
 const RESOURCE_KEY = { resourceType: "AWS::EC2::Instance", resourceId: INSTANCE } as const;
 
 beforeEach(() => {
@@ -80,6 +105,7 @@ beforeEach(() => {
   snsMock.reset();
   observability = new RecordingObservability();
   instanceIs("running");
+  configSays("NON_COMPLIANT");
   configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
   snsMock.on(PublishCommand).resolves({ MessageId: "m-1" });
 });
@@ -355,5 +381,88 @@ describe("handler: guard rails", () => {
     const result = await handlerWith()(sampleEvent());
     expect(result).toMatchObject({ outcome: "guarded", reason: "not-running" });
     expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+  });
+});
+
+describe("handler: events older than the approved list", () => {
+  it("skips an instance whose AMI is approved now, with one log line and a metric, and asks nothing of Config", async () => {
+    // Given a NON_COMPLIANT event (perhaps redriven days later) for an instance whose AMI was approved since
+    instanceIs("running", {}, APPROVED_AMI);
+    // When
+    const result = await handlerWith()(sampleEvent());
+    // Then
+    expect(result).toEqual({ outcome: "approved-since", instanceId: INSTANCE });
+    expect(configMock.calls()).toHaveLength(0);
+    expect(snsMock.calls()).toHaveLength(0);
+    expect(observability.lines).toEqual([
+      expect.objectContaining({
+        level: "info",
+        fields: expect.objectContaining({
+          decision: "approved-since",
+          imageId: APPROVED_AMI,
+          instanceId: INSTANCE,
+        }),
+      }),
+    ]);
+    expect(observability.metrics).toEqual([{ name: METRIC.approvedSinceSkips, value: 1 }]);
+  });
+
+  it("confirms with Config's current result of its own rule before it starts a remediation", async () => {
+    const result = await handlerWith()(sampleEvent());
+    expect(result.outcome).toBe("remediation-started");
+    expect(configMock).toHaveReceivedCommandWith(GetComplianceDetailsByResourceCommand, {
+      ResourceType: "AWS::EC2::Instance",
+      ResourceId: INSTANCE,
+    });
+  });
+
+  it("reads further pages until it finds the rule's own result", async () => {
+    configMock
+      .on(GetComplianceDetailsByResourceCommand)
+      .resolvesOnce({ EvaluationResults: [], NextToken: "page-2" })
+      .resolvesOnce({
+        EvaluationResults: [
+          {
+            EvaluationResultIdentifier: {
+              EvaluationResultQualifier: { ConfigRuleName: RULE, ResourceId: INSTANCE },
+            },
+            ComplianceType: "NON_COMPLIANT",
+          },
+        ],
+      });
+    const result = await handlerWith()(sampleEvent());
+    expect(result.outcome).toBe("remediation-started");
+    expect(configMock).toHaveReceivedCommandWith(GetComplianceDetailsByResourceCommand, {
+      NextToken: "page-2",
+    });
+  });
+
+  it.each([
+    ["COMPLIANT", "calls the instance COMPLIANT"],
+    ["NOT_APPLICABLE", "calls the instance NOT_APPLICABLE"],
+    [undefined, "holds no result of the rule for the instance"],
+  ] as const)(
+    "fails loudly and stops nothing when Config says %s of an unapproved AMI",
+    async (type, seen) => {
+      // Given the list does not approve the AMI, but Config's current result disagrees
+      configSays(type);
+      // When / Then
+      await expect(handlerWith()(sampleEvent())).rejects.toThrow(ComplianceDisagreementError);
+      expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+      const failed = observability.lines.find((line) => line.fields.decision === "failed");
+      expect(failed?.fields.error).toMatchObject({
+        name: "ComplianceDisagreementError",
+        message: expect.stringContaining(seen),
+      });
+      expect(failed?.fields.error).toMatchObject({ message: expect.stringContaining(UNAPPROVED_AMI) });
+      expect(observability.metricNames()).toEqual([METRIC.remediationsFailed]);
+      expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    },
+  );
+
+  it("confirms with Config in a dry run too, so the dry run reports what would really happen", async () => {
+    configSays("COMPLIANT");
+    await expect(handlerWith({ dryRun: true })(sampleEvent())).rejects.toThrow(ComplianceDisagreementError);
+    expect(observability.metricNames()).not.toContain(METRIC.dryRuns);
   });
 });

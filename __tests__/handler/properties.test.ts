@@ -1,6 +1,7 @@
 import {
   ConfigServiceClient,
   DescribeRemediationExecutionStatusCommand,
+  GetComplianceDetailsByResourceCommand,
   StartRemediationExecutionCommand,
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
@@ -26,6 +27,16 @@ function resetMocks(): void {
   snsMock.reset();
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [{ Instances: [{ InstanceId: INSTANCE, State: { Name: "running" }, Tags: [] }] }],
+  });
+  configMock.on(GetComplianceDetailsByResourceCommand).resolves({
+    EvaluationResults: [
+      {
+        EvaluationResultIdentifier: {
+          EvaluationResultQualifier: { ConfigRuleName: RULE, ResourceId: INSTANCE },
+        },
+        ComplianceType: "NON_COMPLIANT",
+      },
+    ],
   });
   configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
   configMock.on(DescribeRemediationExecutionStatusCommand).resolves({ RemediationExecutionStatuses: [] });
@@ -172,8 +183,8 @@ describe("handler properties", () => {
         const holds = everyConditionHolds(event);
         const { calls, threw } = await runOnce(event);
         expect(threw).toBeUndefined();
-        // Describe, Start and Publish when it holds; nothing at all otherwise.
-        expect(calls).toBe(holds ? 3 : 0);
+        // Describe, Config's current result, Start and Publish when it holds; nothing at all otherwise.
+        expect(calls).toBe(holds ? 4 : 0);
         if (holds) remediated += 1;
       }),
       { numRuns: 400 },

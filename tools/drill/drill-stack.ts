@@ -449,6 +449,7 @@ async function runFunction(run: FunctionRun, say: (line: string) => void): Promi
     const handler = typeof run.fn.values.handler === "string" ? run.fn.values.handler : "index.handler";
     const region = run.view.location.region;
     run.aws.clear();
+    run.aws.evaluatedRuleName = run.rule;
     const invocation = await invokeUnpacked<HandlerResult>(
       { codeDir, handler, variables: run.variables },
       run.event,

@@ -62,6 +62,11 @@ export class AwsLoopback {
   readonly requests: RecordedRequest[] = [];
   private readonly queues = new Map<string, Responder[]>();
   private readonly defaults = new Map<string, Responder>(DEFAULT_RESPONDERS);
+  /**
+   * The rule whose result GetComplianceDetailsByResource reports, NON_COMPLIANT, by default; the
+   * configuration's default rule name unless a test or drill sets its own.
+   */
+  evaluatedRuleName = "approved-amis-by-id";
 
   private constructor(
     private readonly server: Server,
@@ -121,7 +126,9 @@ export class AwsLoopback {
     const responder =
       this.queues.get(recorded.operation)?.shift() ??
       this.defaults.get(recorded.operation) ??
-      unknownOperation(recorded);
+      (recorded.operation === "GetComplianceDetailsByResource"
+        ? configEvaluation(this.evaluatedRuleName, recordedResourceId(recorded), "NON_COMPLIANT")
+        : unknownOperation(recorded));
     const answer = typeof responder === "function" ? responder(recorded) : responder;
     response.writeHead(answer.status, {
       "x-amzn-requestid": "loopback-request",
@@ -308,6 +315,36 @@ export function stsAssumedRole(roleArn: string): LoopbackResponse {
   };
 }
 
+/** A GetComplianceDetailsByResource answer: one rule's result for the instance. */
+export function configEvaluation(
+  ruleName: string,
+  resourceId: string,
+  complianceType: "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE" | "INSUFFICIENT_DATA",
+): LoopbackResponse {
+  return configJson({
+    EvaluationResults: [
+      {
+        EvaluationResultIdentifier: {
+          EvaluationResultQualifier: {
+            ConfigRuleName: ruleName,
+            ResourceType: "AWS::EC2::Instance",
+            ResourceId: resourceId,
+          },
+          OrderingTimestamp: 1_555_000_000,
+        },
+        ComplianceType: complianceType,
+        ResultRecordedTime: 1_555_000_000,
+        ConfigRuleInvokedTime: 1_555_000_000,
+      },
+    ],
+  });
+}
+
+function recordedResourceId(request: RecordedRequest): string {
+  const json = request.json as { ResourceId?: unknown } | undefined;
+  return typeof json?.ResourceId === "string" ? json.ResourceId : "";
+}
+
 // ---- EC2 (EC2 query) ---------------------------------------------------------------------------------
 
 export interface LoopbackInstance {
@@ -316,7 +353,12 @@ export interface LoopbackInstance {
   readonly state?: string;
   /** @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /** @default LOOPBACK_IMAGE_ID */
+  readonly imageId?: string;
 }
+
+/** The AMI loopback instances run unless told otherwise. */
+export const LOOPBACK_IMAGE_ID = "ami-0123456789abcdef0";
 
 const EC2_STATE_CODES: Readonly<Record<string, number>> = {
   pending: 0,
@@ -335,7 +377,7 @@ export function ec2Instances(instances: readonly LoopbackInstance[]): LoopbackRe
       const tags = Object.entries(instance.tags ?? {})
         .map(([key, value]) => `<item><key>${escapeXml(key)}</key><value>${escapeXml(value)}</value></item>`)
         .join("");
-      return `<item><instanceId>${escapeXml(instance.instanceId)}</instanceId><imageId>ami-0123456789abcdef0</imageId><instanceState><code>${EC2_STATE_CODES[state] ?? 16}</code><name>${escapeXml(state)}</name></instanceState><tagSet>${tags}</tagSet></item>`;
+      return `<item><instanceId>${escapeXml(instance.instanceId)}</instanceId><imageId>${escapeXml(instance.imageId ?? LOOPBACK_IMAGE_ID)}</imageId><instanceState><code>${EC2_STATE_CODES[state] ?? 16}</code><name>${escapeXml(state)}</name></instanceState><tagSet>${tags}</tagSet></item>`;
     })
     .join("");
   const reservations =
