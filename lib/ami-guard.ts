@@ -35,6 +35,7 @@ import {
 import { NotificationTopic } from "./notifications";
 import { AWS_REGIONS, type AwsRegion } from "./regions";
 import { type AutomaticRetrySettings, StopInstanceRemediation } from "./remediation";
+import { AFTER_CHANGE_DELAY_MINUTES, RuleReevaluation } from "./rule-reevaluation";
 
 /** AWS's own defaults for a remediation Config retries itself (RemediationConfiguration). */
 export const DEFAULT_AUTOMATIC_RETRY: AutomaticRetrySettings = {
@@ -174,6 +175,12 @@ export interface AmiGuardProps {
    * @default - no aggregation authorization
    */
   readonly aggregationAuthorization?: AggregatorLocation;
+  /**
+   * Hours between two re-evaluations of every instance against the list, 1 to 168; one more runs
+   * {@link AFTER_CHANGE_DELAY_MINUTES} minutes after each apply that changes the list.
+   * @default 24
+   */
+  readonly reevaluationIntervalHours?: number;
 }
 
 /** Every name the alarms add to the prefix, checked with the other derived names. */
@@ -386,6 +393,8 @@ export class AmiGuard extends Construct {
   /** Every mode but audit: what the pipeline did, what was lost, what is alarming. */
   readonly dashboard?: RemediationDashboard;
   readonly aggregationAuthorization?: AggregationAuthorization;
+  /** The schedules that re-evaluate the rule daily and after each change of the list. */
+  readonly reevaluation: RuleReevaluation;
   /** The aggregator authorized, as given. */
   readonly authorizedAggregator?: AggregatorLocation;
 
@@ -430,6 +439,16 @@ export class AmiGuard extends Construct {
       dependsOn: ruleDependsOn,
     });
     this.rule = this.approvedAmisRule.rule;
+    // Every mode, audit too: the compliance a reader sees should follow the list, not lag it by weeks.
+    this.reevaluation = new RuleReevaluation(this, "reevaluation", {
+      rule: this.rule,
+      accountId,
+      region,
+      names: this.names,
+      ...(props.reevaluationIntervalHours === undefined
+        ? {}
+        : { intervalHours: props.reevaluationIntervalHours }),
+    });
     if (props.aggregationAuthorization) {
       this.authorizedAggregator = props.aggregationAuthorization;
       this.aggregationAuthorization = new AggregationAuthorization(this, "aggregation-authorization", {

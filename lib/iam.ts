@@ -19,6 +19,12 @@ export interface ServiceRoleProps {
    * service documents sending aws:SourceAccount; see {@link sendsOnAssumeRole}.
    */
   readonly accountId: string;
+  /**
+   * Narrows the trust further to the resources of the service that may assume the role (aws:SourceArn,
+   * ArnLike), where the service documents that it sends the key.
+   * @default - aws:SourceAccount alone
+   */
+  readonly sourceArn?: string;
   /** The role's only permissions, written inline so a reviewer reads them next to the role. */
   readonly statements: DataAwsIamPolicyDocumentStatement[];
   /** @default - no managed policies */
@@ -41,19 +47,24 @@ export class ServiceRole extends Construct {
     // Lambda documents no source keys when it assumes an execution role; there the role is bound to this
     // account by iam:PassRole instead, which no other account can be granted on it.
     const bindsSourceAccount = sendsOnAssumeRole(props.service, "aws:SourceAccount");
+    if (props.sourceArn !== undefined && !sendsOnAssumeRole(props.service, "aws:SourceArn")) {
+      throw new Error(
+        `${props.roleName}: ${props.service} is not documented to send aws:SourceArn when it assumes a role; a condition on it would refuse every assumption`,
+      );
+    }
+    const conditions = [
+      ...(bindsSourceAccount
+        ? [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }]
+        : []),
+      ...(props.sourceArn ? [{ test: "ArnLike", variable: "aws:SourceArn", values: [props.sourceArn] }] : []),
+    ];
     const trust = new DataAwsIamPolicyDocument(this, "trust", {
       statement: [
         {
           effect: "Allow",
           actions: ["sts:AssumeRole"],
           principals: [{ type: "Service", identifiers: [props.service] }],
-          ...(bindsSourceAccount
-            ? {
-                condition: [
-                  { test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] },
-                ],
-              }
-            : {}),
+          ...(conditions.length > 0 ? { condition: conditions } : {}),
         },
       ],
     });

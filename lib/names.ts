@@ -34,6 +34,11 @@ export interface ResourceNames {
   readonly metricServiceName: string;
   /** CloudWatch dashboards are global to the account, so the name carries the region. */
   readonly dashboardName: string;
+  /** The role EventBridge Scheduler assumes to re-evaluate the rule. */
+  readonly reevaluationRoleName: string;
+  /** The recurring re-evaluation, and the one-time one after a change of the list. */
+  readonly reevaluationScheduleName: string;
+  readonly afterChangeScheduleName: string;
 }
 
 export function resourceNames(namePrefix: string, region: AwsRegion): ResourceNames {
@@ -58,6 +63,9 @@ export function resourceNames(namePrefix: string, region: AwsRegion): ResourceNa
     eventDeliveryFailuresQueueName: `${namePrefix}-event-delivery-failures`,
     metricServiceName: namePrefix,
     dashboardName: `${namePrefix}-${region}`,
+    reevaluationRoleName: `${namePrefix}-reevaluation-${region}`,
+    reevaluationScheduleName: `${namePrefix}-reevaluation`,
+    afterChangeScheduleName: `${namePrefix}-reevaluation-after-change`,
   };
 }
 
@@ -152,6 +160,13 @@ export const NAMING_RULES = {
     allowed: "letters, digits, hyphens and underscores",
     source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
   },
+  schedule: {
+    resource: "EventBridge Scheduler schedule name",
+    maxLength: 64,
+    pattern: /^[0-9a-zA-Z_.-]+$/,
+    allowed: "letters, digits and _.-",
+    source: "https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html",
+  },
   configRecorder: {
     resource: "AWS Config recorder and delivery channel name",
     maxLength: 256,
@@ -183,6 +198,9 @@ export const NAME_RULE_OF: Readonly<Record<Exclude<keyof ResourceNames, "namePre
   // Powertools takes any string; the name's other uses are the stricter ones.
   metricServiceName: NAMING_RULES.configRecorder,
   dashboardName: NAMING_RULES.cloudwatchDashboard,
+  reevaluationRoleName: NAMING_RULES.iamRole,
+  reevaluationScheduleName: NAMING_RULES.schedule,
+  afterChangeScheduleName: NAMING_RULES.schedule,
 };
 
 /**

@@ -1,8 +1,10 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { mapWithConcurrency } from "../../tools/terraform/concurrency";
 import {
   allowedImagesWarnings,
+  amiIdsOf,
+  amiListChanges,
   classifyActions,
   classifyChanges,
   countChanges,
@@ -10,6 +12,17 @@ import {
   type PlanResourceChange,
   summarizePlan,
 } from "../../tools/terraform/plan-summary";
+import {
+  APPROVED_AMI,
+  configOf,
+  onlyNameOf,
+  planWorkspace,
+  saveLocalState,
+  stackJson,
+  succeeded,
+  synthesizeInScratch,
+  type Workspace,
+} from "./support";
 
 function change(
   address: string,
@@ -162,5 +175,162 @@ describe("allowed AMIs in the plan summary", () => {
     const change = policyChange(plan);
     const unchanged = { ...change, change: { ...change.change, before: change.change.after } };
     expect(allowedImagesWarnings({ resource_changes: [unchanged] })).toEqual([]);
+  });
+});
+
+const ACCOUNT = "210987654321";
+const REGION = "eu-west-1";
+const KEPT_AMI = "ami-0aaaaaaaaaaaaaaaa";
+const DROPPED_AMI = "ami-0bbbbbbbbbbbbbbbb";
+
+function ruleChange(before: string | undefined, after: string): PlanResourceChange {
+  return change("aws_config_config_rule.rule", ["update"], {
+    change: {
+      actions: ["update"],
+      before: before === undefined ? null : { input_parameters: before },
+      after: { input_parameters: after },
+    },
+  });
+}
+
+describe("amiListChanges", () => {
+  it("reads the ids added to and removed from the rule's amiIds parameter", () => {
+    const plan: PlanJson = {
+      resource_changes: [
+        ruleChange(`{"amiIds":"${KEPT_AMI},${DROPPED_AMI}"}`, `{"amiIds":"${KEPT_AMI},${APPROVED_AMI}"}`),
+      ],
+    };
+    expect(amiListChanges(plan)).toEqual([
+      { address: "aws_config_config_rule.rule", added: [APPROVED_AMI], removed: [DROPPED_AMI] },
+    ]);
+  });
+
+  it("reports nothing for a rule whose list is the same, or that did not exist before", () => {
+    const same = `{"amiIds":"${KEPT_AMI}"}`;
+    expect(amiListChanges({ resource_changes: [ruleChange(same, same)] })).toEqual([]);
+    expect(amiListChanges({ resource_changes: [ruleChange(undefined, same)] })).toEqual([]);
+  });
+
+  it("reads no ids from parameters that are not the managed rule's", () => {
+    expect(amiIdsOf("not json")).toBeUndefined();
+    expect(amiIdsOf('{"other":"x"}')).toBeUndefined();
+    expect(amiIdsOf(undefined)).toBeUndefined();
+    expect(amiIdsOf(`{"amiIds":"${KEPT_AMI}, ${APPROVED_AMI}"}`)).toEqual([KEPT_AMI, APPROVED_AMI]);
+  });
+});
+
+describe("the plan summary of a change to the approved list, from a real plan against a saved state", () => {
+  let workspace: Workspace;
+  let ruleAddress: string;
+  let scheduleAddress: string;
+  let markdown: string;
+  let changes: ReturnType<typeof classifyChanges>;
+
+  beforeAll(async () => {
+    // Given an automatic stack whose configuration approves KEPT and APPROVED, and a saved state in which
+    // the last apply left the rule approving KEPT and DROPPED, with its after-change schedule
+    workspace = await synthesizeInScratch(
+      configOf({
+        approvedAmiIds: [KEPT_AMI, APPROVED_AMI],
+        remediation: { mode: "automatic" },
+        targets: [{ accountId: ACCOUNT, region: REGION, recorder: "existing" }],
+      }),
+      "plan-list-change",
+    );
+    const stackName = workspace.synth.stackNames[0] as string;
+    const stack = stackJson(workspace, stackName);
+    const ruleName = onlyNameOf(stack, "aws_config_config_rule");
+    ruleAddress = `aws_config_config_rule.${ruleName}`;
+    const rule = stack.resource?.aws_config_config_rule?.[ruleName] ?? {};
+    const scheduleName = Object.keys(stack.resource?.aws_scheduler_schedule ?? {}).find((name) =>
+      name.includes("after-change"),
+    ) as string;
+    scheduleAddress = `aws_scheduler_schedule.${scheduleName}`;
+    const schedule = stack.resource?.aws_scheduler_schedule?.[scheduleName] ?? {};
+    saveLocalState(workspace, stackName, [
+      {
+        type: "aws_config_config_rule",
+        name: ruleName,
+        attributes: {
+          id: rule.name,
+          name: rule.name,
+          description: rule.description,
+          arn: `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`,
+          rule_id: "config-rule-abc123",
+          input_parameters: JSON.stringify({ amiIds: `${KEPT_AMI},${DROPPED_AMI}` }),
+          scope: [
+            {
+              compliance_resource_types: ["AWS::EC2::Instance"],
+              compliance_resource_id: "",
+              tag_key: "",
+              tag_value: "",
+            },
+          ],
+          source: [
+            {
+              owner: "AWS",
+              source_identifier: "APPROVED_AMIS_BY_ID",
+              source_detail: [],
+              custom_policy_details: [],
+            },
+          ],
+          tags: {},
+          tags_all: {},
+        },
+      },
+      {
+        type: "aws_scheduler_schedule",
+        name: scheduleName,
+        attributes: {
+          id: `default/${schedule.name}`,
+          arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${schedule.name}`,
+          name: schedule.name,
+          group_name: "default",
+          description: schedule.description,
+          schedule_expression: "at(2026-11-01T10:05:00)",
+          schedule_expression_timezone: "UTC",
+          state: "ENABLED",
+          flexible_time_window: [{ mode: "OFF", maximum_window_in_minutes: 0 }],
+          target: [
+            {
+              arn: `arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation`,
+              role_arn: `arn:aws:iam::${ACCOUNT}:role/ami-guard-reevaluation-${REGION}`,
+              input: JSON.stringify({ ConfigRuleNames: [rule.name] }),
+              retry_policy: [{ maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 10 }],
+            },
+          ],
+        },
+      },
+    ]);
+    // When the stack is planned offline against that state
+    const run = await planWorkspace(workspace);
+    const result = succeeded(run.results[0]);
+    changes = classifyChanges(result.plan);
+    markdown = readFileSync(result.files.markdown, "utf8");
+  });
+
+  afterAll(() => {
+    if (workspace) rmSync(workspace.root, { recursive: true, force: true });
+  });
+
+  it("updates the rule in place and shows the ids added and removed", () => {
+    expect(changes.find((c) => c.address === ruleAddress)?.kind).toBe("update");
+    expect(markdown).toContain(
+      `#### Approved AMI list\n\n\`${ruleAddress}\`: 1 added, 1 removed.\n\n- added \`${APPROVED_AMI}\`\n- **removed** \`${DROPPED_AMI}\``,
+    );
+    expect(markdown).not.toContain(`added \`${KEPT_AMI}\``);
+  });
+
+  it("says what the removal means in the stack's mode", () => {
+    expect(markdown).toContain(
+      '> Instances running a removed AMI become NON_COMPLIANT when the rule re-evaluates, 5 minutes after this apply, and Config then stops them (mode "automatic" remediates on its own evaluation).',
+    );
+  });
+
+  it("replaces the one-time re-evaluation because the list changed, so it runs again after this apply", () => {
+    expect(changes.find((c) => c.address === scheduleAddress)).toMatchObject({
+      kind: "replace",
+      reason: "replace_by_triggers",
+    });
   });
 });

@@ -1,7 +1,11 @@
+import { AFTER_CHANGE_DELAY_MINUTES } from "../../lib/rule-reevaluation";
+
 /** The parts of `terraform show -json <plan>` the summary reads (format_version 1.x). */
 export interface PlanJson {
   readonly format_version?: string;
   readonly resource_changes?: readonly PlanResourceChange[];
+  /** The stack's outputs as planned; `remediation_mode` says what a list change will do. */
+  readonly output_changes?: Readonly<Record<string, { readonly after?: unknown }>>;
 }
 
 export interface PlanResourceChange {
@@ -232,6 +236,81 @@ export function allowedImagesWarnings(plan: PlanJson): string[] {
   return warnings;
 }
 
+/** The approved list of one rule before and after the plan, from its `input_parameters`. */
+export interface AmiListChange {
+  readonly address: string;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/** The ids of the managed rule's `{"amiIds":"a,b"}` parameter; `undefined` when there is none to read. */
+export function amiIdsOf(inputParameters: unknown): string[] | undefined {
+  if (typeof inputParameters !== "string") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(inputParameters);
+  } catch {
+    return undefined;
+  }
+  const ids = (parsed as { amiIds?: unknown } | null)?.amiIds;
+  if (typeof ids !== "string") return undefined;
+  return ids
+    .split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
+}
+
+/** Rules of the approved-AMI kind that exist before the plan and whose list the plan changes. */
+export function amiListChanges(plan: PlanJson): AmiListChange[] {
+  return (plan.resource_changes ?? []).flatMap((resource) => {
+    if (resource.mode !== "managed" || resource.type !== "aws_config_config_rule") return [];
+    const before = amiIdsOf(resource.change.before?.input_parameters);
+    const after = amiIdsOf(resource.change.after?.input_parameters);
+    if (!before || !after) return [];
+    const added = after.filter((id) => !before.includes(id));
+    const removed = before.filter((id) => !after.includes(id));
+    return added.length + removed.length === 0 ? [] : [{ address: resource.address, added, removed }];
+  });
+}
+
+/** What instances running a removed AMI face, by the stack's remediation mode. */
+function removalConsequence(mode: unknown): string {
+  switch (mode) {
+    case "automatic":
+      return 'Config then stops them (mode "automatic" remediates on its own evaluation)';
+    case "event-driven":
+      return 'the function then stops them (mode "event-driven")';
+    case "manual":
+      return 'they are stopped once an operator presses Remediate (mode "manual")';
+    case "audit":
+      return 'they are only reported (mode "audit")';
+    default:
+      return "the plan does not say the stack's remediation mode, so what follows is unknown";
+  }
+}
+
+function amiListSection(listChanges: readonly AmiListChange[], mode: unknown): string[] {
+  if (listChanges.length === 0) return [];
+  const lines = ["#### Approved AMI list", ""];
+  for (const change of listChanges) {
+    lines.push(
+      `${code(change.address)}: ${change.added.length} added, ${change.removed.length} removed.`,
+      "",
+    );
+    for (const id of change.added) lines.push(`- added ${code(id)}`);
+    for (const id of change.removed) lines.push(`- **removed** ${code(id)}`);
+    lines.push("");
+  }
+  if (listChanges.some((change) => change.removed.length > 0)) {
+    lines.push(
+      "> [!IMPORTANT]",
+      `> Instances running a removed AMI become NON_COMPLIANT when the rule re-evaluates, ${AFTER_CHANGE_DELAY_MINUTES} minutes after this apply, and ${removalConsequence(mode)}.`,
+      "",
+    );
+  }
+  return lines;
+}
+
 /**
  * A pull-request comment for one stack's plan: destructive changes first, because a reviewer who reads
  * only the top must still see them, then counts per resource type, then every change grouped by type.
@@ -239,6 +318,7 @@ export function allowedImagesWarnings(plan: PlanJson): string[] {
 export function summarizePlan(stackName: string, plan: PlanJson): string {
   const changes = classifyChanges(plan);
   const lines = [`### ${code(stackName)}`, ""];
+  const listSection = amiListSection(amiListChanges(plan), plan.output_changes?.remediation_mode?.after);
   if (changes.length === 0) {
     lines.push("**No changes.** The infrastructure matches the configuration.");
     return `${lines.join("\n")}\n`;
@@ -263,6 +343,7 @@ export function summarizePlan(stackName: string, plan: PlanJson): string {
       "",
     );
   }
+  lines.push(...listSection);
   lines.push(`**${formatPlanLine(countChanges(changes))}**`, "", ...typeTable(changes), "");
   lines.push(
     "<details>",

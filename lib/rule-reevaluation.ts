@@ -1,0 +1,137 @@
+import type { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
+import { SchedulerSchedule, type SchedulerScheduleTarget } from "@cdktf/provider-aws/lib/scheduler-schedule";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import { ServiceRole } from "./iam";
+import type { ResourceNames } from "./names";
+import { type AwsRegion, partitionOf } from "./regions";
+
+/**
+ * Re-evaluates the approved-AMI rule on a schedule and soon after every change of its list.
+ *
+ * Why: Config evaluates the managed rule when an instance's configuration changes, and a change of the
+ * rule's parameters does not re-evaluate anything (AWS suggests StartConfigRulesEvaluation after a rule
+ * update: https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigRulesEvaluation.html).
+ * Without this, an instance running an AMI the list just dropped stays COMPLIANT until it changes.
+ *
+ * How: EventBridge Scheduler's universal target calls config:StartConfigRulesEvaluation directly, with no
+ * function of ours (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html:
+ * `arn:<partition>:scheduler:::aws-sdk:<service>:<apiAction>`, the request as JSON `Input`).
+ */
+
+/** The universal target for Config's StartConfigRulesEvaluation, in the stack's partition. */
+export function startConfigRulesEvaluationTarget(region: AwsRegion): string {
+  return `arn:${partitionOf(region)}:scheduler:::aws-sdk:config:startConfigRulesEvaluation`;
+}
+
+/** Every schedule of ours lives in the account's default group; the role's trust names that group. */
+export const SCHEDULE_GROUP_NAME = "default";
+
+/**
+ * How long after an apply that changed the list the one-time evaluation runs. StartConfigRulesEvaluation
+ * refuses a call while an evaluation of the rule is in progress, and more than one call a minute
+ * (LimitExceededException: https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigRulesEvaluation.html
+ * and .../API_LimitExceededException); a few minutes' lead keeps clear of the evaluation Config starts
+ * itself when the rule is first created.
+ */
+export const AFTER_CHANGE_DELAY_MINUTES = 5;
+
+/**
+ * Scheduler's retries of a failed call. Its documentation does not say which target errors it retries,
+ * so the policy is explicit: a short window, since the next scheduled run comes anyway.
+ */
+export const REEVALUATION_RETRY = { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 } as const;
+
+export interface RuleReevaluationProps {
+  /** The rule to re-evaluate; its `input_parameters` holds the approved list. */
+  readonly rule: ConfigConfigRule;
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  /** The role's and the schedules' names (lib/names.ts). */
+  readonly names: Pick<
+    ResourceNames,
+    "reevaluationRoleName" | "reevaluationScheduleName" | "afterChangeScheduleName"
+  >;
+  /** Hours between two scheduled evaluations, 1 to 168. @default 24 */
+  readonly intervalHours?: number;
+}
+
+export const DEFAULT_REEVALUATION_INTERVAL_HOURS = 24;
+
+export class RuleReevaluation extends Construct {
+  readonly role: ServiceRole;
+  /** Runs every `intervalHours`. */
+  readonly recurring: SchedulerSchedule;
+  /** Runs once, a few minutes after the apply that created it; replaced whenever the rule's list changes. */
+  readonly afterChange: SchedulerSchedule;
+
+  constructor(scope: Construct, id: string, props: RuleReevaluationProps) {
+    super(scope, id);
+    const interval = props.intervalHours ?? DEFAULT_REEVALUATION_INTERVAL_HOURS;
+    if (!Number.isInteger(interval) || interval < 1 || interval > 168) {
+      throw new Error(`intervalHours must be a whole number from 1 to 168, not ${interval}`);
+    }
+    const partition = partitionOf(props.region);
+
+    this.role = new ServiceRole(this, "role", {
+      roleName: props.names.reevaluationRoleName,
+      description: "Assumed by EventBridge Scheduler to re-evaluate the ami-guard Config rule.",
+      service: "scheduler.amazonaws.com",
+      accountId: props.accountId,
+      // Scheduler sends aws:SourceAccount and, as aws:SourceArn, the schedule *group*'s ARN
+      // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
+      sourceArn: `arn:${partition}:scheduler:${props.region}:${props.accountId}:schedule-group/${SCHEDULE_GROUP_NAME}`,
+      statements: [
+        {
+          // The ConfigRule resource type's ARN ends in the rule's id, not its name: the rule's own arn.
+          sid: "StartRuleEvaluation",
+          effect: "Allow",
+          actions: ["config:StartConfigRulesEvaluation"],
+          resources: [props.rule.arn],
+        },
+      ],
+    });
+
+    const target: SchedulerScheduleTarget = {
+      arn: startConfigRulesEvaluationTarget(props.region),
+      roleArn: this.role.role.arn,
+      input: Fn.jsonencode({ ConfigRuleNames: [props.rule.name] }),
+      retryPolicy: { ...REEVALUATION_RETRY },
+    };
+
+    this.recurring = new SchedulerSchedule(this, "recurring", {
+      name: props.names.reevaluationScheduleName,
+      groupName: SCHEDULE_GROUP_NAME,
+      description: `Re-evaluates every instance against the approved AMI list every ${interval} hours.`,
+      scheduleExpression: `rate(${interval} ${interval === 1 ? "hour" : "hours"})`,
+      flexibleTimeWindow: { mode: "OFF" },
+      target,
+      dependsOn: [this.role.policy],
+    });
+
+    // A one-time schedule at a time taken when Terraform applies it (timestamp() is unknown until apply),
+    // so a saved plan applied late never asks for a time already past. ignore_changes keeps later plans
+    // from moving the time; replace_triggered_by recreates the schedule, with a fresh time, whenever the
+    // rule's parameters (the list) change, and the plan names that as the reason.
+    const runAt = Fn.formatdate(
+      "YYYY-MM-DD'T'hh:mm:ss",
+      Fn.timeadd(Fn.timestamp(), `${AFTER_CHANGE_DELAY_MINUTES}m`),
+    );
+    this.afterChange = new SchedulerSchedule(this, "after-change", {
+      name: props.names.afterChangeScheduleName,
+      groupName: SCHEDULE_GROUP_NAME,
+      description: `Re-evaluates every instance ${AFTER_CHANGE_DELAY_MINUTES} minutes after the approved AMI list changed.`,
+      scheduleExpression: `at(${runAt})`,
+      scheduleExpressionTimezone: "UTC",
+      flexibleTimeWindow: { mode: "OFF" },
+      target,
+      dependsOn: [this.role.policy],
+      lifecycle: {
+        ignoreChanges: ["schedule_expression"],
+        replaceTriggeredBy: [
+          `${props.rule.terraformResourceType}.${props.rule.friendlyUniqueId}.input_parameters`,
+        ],
+      },
+    });
+  }
+}
