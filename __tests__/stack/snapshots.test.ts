@@ -14,9 +14,10 @@ describe("synthesized HCL per mode", () => {
     expect(reviewableHcl(singleTargetConfig(mode, "create"), bundle)).toMatchSnapshot();
   });
 
-  it("mode audit with the account's existing recorder: the rule alone", () => {
+  it("mode audit with the account's existing recorder: the rule and its re-evaluation alone", () => {
     const hcl = reviewableHcl(singleTargetConfig("audit", "existing"), bundle);
-    expect(hcl.match(/^resource "/gm)).toHaveLength(1);
+    // The rule, the schedules' role and its policy, the recurring and the after-change schedule.
+    expect(hcl.match(/^resource "/gm)).toHaveLength(5);
     expect(hcl).toMatchSnapshot();
   });
 
