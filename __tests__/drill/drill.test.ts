@@ -11,13 +11,16 @@ import { AwsLoopback } from "../../tools/loopback/aws-loopback";
 import {
   change,
   configured,
+  configuredAt,
   copyOf,
   dropParameter,
   editEnvironment,
   editPattern,
   type Plan,
   planned,
+  plannedSchedule,
   removeResource,
+  removeSchedule,
   renameParameter,
   renameVariable,
 } from "./plan-mutations";
@@ -128,8 +131,11 @@ describe("npm run drill on a configuration with every mode", () => {
   });
 
   it("audit: checks the rule and says there is nothing else to drill", () => {
+    const account = MODE_ACCOUNTS.audit;
     expect(reportOf("audit").steps).toEqual([
       `✓ Config rule ${RULE} (APPROVED_AMIS_BY_ID) evaluates AWS::EC2::Instance`,
+      `✓ recurring schedule ami-guard-reevaluation (rate(24 hours)) calls arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation for rule ${RULE}, as role ami-guard-reevaluation-${REGION}, which scheduler.amazonaws.com may assume for account ${account} and which may config:StartConfigRulesEvaluation on the rule's ARN`,
+      `✓ after a list change schedule ami-guard-reevaluation-after-change (at(\${formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd(timestamp(), "5m"))})) calls arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation for rule ${RULE}, as role ami-guard-reevaluation-${REGION}, which scheduler.amazonaws.com may assume for account ${account} and which may config:StartConfigRulesEvaluation on the rule's ARN`,
       "· audit mode: the rule only reports compliance; no remediation, event rule or function to drill",
     ]);
   });
@@ -183,6 +189,79 @@ describe("npm run drill on a configuration with every mode", () => {
       expect(everyModeDrill.lines).toContain(`${stackOf(mode)}:`);
     }
     expect(everyModeDrill.lines.filter((line) => line.startsWith("  ✓")).length).toBeGreaterThan(20);
+  });
+});
+
+describe("breaking the re-evaluation wiring makes the drill fail at that link", () => {
+  const UNIVERSAL = "arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation";
+
+  it("the recurring schedule removed", async () => {
+    const report = await drillEdited("audit", (plan) => removeSchedule(plan, "ami-guard-reevaluation"));
+    expect(report.broken).toEqual({
+      link: "reevaluation",
+      message: `✗ no recurring schedule calls ${UNIVERSAL}: instances would not be re-evaluated on a schedule`,
+    });
+  });
+
+  it("the after-change schedule pointed at another API", async () => {
+    const report = await drillEdited("audit", (plan) => {
+      plannedSchedule(plan, "ami-guard-reevaluation-after-change").values.target[0].arn =
+        "arn:aws:scheduler:::aws-sdk:config:startRemediationExecution";
+      return plan;
+    });
+    expect(report.broken).toEqual({
+      link: "reevaluation",
+      message: `✗ no after a list change schedule calls ${UNIVERSAL}: instances would not be re-evaluated after the list changes`,
+    });
+  });
+
+  it("a schedule asking for another rule", async () => {
+    const report = await drillEdited("manual", (plan) => {
+      plannedSchedule(plan, "ami-guard-reevaluation").values.target[0].input = JSON.stringify({
+        ConfigRuleNames: ["someone-elses-rule"],
+      });
+      return plan;
+    });
+    expect(report.broken).toEqual({
+      link: "reevaluation",
+      message: `✗ schedule ami-guard-reevaluation asks to evaluate ["someone-elses-rule"], not the stack's rule "${RULE}"`,
+    });
+  });
+
+  it("a schedule run as the remediation role, which may not start evaluations", async () => {
+    const report = await drillEdited("automatic", (plan) => {
+      const remediationRole = plan.planned_values.root_module.resources.find(
+        (r: { type: string; values: { name?: string } }) =>
+          r.type === "aws_iam_role" && r.values.name?.startsWith("ami-guard-remediation-"),
+      );
+      const schedule = plannedSchedule(plan, "ami-guard-reevaluation");
+      const target = configuredAt(plan, schedule.address).expressions.target[0];
+      target.role_arn = {
+        constant_value: `\${${remediationRole.address}.arn}`,
+        references: [`${remediationRole.address}.arn`, remediationRole.address],
+      };
+      return plan;
+    });
+    expect(report.broken?.link).toBe("reevaluation");
+    expect(report.broken?.message).toContain(
+      `✗ schedule ami-guard-reevaluation's role ami-guard-remediation-${REGION} does not trust scheduler.amazonaws.com`,
+    );
+  });
+
+  it("the role's permission moved off the rule's ARN", async () => {
+    const report = await drillEdited("audit", (plan) => {
+      const document = plan.configuration.root_module.resources.find((r: { address: string }) =>
+        r.address.startsWith("data.aws_iam_policy_document.reevaluation_role_permissions"),
+      );
+      document.expressions.statement[0].resources = { constant_value: ["*"] };
+      return plan;
+    });
+    expect(report.broken).toEqual({
+      link: "reevaluation",
+      message: expect.stringMatching(
+        /^✗ schedule ami-guard-reevaluation's role ami-guard-reevaluation-us-east-1 has no policy allowing config:StartConfigRulesEvaluation on rule approved-amis-by-id \(aws_config_config_rule\.\S+\.arn\): the call would be refused$/,
+      ),
+    });
   });
 });
 

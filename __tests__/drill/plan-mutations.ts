@@ -93,3 +93,31 @@ export function renameParameter(plan: Plan, from: string, to: string): Plan {
   }
   return plan;
 }
+
+/** The planned values of the schedule of this name. */
+export function plannedSchedule(plan: Plan, name: string): Resource {
+  const found = plannedResources(plan).find(
+    (resource) => resource.type === "aws_scheduler_schedule" && resource.values.name === name,
+  );
+  if (!found) throw new Error(`no schedule ${name} in the plan`);
+  return found;
+}
+
+/** Drops a schedule from everywhere the plan records it. */
+export function removeSchedule(plan: Plan, name: string): Plan {
+  const address = plannedSchedule(plan, name).address;
+  const keep = (resource: Resource) => resource.address !== address;
+  plan.planned_values.root_module.resources = plannedResources(plan).filter(keep);
+  plan.resource_changes = plan.resource_changes.filter(keep);
+  plan.configuration.root_module.resources = plan.configuration.root_module.resources.filter(keep);
+  return plan;
+}
+
+/** The configuration of a data source or resource, by address. */
+export function configuredAt(plan: Plan, address: string): Resource {
+  const found = plan.configuration.root_module.resources.find(
+    (resource: Resource) => resource.address === address,
+  );
+  if (!found) throw new Error(`no ${address} in the plan's configuration`);
+  return found;
+}

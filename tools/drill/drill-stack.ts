@@ -17,6 +17,7 @@ import {
   PlanView,
   type StandIn,
 } from "./plan-view";
+import { checkReevaluation, ReevaluationBreak } from "./reevaluation";
 import { DRILL_INSTANCE_ID, type DrillEvent, fillSampleEvent, IGNORED_VARIANTS } from "./sample-event";
 import { STOP_EC2_INSTANCE_DECLARATION } from "./stop-instance-document";
 
@@ -24,6 +25,7 @@ import { STOP_EC2_INSTANCE_DECLARATION } from "./stop-instance-document";
 export const DRILL_LINKS = [
   "plan",
   "config-rule",
+  "reevaluation",
   "event-pattern",
   "event-target",
   "invoke-permission",
@@ -103,6 +105,7 @@ async function walk(input: StackDrillInput, say: (line: string) => void): Promis
     );
   }
   const rule = checkConfigRule(view, say);
+  checkRuleReevaluation(view, rule, say);
   const mode = input.target.mode;
   if (mode === "audit") {
     say("· audit mode: the rule only reports compliance; no remediation, event rule or function to drill");
@@ -156,6 +159,18 @@ function checkConfigRule(view: PlanView, say: (line: string) => void): string {
   }
   say(`✓ Config rule ${name} (${CONFIG_RULE_IDENTIFIER}) evaluates ${EC2_INSTANCE}`);
   return name;
+}
+
+function checkRuleReevaluation(view: PlanView, ruleName: string, say: (line: string) => void): void {
+  const rule = view
+    .resourcesOf("aws_config_config_rule")
+    .find((candidate) => candidate.values.name === ruleName) as PlannedResource;
+  try {
+    for (const line of checkReevaluation(view, { address: rule.address, name: ruleName })) say(line);
+  } catch (error) {
+    if (error instanceof ReevaluationBreak) throw new DrillBreak("reevaluation", error.message);
+    throw error;
+  }
 }
 
 // ---- EventBridge -------------------------------------------------------------------------------------
