@@ -14,10 +14,20 @@ import {
 } from "../lib/prevention";
 import { AWS_REGIONS, type AwsRegion } from "../lib/regions";
 import type { AutomaticRetrySettings } from "../lib/remediation";
+import { AFTER_CHANGE_DELAY_MINUTES, DEFAULT_REEVALUATION_INTERVAL_HOURS } from "../lib/rule-reevaluation";
+import { stackNameFor } from "./ami-guard-stack";
+import {
+  type AmiLevel,
+  ApprovedAmiFileReader,
+  approvedAmiFields,
+  MAX_INPUT_PARAMETERS_LENGTH,
+  resolveApprovedAmis,
+  ruleLimitProblems,
+} from "./approved-amis";
 
-/** The managed rule's documented limits on its `amiIds` parameter. */
-export const MAX_APPROVED_AMI_IDS = 21;
-export const MAX_AMI_IDS_PARAMETER_LENGTH = 1024;
+export { MAX_APPROVED_AMI_IDS } from "./approved-amis";
+/** The managed rule's limit on its comma-joined `amiIds` parameter. */
+export const MAX_AMI_IDS_PARAMETER_LENGTH = MAX_INPUT_PARAMETERS_LENGTH;
 
 export const REMEDIATION_MODES = ["audit", "manual", "automatic", "event-driven"] as const;
 export type RemediationMode = (typeof REMEDIATION_MODES)[number];
@@ -27,10 +37,6 @@ export type RecorderChoice = (typeof RECORDER_CHOICES)[number];
 
 export const DEFAULT_CONFIG_FILE = "ami-guard.config.json";
 export const CONFIG_PATH_VARIABLE = "AMI_GUARD_CONFIG";
-
-const amiId = z
-  .string()
-  .regex(/^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/, 'must be "ami-" followed by 8 or 17 lowercase hex digits');
 
 const ACCOUNT_ID_RULE = "must be a 12-digit AWS account id, written as a string";
 const accountId = z.string({ error: ACCOUNT_ID_RULE }).regex(/^\d{12}$/, ACCOUNT_ID_RULE);
@@ -75,6 +81,7 @@ const targetSettings = {
   assumeRoleName: roleName
     .optional()
     .describe("Role in the target account that Terraform assumes. @default - the caller's own credentials"),
+  ...approvedAmiFields("for this target (or group's targets)"),
 };
 
 const target = z.strictObject({
@@ -291,11 +298,16 @@ export const configSchema = z
       )
       .default("approved-amis-by-id")
       .describe('Name of the AWS Config rule. @default "approved-amis-by-id"'),
-    approvedAmiIds: z
-      .array(amiId)
-      .min(1, "must list at least one approved AMI id")
-      .max(MAX_APPROVED_AMI_IDS, `the managed rule accepts at most ${MAX_APPROVED_AMI_IDS} AMI ids`)
-      .describe(`AMI ids instances may run; at most ${MAX_APPROVED_AMI_IDS}, the managed rule's limit.`),
+    ...approvedAmiFields("for every target that names no list of its own"),
+    reevaluationIntervalHours: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(168, "must be at most 168 (a week)")
+      .default(DEFAULT_REEVALUATION_INTERVAL_HOURS)
+      .describe(
+        `Hours between two evaluations of every instance against the list; one more runs ${AFTER_CHANGE_DELAY_MINUTES} minutes after each apply that changes a stack's list. @default ${DEFAULT_REEVALUATION_INTERVAL_HOURS}`,
+      ),
     remediation: remediation
       .default({ mode: "event-driven" })
       .describe("How NON_COMPLIANT instances are stopped, for every target that does not override it."),
@@ -326,7 +338,13 @@ export const configSchema = z
   })
   // `when` keeps the cross-field checks running when a field already failed, so one run reports every
   // problem; the checks therefore read the value defensively (see `looseView`).
-  .superRefine((value, ctx) => checkAcrossFields(looseView(value), ctx), { when: () => true });
+  .superRefine(
+    (value, ctx) => {
+      checkAcrossFields(looseView(value), ctx);
+      checkAmiRegions(value, ctx);
+    },
+    { when: () => true },
+  );
 
 type ParsedConfig = z.output<typeof configSchema>;
 
@@ -338,6 +356,8 @@ export interface Target {
   readonly dryRun: boolean;
   /** @default - Terraform uses the caller's own credentials */
   readonly assumeRoleName?: string;
+  /** The ids this stack's rule approves, resolved for its region (app/approved-amis.ts says how). */
+  readonly approvedAmiIds: readonly string[];
   /** Where the target came from in the configuration, for messages: `targets[0]`, `targetGroups[1]`. */
   readonly source: string;
 }
@@ -367,7 +387,8 @@ export interface PreventionConfig {
 
 export interface AmiGuardConfig {
   readonly ruleName: string;
-  readonly approvedAmiIds: readonly string[];
+  /** Hours between two scheduled re-evaluations of the rule. */
+  readonly reevaluationIntervalHours: number;
   readonly automatic: AutomaticRetrySettings;
   readonly exemptionTagKey: string;
   /** @default - none: the function shares the account's unreserved concurrency */
@@ -411,8 +432,11 @@ export function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
   }, "");
 }
 
-/** Validates raw JSON and resolves target groups and defaults into one target per account and region. */
-export function parseConfig(raw: unknown, source = "configuration"): AmiGuardConfig {
+/**
+ * Validates raw JSON and resolves target groups and defaults into one target per account and region.
+ * Files named by approvedAmiFiles are read relative to `baseDir`, the configuration file's folder.
+ */
+export function parseConfig(raw: unknown, source = "configuration", baseDir = process.cwd()): AmiGuardConfig {
   const result = configSchema.safeParse(raw, {
     // Only for issues the schema has no message of its own for: a missing field reads better as "is required".
     error: (issue) =>
@@ -425,9 +449,11 @@ export function parseConfig(raw: unknown, source = "configuration"): AmiGuardCon
     );
   }
   const config = result.data;
+  const { targets, problems } = resolveLists(config, expandTargets(config), baseDir);
+  if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     ruleName: config.ruleName,
-    approvedAmiIds: config.approvedAmiIds,
+    reevaluationIntervalHours: config.reevaluationIntervalHours,
     automatic: {
       maximumAutomaticAttempts:
         config.remediation.maximumAutomaticAttempts ?? DEFAULT_AUTOMATIC_RETRY.maximumAutomaticAttempts,
@@ -439,7 +465,7 @@ export function parseConfig(raw: unknown, source = "configuration"): AmiGuardCon
       ? {}
       : { reservedConcurrentExecutions: config.remediation.reservedConcurrentExecutions }),
     notificationEmails: config.notifications.emails,
-    targets: expandTargets(config),
+    targets,
     backend: config.backend,
     tags: config.tags,
     ...(config.aggregator ? { aggregator: config.aggregator } : {}),
@@ -462,11 +488,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   } catch (error) {
     throw new ConfigError(file, [`is not valid JSON: ${(error as Error).message}`]);
   }
-  return parseConfig(raw, file);
+  return parseConfig(raw, file, path.dirname(file));
 }
 
-function expandTargets(config: ParsedConfig): Target[] {
-  const expanded: Target[] = config.targets.map((settings, index) =>
+type UnresolvedTarget = Omit<Target, "approvedAmiIds"> & { readonly levels: readonly AmiLevel[] };
+
+/**
+ * Every stack's list: files read once, each problem (an unreadable file, a stack with no list, a list
+ * over the rule's limits) named by its field, all at once.
+ */
+function resolveLists(
+  config: ParsedConfig,
+  unresolved: readonly UnresolvedTarget[],
+  baseDir: string,
+): { targets: Target[]; problems: string[] } {
+  const files = new ApprovedAmiFileReader(baseDir);
+  const top: AmiLevel = { settings: config, where: "" };
+  files.readLevel(top);
+  config.targets.forEach((settings, index) => {
+    files.readLevel({ settings, where: `targets[${index}]` });
+  });
+  config.targetGroups.forEach((settings, index) => {
+    files.readLevel({ settings, where: `targetGroups[${index}]` });
+  });
+  const problems = [...files.problems];
+  if (problems.length > 0) return { targets: [], problems };
+  const targets: Target[] = [];
+  for (const { levels, ...target } of unresolved) {
+    const list = resolveApprovedAmis([...levels, top], target.region, files);
+    const stack = stackNameFor(target);
+    if (!list) {
+      problems.push(
+        `${target.source}: stack ${stack} has no approved AMI ids for ${target.region}; set approvedAmiIds, approvedAmiIdsByRegion.${target.region} or approvedAmiFiles on ${target.source} or at the top level`,
+      );
+      continue;
+    }
+    problems.push(...ruleLimitProblems(stack, list));
+    targets.push({ ...target, approvedAmiIds: list.ids });
+  }
+  return { targets, problems: [...new Set(problems)] };
+}
+
+function expandTargets(config: ParsedConfig): UnresolvedTarget[] {
+  const expanded: UnresolvedTarget[] = config.targets.map((settings, index) =>
     resolveTarget(config, settings, settings, `targets[${index}]`),
   );
   config.targetGroups.forEach((group, index) => {
@@ -486,7 +550,7 @@ function resolveTarget(
   where: { accountId: string; region: AwsRegion },
   settings: TargetSettings,
   source: string,
-): Target {
+): UnresolvedTarget {
   return {
     accountId: where.accountId,
     region: where.region,
@@ -495,10 +559,45 @@ function resolveTarget(
     dryRun: settings.dryRun ?? false,
     ...(settings.assumeRoleName ? { assumeRoleName: settings.assumeRoleName } : {}),
     source,
+    levels: [{ settings, where: source }],
   };
 }
 
-type TargetSettings = Pick<z.output<typeof target>, "recorder" | "mode" | "dryRun" | "assumeRoleName">;
+type TargetSettings = Pick<
+  z.output<typeof target>,
+  | "recorder"
+  | "mode"
+  | "dryRun"
+  | "assumeRoleName"
+  | "approvedAmiIds"
+  | "approvedAmiIdsByRegion"
+  | "approvedAmiFiles"
+>;
+
+const KNOWN_REGIONS: ReadonlySet<string> = new Set(AWS_REGIONS);
+
+/** Region-map keys at every level must be regions; a typo would otherwise leave a region without its list. */
+function checkAmiRegions(value: unknown, ctx: z.RefinementCtx): void {
+  const config = asRecord(value);
+  const levels: [PropertyKey[], unknown][] = [
+    [[], config],
+    ...asArray(config.targets).map((item, index): [PropertyKey[], unknown] => [["targets", index], item]),
+    ...asArray(config.targetGroups).map((item, index): [PropertyKey[], unknown] => [
+      ["targetGroups", index],
+      item,
+    ]),
+  ];
+  for (const [where, level] of levels) {
+    for (const key of Object.keys(asRecord(asRecord(level).approvedAmiIdsByRegion))) {
+      if (KNOWN_REGIONS.has(key)) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [...where, "approvedAmiIdsByRegion", key],
+        message: `unknown AWS region ${JSON.stringify(key)}; expected one such as "eu-central-1"`,
+      });
+    }
+  }
+}
 
 /**
  * The shape the cross-field checks read. Fields that failed their own validation may hold anything, so

@@ -442,6 +442,7 @@ export class AmiGuard extends Construct {
     // Every mode, audit too: the compliance a reader sees should follow the list, not lag it by weeks.
     this.reevaluation = new RuleReevaluation(this, "reevaluation", {
       rule: this.rule,
+      ruleName: props.ruleName,
       accountId,
       region,
       names: this.names,

@@ -1,10 +1,10 @@
 import type { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
 import { SchedulerSchedule, type SchedulerScheduleTarget } from "@cdktf/provider-aws/lib/scheduler-schedule";
-import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { ServiceRole } from "./iam";
 import type { ResourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
+import { terraformLiteral } from "./terraform-literal";
 
 /**
  * Re-evaluates the approved-AMI rule on a schedule and soon after every change of its list.
@@ -42,9 +42,17 @@ export const AFTER_CHANGE_DELAY_MINUTES = 5;
  */
 export const REEVALUATION_RETRY = { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 } as const;
 
+/**
+ * The one Terraform expression of ours that is not a plain reference: the time, taken at apply, five
+ * minutes ahead, in the form `at()` takes (yyyy-mm-ddThh:mm:ss).
+ */
+export const AFTER_CHANGE_TIME_EXPRESSION = `formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd(timestamp(), "${AFTER_CHANGE_DELAY_MINUTES}m"))`;
+
 export interface RuleReevaluationProps {
   /** The rule to re-evaluate; its `input_parameters` holds the approved list. */
   readonly rule: ConfigConfigRule;
+  /** The rule's name, as configured (the schedules' input names it). */
+  readonly ruleName: string;
   readonly accountId: string;
   readonly region: AwsRegion;
   /** The role's and the schedules' names (lib/names.ts). */
@@ -95,7 +103,7 @@ export class RuleReevaluation extends Construct {
     const target: SchedulerScheduleTarget = {
       arn: startConfigRulesEvaluationTarget(props.region),
       roleArn: this.role.role.arn,
-      input: Fn.jsonencode({ ConfigRuleNames: [props.rule.name] }),
+      input: terraformLiteral(JSON.stringify({ ConfigRuleNames: [props.ruleName] })),
       retryPolicy: { ...REEVALUATION_RETRY },
     };
 
@@ -106,17 +114,14 @@ export class RuleReevaluation extends Construct {
       scheduleExpression: `rate(${interval} ${interval === 1 ? "hour" : "hours"})`,
       flexibleTimeWindow: { mode: "OFF" },
       target,
-      dependsOn: [this.role.policy],
+      dependsOn: [this.role.policy, props.rule],
     });
 
     // A one-time schedule at a time taken when Terraform applies it (timestamp() is unknown until apply),
     // so a saved plan applied late never asks for a time already past. ignore_changes keeps later plans
     // from moving the time; replace_triggered_by recreates the schedule, with a fresh time, whenever the
     // rule's parameters (the list) change, and the plan names that as the reason.
-    const runAt = Fn.formatdate(
-      "YYYY-MM-DD'T'hh:mm:ss",
-      Fn.timeadd(Fn.timestamp(), `${AFTER_CHANGE_DELAY_MINUTES}m`),
-    );
+    const runAt = `\${${AFTER_CHANGE_TIME_EXPRESSION}}`;
     this.afterChange = new SchedulerSchedule(this, "after-change", {
       name: props.names.afterChangeScheduleName,
       groupName: SCHEDULE_GROUP_NAME,
@@ -125,7 +130,7 @@ export class RuleReevaluation extends Construct {
       scheduleExpressionTimezone: "UTC",
       flexibleTimeWindow: { mode: "OFF" },
       target,
-      dependsOn: [this.role.policy],
+      dependsOn: [this.role.policy, props.rule],
       lifecycle: {
         ignoreChanges: ["schedule_expression"],
         replaceTriggeredBy: [

@@ -30,9 +30,11 @@ describe("parseConfig", () => {
         recorder: "create",
         mode: "event-driven",
         dryRun: false,
+        approvedAmiIds: [APPROVED_AMI],
         source: "targets[0]",
       },
     ]);
+    expect(config.reevaluationIntervalHours).toBe(24);
     expect(config.backend).toEqual({ type: "local" });
     expect(config.automatic).toEqual({ maximumAutomaticAttempts: 5, retryAttemptSeconds: 60 });
     expect(config.exemptionTagKey).toBe("ami-guard:exempt");
@@ -40,7 +42,7 @@ describe("parseConfig", () => {
 
   it("accepts 8- and 17-digit AMI ids", () => {
     expect(
-      parseConfig(rawConfig({ approvedAmiIds: ["ami-12345678", APPROVED_AMI] })).approvedAmiIds,
+      parseConfig(rawConfig({ approvedAmiIds: ["ami-12345678", APPROVED_AMI] })).targets[0]?.approvedAmiIds,
     ).toHaveLength(2);
   });
 
@@ -246,9 +248,9 @@ describe("parseConfig", () => {
     expect(problems).toHaveLength(7);
   });
 
-  it("says a missing required field is required", () => {
+  it("says which stack has no approved AMI ids, and where a list would go", () => {
     expect(problemsOf({ targets: [{ accountId: DOC_ACCOUNT, region: "eu-central-1" }] })).toEqual([
-      "approvedAmiIds: is required",
+      "targets[0]: stack ami-guard-111122223333-eu-central-1 has no approved AMI ids for eu-central-1; set approvedAmiIds, approvedAmiIdsByRegion.eu-central-1 or approvedAmiFiles on targets[0] or at the top level",
     ]);
   });
 

@@ -1,0 +1,192 @@
+import { z } from "zod";
+import type { AwsRegion } from "../lib/regions";
+import {
+  AMI_ID_PATTERN,
+  type AmiIdsByRegion,
+  APPROVED_AMI_FILE_FORMATS,
+  type ApprovedAmiFile,
+  type FileReading,
+  PACKER_BUILD_SELECTIONS,
+  readApprovedAmiFile,
+} from "./approved-ami-files";
+
+/**
+ * Which AMI ids each stack's rule approves. AMI ids are regional and teams differ, so a list may be given
+ * for every region, per region, or read from an image pipeline's file, at three levels: a single target,
+ * its target group, and the top level.
+ *
+ * Precedence, for the stack of one account and region:
+ * 1. The most specific level that says anything about the region wins whole: a target over its group
+ *    (a target belongs to no group; `targets[]` and `targetGroups[]` are separate) over the top level.
+ *    A level says something about a region when its `approvedAmiIdsByRegion` or one of its
+ *    `approvedAmiFiles` names the region, or when it has a flat `approvedAmiIds`.
+ * 2. Within that level, a region map (the `approvedAmiIdsByRegion` entry and the files' ids for the
+ *    region, together) replaces the flat list for that region; the flat list serves every region the
+ *    level's maps do not name.
+ */
+
+/** The managed rule's documented limits on its `amiIds` parameter. */
+export const MAX_APPROVED_AMI_IDS = 21;
+export const MAX_INPUT_PARAMETERS_LENGTH = 1024;
+
+export const amiId = z
+  .string()
+  .regex(AMI_ID_PATTERN, 'must be "ami-" followed by 8 or 17 lowercase hex digits');
+
+const amiIdList = z
+  .array(amiId)
+  .min(1, "must list at least one approved AMI id")
+  .max(MAX_APPROVED_AMI_IDS, `the managed rule accepts at most ${MAX_APPROVED_AMI_IDS} AMI ids`);
+
+const approvedAmiFile = z.strictObject({
+  format: z
+    .enum(APPROVED_AMI_FILE_FORMATS, { error: () => 'must be "packer-manifest" or "region-map"' })
+    .describe(
+      '"packer-manifest": the file Packer\'s manifest post-processor writes; "region-map": { "<region>": ["ami-…"] }.',
+    ),
+  path: z
+    .string()
+    .min(1, "must name a file")
+    .describe("The file, relative to the configuration file's folder."),
+  builds: z
+    .enum(PACKER_BUILD_SELECTIONS, { error: () => 'must be "all" or "last-run"' })
+    .optional()
+    .describe(
+      'packer-manifest only: "all" approves every build in the file; "last-run" only the builds of its last_run_uuid. @default "all"',
+    ),
+});
+
+/** The three fields, the same at every level. */
+export function approvedAmiFields(level: string) {
+  return {
+    approvedAmiIds: amiIdList
+      .optional()
+      .describe(
+        `AMI ids approved in every region ${level}, unless approvedAmiIdsByRegion or approvedAmiFiles name the region. At most ${MAX_APPROVED_AMI_IDS} per stack.`,
+      ),
+    approvedAmiIdsByRegion: z
+      .partialRecord(z.string(), amiIdList)
+      .optional()
+      .describe(
+        `AMI ids per region ${level}: { "eu-west-1": ["ami-…"] }. For a region it names, replaces approvedAmiIds.`,
+      ),
+    approvedAmiFiles: z
+      .array(approvedAmiFile)
+      .optional()
+      .describe(
+        `Files an image pipeline writes, read when synthesizing ${level}; their ids join approvedAmiIdsByRegion's for each region they name.`,
+      ),
+  };
+}
+
+export interface ApprovedAmiSettings {
+  readonly approvedAmiIds?: readonly string[] | undefined;
+  readonly approvedAmiIdsByRegion?: Readonly<Partial<Record<string, readonly string[]>>> | undefined;
+  readonly approvedAmiFiles?: readonly ApprovedAmiFile[] | undefined;
+}
+
+/** One level's settings and where they are in the file (`targets[0]`, `targetGroups[1]`, `` for the top). */
+export interface AmiLevel {
+  readonly settings: ApprovedAmiSettings;
+  readonly where: string;
+}
+
+export interface ResolvedAmiList {
+  readonly ids: readonly string[];
+  /** The fields the ids came from, for messages: `targets[0].approvedAmiIdsByRegion.eu-west-1`. */
+  readonly sources: readonly string[];
+}
+
+function field(where: string, name: string): string {
+  return where === "" ? name : `${where}.${name}`;
+}
+
+/** Reads each file once, however many levels or stacks use it; problems are reported once per field. */
+export class ApprovedAmiFileReader {
+  private readonly readings = new Map<string, FileReading & { resolvedPath: string }>();
+  readonly problems: string[] = [];
+
+  constructor(private readonly baseDir: string) {}
+
+  /** Reads every file a level names, noting each file's problems under the level's field. */
+  readLevel(level: AmiLevel): void {
+    (level.settings.approvedAmiFiles ?? []).forEach((file, index) => {
+      const reading = this.read(file);
+      for (const problem of reading.problems) {
+        this.problems.push(
+          `${field(level.where, `approvedAmiFiles[${index}]`)} (${reading.resolvedPath}): ${problem}`,
+        );
+      }
+    });
+  }
+
+  idsOf(file: ApprovedAmiFile): AmiIdsByRegion {
+    return this.read(file).idsByRegion;
+  }
+
+  private read(file: ApprovedAmiFile): FileReading & { resolvedPath: string } {
+    const key = `${file.format}\u0000${file.builds ?? "all"}\u0000${file.path}`;
+    let reading = this.readings.get(key);
+    if (!reading) {
+      reading = readApprovedAmiFile(file, this.baseDir);
+      this.readings.set(key, reading);
+    }
+    return reading;
+  }
+}
+
+/** The list a stack in `region` gets from the first level that speaks for the region; see the top. */
+export function resolveApprovedAmis(
+  levels: readonly AmiLevel[],
+  region: AwsRegion,
+  files: ApprovedAmiFileReader,
+): ResolvedAmiList | undefined {
+  for (const { settings, where } of levels) {
+    const ids: string[] = [];
+    const sources: string[] = [];
+    const add = (more: readonly string[], source: string) => {
+      sources.push(source);
+      for (const id of more) if (!ids.includes(id)) ids.push(id);
+    };
+    const mapped = settings.approvedAmiIdsByRegion?.[region];
+    if (mapped) add(mapped, field(where, `approvedAmiIdsByRegion.${region}`));
+    (settings.approvedAmiFiles ?? []).forEach((file, index) => {
+      const fromFile = files.idsOf(file).get(region);
+      if (fromFile) add(fromFile, field(where, `approvedAmiFiles[${index}]`));
+    });
+    if (sources.length > 0) return { ids, sources };
+    if (settings.approvedAmiIds) {
+      return { ids: [...settings.approvedAmiIds], sources: [field(where, "approvedAmiIds")] };
+    }
+  }
+  return undefined;
+}
+
+/** The rule's InputParameters exactly as the stack writes them. */
+export function ruleInputParameters(ids: readonly string[]): string {
+  return JSON.stringify({ amiIds: ids.join(",") });
+}
+
+/**
+ * The managed rule's limits, checked for one stack's list: at most 21 ids (the limit AWS documents for
+ * approved-amis-by-id: https://docs.aws.amazon.com/config/latest/developerguide/approved-amis-by-id.html)
+ * and InputParameters of at most 1,024 characters
+ * (https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html). With well-formed ids the
+ * count limit is always reached first; the length is checked anyway, since it is what the API enforces.
+ */
+export function ruleLimitProblems(stack: string, list: ResolvedAmiList): string[] {
+  const from = list.sources.join(" + ");
+  const problems: string[] = [];
+  if (list.ids.length > MAX_APPROVED_AMI_IDS) {
+    problems.push(
+      `${from}: stack ${stack} gets ${list.ids.length} approved AMI ids; the managed rule accepts at most ${MAX_APPROVED_AMI_IDS}`,
+    );
+  }
+  const length = ruleInputParameters(list.ids).length;
+  if (length > MAX_INPUT_PARAMETERS_LENGTH) {
+    problems.push(
+      `${from}: stack ${stack}'s rule parameters ${'{"amiIds":"…"}'} are ${length} characters; AWS Config accepts at most ${MAX_INPUT_PARAMETERS_LENGTH}`,
+    );
+  }
+  return problems;
+}
