@@ -106,7 +106,7 @@ export function parsePackerManifest(text: string, builds: PackerBuildSelection =
     const field = `builds[${index}].artifact_id`;
     const pairs = build.artifact_id.split(",");
     for (const pair of pairs) {
-      const match = /^([a-z0-9-]+):(ami-[0-9a-z]+)$/.exec(pair.trim());
+      const match = /^([^:]+):(ami-.*)$/.exec(pair.trim());
       if (!match?.[1] || !match[2]) {
         collector.problems.push(
           `${field}: ${JSON.stringify(pair)} is not a "region:ami-id" pair (an Amazon builder's artifact id is "eu-west-1:ami-…,us-east-1:ami-…")`,
