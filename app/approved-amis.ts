@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ruleInputParameters } from "../lib/approved-amis-rule";
 import type { AwsRegion } from "../lib/regions";
 import {
   AMI_ID_PATTERN,
@@ -56,25 +57,34 @@ const approvedAmiFile = z.strictObject({
     ),
 });
 
-/** The three fields, the same at every level. */
-export function approvedAmiFields(level: string) {
+/**
+ * The three fields, the same at every level. `top` is the top level, whose absence of a list leaves a
+ * stack with nothing (an error naming the stack); a target's or group's absence falls back to it.
+ */
+export function approvedAmiFields(top: boolean) {
+  const level = top
+    ? "for every target that names no list of its own"
+    : "for this target (or every target of this group)";
+  const fallback = top
+    ? "@default - none; every stack's region must then be named by approvedAmiIdsByRegion or approvedAmiFiles"
+    : "@default - the top level's (docs/approved-amis.md: precedence)";
   return {
     approvedAmiIds: amiIdList
       .optional()
       .describe(
-        `AMI ids approved in every region ${level}, unless approvedAmiIdsByRegion or approvedAmiFiles name the region. At most ${MAX_APPROVED_AMI_IDS} per stack.`,
+        `AMI ids approved in every region ${level}, except regions approvedAmiIdsByRegion or approvedAmiFiles name. At most ${MAX_APPROVED_AMI_IDS} per stack. ${fallback}`,
       ),
     approvedAmiIdsByRegion: z
       .partialRecord(z.string(), amiIdList)
       .optional()
       .describe(
-        `AMI ids per region ${level}: { "eu-west-1": ["ami-…"] }. For a region it names, replaces approvedAmiIds.`,
+        `AMI ids per AWS region ${level}, as { "eu-west-1": ["ami-…"] }; for a region it names, replaces approvedAmiIds. ${fallback}`,
       ),
     approvedAmiFiles: z
       .array(approvedAmiFile)
       .optional()
       .describe(
-        `Files an image pipeline writes, read when synthesizing ${level}; their ids join approvedAmiIdsByRegion's for each region they name.`,
+        `Files an image pipeline writes, read when synthesizing, ${level}; their ids join approvedAmiIdsByRegion's for each region they name. ${fallback}`,
       ),
   };
 }
@@ -162,11 +172,6 @@ export function resolveApprovedAmis(
   return undefined;
 }
 
-/** The rule's InputParameters exactly as the stack writes them. */
-export function ruleInputParameters(ids: readonly string[]): string {
-  return JSON.stringify({ amiIds: ids.join(",") });
-}
-
 /**
  * The managed rule's limits, checked for one stack's list: at most 21 ids (the limit AWS documents for
  * approved-amis-by-id: https://docs.aws.amazon.com/config/latest/developerguide/approved-amis-by-id.html)
@@ -190,3 +195,5 @@ export function ruleLimitProblems(stack: string, list: ResolvedAmiList): string[
   }
   return problems;
 }
+
+export { ruleInputParameters };

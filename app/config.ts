@@ -81,7 +81,7 @@ const targetSettings = {
   assumeRoleName: roleName
     .optional()
     .describe("Role in the target account that Terraform assumes. @default - the caller's own credentials"),
-  ...approvedAmiFields("for this target (or group's targets)"),
+  ...approvedAmiFields(false),
 };
 
 const target = z.strictObject({
@@ -298,7 +298,7 @@ export const configSchema = z
       )
       .default("approved-amis-by-id")
       .describe('Name of the AWS Config rule. @default "approved-amis-by-id"'),
-    ...approvedAmiFields("for every target that names no list of its own"),
+    ...approvedAmiFields(true),
     reevaluationIntervalHours: z
       .number()
       .int("must be a whole number")

@@ -18,6 +18,11 @@ export interface ApprovedAmisRuleProps {
   readonly dependsOn?: ITerraformDependable[];
 }
 
+/** The rule's InputParameters exactly as AWS Config receives them; the limits are checked on this text. */
+export function ruleInputParameters(approvedAmiIds: readonly string[]): string {
+  return JSON.stringify({ amiIds: approvedAmiIds.join(",") });
+}
+
 /** AWS Config's managed rule that marks instances launched from an unlisted AMI NON_COMPLIANT. */
 export class ApprovedAmisRule extends Construct {
   readonly rule: ConfigConfigRule;
@@ -28,7 +33,7 @@ export class ApprovedAmisRule extends Construct {
       name: props.ruleName,
       description: "EC2 instances must run an AMI from the approved list kept by ami-guard.",
       source: { owner: "AWS", sourceIdentifier: APPROVED_AMIS_RULE_IDENTIFIER },
-      inputParameters: JSON.stringify({ amiIds: props.approvedAmiIds.join(",") }),
+      inputParameters: ruleInputParameters(props.approvedAmiIds),
       scope: { complianceResourceTypes: [EC2_INSTANCE_RESOURCE_TYPE] },
       dependsOn: props.dependsOn,
     });

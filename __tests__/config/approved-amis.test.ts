@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stackNameFor } from "../../app/ami-guard-stack";
 import { parsePackerManifest, parseRegionMap } from "../../app/approved-ami-files";
-import { ruleLimitProblems } from "../../app/approved-amis";
+import { ruleInputParameters, ruleLimitProblems } from "../../app/approved-amis";
 import { ConfigError, loadConfig, parseConfig } from "../../app/config";
 import { synthesizeAtomically } from "../../app/synth";
 import { APPROVED_AMI, DOC_ACCOUNT } from "../support/configs";
@@ -148,6 +148,7 @@ describe("the managed rule's limits, per stack", () => {
 
   it("counts the rule's whole InputParameters against 1,024 characters", () => {
     // 21 well-formed ids are 474 characters as {"amiIds":"…"}: only the count can be exceeded in practice.
+    expect(ruleInputParameters(ids(21))).toHaveLength(474);
     expect(ruleLimitProblems("s", { ids: ids(21), sources: ["f"] })).toEqual([]);
     expect(ruleLimitProblems("s", { ids: ids(48), sources: ["f"] })).toEqual([
       "f: stack s gets 48 approved AMI ids; the managed rule accepts at most 21",

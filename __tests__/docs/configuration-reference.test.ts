@@ -167,7 +167,7 @@ describe("renderConfigurationReference", () => {
   });
 
   it("marks required fields and renders defaults from @default notes", () => {
-    expect(rowOf("approvedAmiIds")).toContain("| **required** |");
+    expect(rowOf("targets[].accountId")).toContain("| **required** |");
     expect(rowOf("remediation.maximumAutomaticAttempts")).toContain("| `5` |");
     expect(rowOf("targets[].mode")).toContain("| value of `remediation.mode` |");
   });
