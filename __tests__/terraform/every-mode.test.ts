@@ -148,10 +148,14 @@ describe("real Terraform on every mode and recorder choice", () => {
     },
   );
 
-  it("audit with an existing recorder plans just the rule", () => {
+  it("audit with an existing recorder plans just the rule and its re-evaluation", () => {
     const c = CASES.find((x) => x.mode === "audit" && x.recorder === "existing") as Case;
     expect(classifyChanges(resultFor(c).plan).map((change) => change.type)).toEqual([
       "aws_config_config_rule",
+      "aws_iam_role",
+      "aws_iam_role_policy",
+      "aws_scheduler_schedule",
+      "aws_scheduler_schedule",
     ]);
   });
 
