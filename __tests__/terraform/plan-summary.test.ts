@@ -219,118 +219,152 @@ describe("amiListChanges", () => {
   });
 });
 
-describe("the plan summary of a change to the approved list, from a real plan against a saved state", () => {
-  let workspace: Workspace;
-  let ruleAddress: string;
-  let scheduleAddress: string;
-  let markdown: string;
-  let changes: ReturnType<typeof classifyChanges>;
+interface ListPlan {
+  readonly workspace: Workspace;
+  readonly ruleAddress: string;
+  readonly scheduleAddress: string;
+  readonly markdown: string;
+  readonly changes: ReturnType<typeof classifyChanges>;
+}
+
+/**
+ * An automatic stack approving KEPT and APPROVED, planned offline against a saved state in which the last
+ * apply left the rule approving `previous`, with its after-change schedule.
+ */
+async function planListChange(prefix: string, previous: readonly string[]): Promise<ListPlan> {
+  const workspace = await synthesizeInScratch(
+    configOf({
+      approvedAmiIds: [KEPT_AMI, APPROVED_AMI],
+      remediation: { mode: "automatic" },
+      targets: [{ accountId: ACCOUNT, region: REGION, recorder: "existing" }],
+    }),
+    prefix,
+  );
+  const stackName = workspace.synth.stackNames[0] as string;
+  const stack = stackJson(workspace, stackName);
+  const ruleName = onlyNameOf(stack, "aws_config_config_rule");
+  const rule = stack.resource?.aws_config_config_rule?.[ruleName] ?? {};
+  const scheduleName = Object.keys(stack.resource?.aws_scheduler_schedule ?? {}).find((name) =>
+    name.includes("after-change"),
+  ) as string;
+  const schedule = stack.resource?.aws_scheduler_schedule?.[scheduleName] ?? {};
+  saveLocalState(workspace, stackName, [
+    {
+      type: "aws_config_config_rule",
+      name: ruleName,
+      attributes: {
+        id: rule.name,
+        name: rule.name,
+        description: rule.description,
+        arn: `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`,
+        rule_id: "config-rule-abc123",
+        input_parameters: JSON.stringify({ amiIds: previous.join(",") }),
+        scope: [
+          {
+            compliance_resource_types: ["AWS::EC2::Instance"],
+            compliance_resource_id: "",
+            tag_key: "",
+            tag_value: "",
+          },
+        ],
+        source: [
+          {
+            owner: "AWS",
+            source_identifier: "APPROVED_AMIS_BY_ID",
+            source_detail: [],
+            custom_policy_details: [],
+          },
+        ],
+        tags: {},
+        tags_all: { "ami-guard:stack": stackName },
+      },
+    },
+    {
+      type: "aws_scheduler_schedule",
+      name: scheduleName,
+      attributes: {
+        id: `default/${schedule.name}`,
+        arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${schedule.name}`,
+        name: schedule.name,
+        group_name: "default",
+        description: schedule.description,
+        schedule_expression: "at(2026-11-01T10:05:00)",
+        schedule_expression_timezone: "UTC",
+        state: "ENABLED",
+        flexible_time_window: [{ mode: "OFF", maximum_window_in_minutes: 0 }],
+        target: [
+          {
+            arn: "arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation",
+            role_arn: `arn:aws:iam::${ACCOUNT}:role/ami-guard-reevaluation-${REGION}`,
+            input: JSON.stringify({ ConfigRuleNames: [rule.name] }),
+            retry_policy: [{ maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 10 }],
+            dead_letter_config: [],
+            ecs_parameters: [],
+            eventbridge_parameters: [],
+            kinesis_parameters: [],
+            sagemaker_pipeline_parameters: [],
+            sqs_parameters: [],
+          },
+        ],
+      },
+    },
+  ]);
+  const run = await planWorkspace(workspace);
+  const result = succeeded(run.results[0]);
+  return {
+    workspace,
+    ruleAddress: `aws_config_config_rule.${ruleName}`,
+    scheduleAddress: `aws_scheduler_schedule.${scheduleName}`,
+    markdown: readFileSync(result.files.markdown, "utf8"),
+    changes: classifyChanges(result.plan),
+  };
+}
+
+describe("the plan summary of the approved list, from real plans against a saved state", () => {
+  let changed: ListPlan;
+  let unchanged: ListPlan;
 
   beforeAll(async () => {
-    // Given an automatic stack whose configuration approves KEPT and APPROVED, and a saved state in which
-    // the last apply left the rule approving KEPT and DROPPED, with its after-change schedule
-    workspace = await synthesizeInScratch(
-      configOf({
-        approvedAmiIds: [KEPT_AMI, APPROVED_AMI],
-        remediation: { mode: "automatic" },
-        targets: [{ accountId: ACCOUNT, region: REGION, recorder: "existing" }],
-      }),
-      "plan-list-change",
-    );
-    const stackName = workspace.synth.stackNames[0] as string;
-    const stack = stackJson(workspace, stackName);
-    const ruleName = onlyNameOf(stack, "aws_config_config_rule");
-    ruleAddress = `aws_config_config_rule.${ruleName}`;
-    const rule = stack.resource?.aws_config_config_rule?.[ruleName] ?? {};
-    const scheduleName = Object.keys(stack.resource?.aws_scheduler_schedule ?? {}).find((name) =>
-      name.includes("after-change"),
-    ) as string;
-    scheduleAddress = `aws_scheduler_schedule.${scheduleName}`;
-    const schedule = stack.resource?.aws_scheduler_schedule?.[scheduleName] ?? {};
-    saveLocalState(workspace, stackName, [
-      {
-        type: "aws_config_config_rule",
-        name: ruleName,
-        attributes: {
-          id: rule.name,
-          name: rule.name,
-          description: rule.description,
-          arn: `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`,
-          rule_id: "config-rule-abc123",
-          input_parameters: JSON.stringify({ amiIds: `${KEPT_AMI},${DROPPED_AMI}` }),
-          scope: [
-            {
-              compliance_resource_types: ["AWS::EC2::Instance"],
-              compliance_resource_id: "",
-              tag_key: "",
-              tag_value: "",
-            },
-          ],
-          source: [
-            {
-              owner: "AWS",
-              source_identifier: "APPROVED_AMIS_BY_ID",
-              source_detail: [],
-              custom_policy_details: [],
-            },
-          ],
-          tags: {},
-          tags_all: {},
-        },
-      },
-      {
-        type: "aws_scheduler_schedule",
-        name: scheduleName,
-        attributes: {
-          id: `default/${schedule.name}`,
-          arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${schedule.name}`,
-          name: schedule.name,
-          group_name: "default",
-          description: schedule.description,
-          schedule_expression: "at(2026-11-01T10:05:00)",
-          schedule_expression_timezone: "UTC",
-          state: "ENABLED",
-          flexible_time_window: [{ mode: "OFF", maximum_window_in_minutes: 0 }],
-          target: [
-            {
-              arn: `arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation`,
-              role_arn: `arn:aws:iam::${ACCOUNT}:role/ami-guard-reevaluation-${REGION}`,
-              input: JSON.stringify({ ConfigRuleNames: [rule.name] }),
-              retry_policy: [{ maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 10 }],
-            },
-          ],
-        },
-      },
+    // Given a saved state whose rule approves KEPT and DROPPED, and one whose rule approves the same
+    // ids as the configuration, each planned offline
+    [changed, unchanged] = await Promise.all([
+      planListChange("plan-list-change", [KEPT_AMI, DROPPED_AMI]),
+      planListChange("plan-list-same", [KEPT_AMI, APPROVED_AMI]),
     ]);
-    // When the stack is planned offline against that state
-    const run = await planWorkspace(workspace);
-    const result = succeeded(run.results[0]);
-    changes = classifyChanges(result.plan);
-    markdown = readFileSync(result.files.markdown, "utf8");
   });
 
   afterAll(() => {
-    if (workspace) rmSync(workspace.root, { recursive: true, force: true });
+    for (const plan of [changed, unchanged]) {
+      if (plan) rmSync(plan.workspace.root, { recursive: true, force: true });
+    }
   });
 
   it("updates the rule in place and shows the ids added and removed", () => {
-    expect(changes.find((c) => c.address === ruleAddress)?.kind).toBe("update");
-    expect(markdown).toContain(
-      `#### Approved AMI list\n\n\`${ruleAddress}\`: 1 added, 1 removed.\n\n- added \`${APPROVED_AMI}\`\n- **removed** \`${DROPPED_AMI}\``,
+    expect(changed.changes.find((c) => c.address === changed.ruleAddress)?.kind).toBe("update");
+    expect(changed.markdown).toContain(
+      `#### Approved AMI list\n\n\`${changed.ruleAddress}\`: 1 added, 1 removed.\n\n- added \`${APPROVED_AMI}\`\n- **removed** \`${DROPPED_AMI}\``,
     );
-    expect(markdown).not.toContain(`added \`${KEPT_AMI}\``);
+    expect(changed.markdown).not.toContain(`added \`${KEPT_AMI}\``);
   });
 
   it("says what the removal means in the stack's mode", () => {
-    expect(markdown).toContain(
+    expect(changed.markdown).toContain(
       '> Instances running a removed AMI become NON_COMPLIANT when the rule re-evaluates, 5 minutes after this apply, and Config then stops them (mode "automatic" remediates on its own evaluation).',
     );
   });
 
   it("replaces the one-time re-evaluation because the list changed, so it runs again after this apply", () => {
-    expect(changes.find((c) => c.address === scheduleAddress)).toMatchObject({
+    expect(changed.changes.find((c) => c.address === changed.scheduleAddress)).toMatchObject({
       kind: "replace",
       reason: "replace_by_triggers",
     });
+  });
+
+  it("leaves the rule and the one-time schedule alone when the list is the same, and shows no list section", () => {
+    // (The schedule's role ARN is unknown until the role is created, which this state does not hold.)
+    const kindOf = (address: string) => unchanged.changes.find((c) => c.address === address)?.kind;
+    expect(kindOf(unchanged.ruleAddress)).toBeUndefined();
+    expect(kindOf(unchanged.scheduleAddress)).not.toBe("replace");
+    expect(unchanged.markdown).not.toContain("Approved AMI list");
   });
 });
