@@ -115,7 +115,7 @@ describe("the printed policy", () => {
     expect(denied).toEqual([]);
   });
 
-  it("passes roles to Config and Lambda only", async () => {
+  it("passes roles to Config, Lambda and Scheduler only", async () => {
     const role = `arn:aws:iam::${ACCOUNT}:role/ami-guard-config-eu-central-1`;
     for (const service of ROLE_RECEIVING_SERVICES) {
       expect(await allows(policy, "iam:PassRole", role, { "iam:PassedToService": service })).toBe("Allowed");

@@ -36,7 +36,11 @@ export interface SynthesizedTypes {
 }
 
 /** Services that receive a role from the deploy (iam:PassRole), for the iam:PassedToService condition. */
-export const ROLE_RECEIVING_SERVICES = ["config.amazonaws.com", "lambda.amazonaws.com"] as const;
+export const ROLE_RECEIVING_SERVICES = [
+  "config.amazonaws.com",
+  "lambda.amazonaws.com",
+  "scheduler.amazonaws.com",
+] as const;
 
 /** Resource types across stacks, sorted; a type or data source the table does not know is an error. */
 export function resourceTypesOf(stacks: readonly SynthesizedTypes[]): string[] {
@@ -100,7 +104,7 @@ export function deployerPolicy(config: AmiGuardConfig, resourceTypes: readonly s
   ];
   if (passRole) {
     statements.push({
-      Sid: "PassRolesToConfigAndLambda",
+      Sid: "PassRolesToConfigLambdaAndScheduler",
       Effect: "Allow",
       Action: ["iam:PassRole"],
       Resource: "*",

@@ -277,6 +277,19 @@ export const PROVIDER_ACTIONS: Readonly<Record<string, ResourceActions>> = {
     actions: ["s3:PutBucketVersioning", "s3:GetBucketVersioning"],
     source: source("s3/bucket_versioning.go"),
   },
+  aws_scheduler_schedule: {
+    // Scheduler assumes the schedule's execution role, so the caller passes it: the AWS managed policy
+    // AmazonEventBridgeSchedulerFullAccess grants iam:PassRole with iam:PassedToService
+    // scheduler.amazonaws.com for exactly this. Schedules take no tags in this provider version.
+    actions: [
+      "scheduler:CreateSchedule",
+      "scheduler:GetSchedule",
+      "scheduler:UpdateSchedule",
+      "scheduler:DeleteSchedule",
+      "iam:PassRole",
+    ],
+    source: source("scheduler/schedule.go"),
+  },
   aws_sns_topic: {
     actions: [
       "sns:CreateTopic",

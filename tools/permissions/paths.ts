@@ -39,6 +39,7 @@ const sessionOf = (policies: StackPolicies, role: RolePolicies, session: string)
 const FUNCTION_ROLE = "ami-guard-function-";
 const CONFIG_ROLE = "ami-guard-config-";
 const AUTOMATION_ROLE = "ami-guard-remediation-";
+const REEVALUATION_ROLE = "ami-guard-reevaluation-";
 
 /**
  * Every runtime path of a stack (each must be allowed) and every abuse path (each must be denied),
@@ -426,6 +427,62 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
     for (const [what, action, resource, expect] of runbook) {
       add({
         id: `the runbook ${what}`,
+        behaviour: "function-calls-aws",
+        expect,
+        principal: session,
+        action,
+        resource,
+        identityPolicies: role.inline,
+        context: { "aws:PrincipalAccount": account, "aws:SecureTransport": "true" },
+      });
+    }
+  }
+
+  // EventBridge Scheduler: assuming the re-evaluation role, which may evaluate the stack's rule only.
+  const reevaluationRoles = new Set(
+    resources("aws_scheduler_schedule").map(([, schedule]) =>
+      // cdk.tf.json writes the single target block as an object.
+      arnOf((schedule.target as Block | undefined)?.role_arn),
+    ),
+  );
+  for (const roleArn of reevaluationRoles) {
+    const role = policies.roles.find((r) => r.arn === roleArn && r.name.startsWith(REEVALUATION_ROLE));
+    if (!role)
+      throw new Error(`a schedule's role ${roleArn} is not a ${REEVALUATION_ROLE}* role of the stack`);
+    const group = `arn:${partition}:scheduler:${region}:${account}:schedule-group/default`;
+    for (const [who, bindings, expect] of [
+      ["", { account, "source-arn": group }, "Allowed"],
+      [" for another account", { account: OTHER_ACCOUNT, "source-arn": otherAccount(group) }, "Denied"],
+    ] as const) {
+      add({
+        id: `Scheduler assumes the re-evaluation role${who}`,
+        behaviour: "scheduler-assumes-execution-role",
+        expect,
+        principal: "scheduler.amazonaws.com",
+        action: "sts:AssumeRole",
+        resource: role.arn,
+        identityPolicies: [],
+        resourcePolicy: role.trust,
+        context: requestContext("scheduler-assumes-execution-role", bindings),
+      });
+    }
+    const session = sessionOf(policies, role, "scheduler");
+    const [ruleName] = resources("aws_config_config_rule").map(([name]) => name);
+    if (!ruleName) throw new Error("the stack schedules re-evaluation but has no Config rule");
+    const ruleArn = resolver.attribute("aws_config_config_rule", ruleName, "arn");
+    const evaluation: [string, string, string, Expected][] = [
+      ["re-evaluates the stack's rule", "config:StartConfigRulesEvaluation", ruleArn, "Allowed"],
+      [
+        "cannot re-evaluate another rule",
+        "config:StartConfigRulesEvaluation",
+        ruleArn.replace(/config-rule\/[\w-]+$/, "config-rule/config-rule-other"),
+        "Denied",
+      ],
+      ["cannot start a remediation", "config:StartRemediationExecution", "*", "Denied"],
+    ];
+    for (const [what, action, resource, expect] of evaluation) {
+      add({
+        id: `the re-evaluation role ${what}`,
         behaviour: "function-calls-aws",
         expect,
         principal: session,

@@ -24,6 +24,8 @@ export interface PolicyDocument {
  * ARNs have AWS's shape. Terraform's unique suffix is 26 characters.
  */
 export const PLACEHOLDER_KEY_ID = "0b1e5c7a-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
+/** Stands in for the id AWS Config gives a rule (`config-rule-<id>`), unknown until apply. */
+export const PLACEHOLDER_CONFIG_RULE_ID = "config-rule-a1b2c3";
 export const PLACEHOLDER_BUCKET_SUFFIX = "20260101000000000000000001";
 
 const REFERENCE = /\$\{([a-z0-9_]+)\.([\w-]+)\.([a-z_]+)\}/g;
@@ -95,6 +97,11 @@ export class ReferenceResolver {
         arn: () => `arn:${p}:iam::${account}:role/${literal("name")}`,
         name: () => literal("name"),
         id: () => literal("name"),
+      },
+      // A rule's ARN ends in the id Config assigns it, known only after apply.
+      aws_config_config_rule: {
+        arn: () => `arn:${p}:config:${region}:${account}:config-rule/${PLACEHOLDER_CONFIG_RULE_ID}`,
+        name: () => literal("name"),
       },
       aws_cloudwatch_metric_alarm: {
         arn: () => `arn:${p}:cloudwatch:${region}:${account}:alarm:${literal("alarm_name")}`,
