@@ -129,6 +129,13 @@ export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DI
         functionMetric(METRIC.guardSkips, `skipped: ${guard}`, "Sum", guard, serviceName),
       ),
       functionMetric(
+        METRIC.approvedSinceSkips,
+        "skipped: AMI approved since the event",
+        "Sum",
+        undefined,
+        serviceName,
+      ),
+      functionMetric(
         METRIC.remediationsDeferred,
         "deferred (retried by Lambda)",
         "Sum",

@@ -1,6 +1,7 @@
 import {
   ConfigServiceClient,
   DescribeRemediationExecutionStatusCommand,
+  GetComplianceDetailsByResourceCommand,
   StartRemediationExecutionCommand,
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
@@ -27,6 +28,8 @@ const ACCOUNT = "111122223333";
 const REGION = "eu-central-1";
 const RULE = "approved-amis-by-id";
 const INSTANCE = "i-0123456789abcdef0";
+const APPROVED_IMAGE = "ami-0abcdef1234567890";
+const UNAPPROVED_IMAGE = "ami-0123456789abcdef0";
 
 const EVENT_DRIVEN: RemediationDashboardProps = {
   accountId: ACCOUNT,
@@ -138,6 +141,7 @@ describe("every function metric the dashboard shows is one the function emits", 
     dryRun: false,
     exemptionTagKey: "ami-guard:exempt",
     topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`,
+    approvedAmiIds: [APPROVED_IMAGE],
     ...overrides,
   });
 
@@ -176,13 +180,14 @@ describe("every function metric the dashboard shows is one the function emits", 
     },
   });
 
-  const instance = (state: string, tags: Record<string, string> = {}) => {
+  const instance = (state: string, tags: Record<string, string> = {}, imageId = UNAPPROVED_IMAGE) => {
     ec2Mock.on(DescribeInstancesCommand).resolves({
       Reservations: [
         {
           Instances: [
             {
               InstanceId: INSTANCE,
+              ImageId: imageId,
               State: { Name: state as "running" },
               Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
             },
@@ -213,6 +218,16 @@ describe("every function metric the dashboard shows is one the function emits", 
       return true;
     });
     snsMock.on(PublishCommand).resolves({ MessageId: "m" });
+    configMock.on(GetComplianceDetailsByResourceCommand).resolves({
+      EvaluationResults: [
+        {
+          EvaluationResultIdentifier: {
+            EvaluationResultQualifier: { ConfigRuleName: RULE, ResourceId: INSTANCE },
+          },
+          ComplianceType: "NON_COMPLIANT",
+        },
+      ],
+    });
     try {
       // When the function meets every outcome the dashboard draws
       instance("running");
@@ -225,6 +240,8 @@ describe("every function metric the dashboard shows is one the function emits", 
       instance("running", { "ami-guard:exempt": "true" });
       await invoke(settings(), event());
       instance("stopped");
+      await invoke(settings(), event());
+      instance("running", {}, APPROVED_IMAGE);
       await invoke(settings(), event());
       instance("pending");
       await invoke(settings(), event());
