@@ -404,7 +404,10 @@ describe("handler: events older than the approved list", () => {
         }),
       }),
     ]);
-    expect(observability.metrics).toEqual([{ name: METRIC.approvedSinceSkips, value: 1 }]);
+    expect(observability.metrics).toEqual([
+      { name: METRIC.eventsReceived, value: 1 },
+      { name: METRIC.approvedSinceSkips, value: 1 },
+    ]);
   });
 
   it("confirms with Config's current result of its own rule before it starts a remediation", async () => {
@@ -455,7 +458,7 @@ describe("handler: events older than the approved list", () => {
         message: expect.stringContaining(seen),
       });
       expect(failed?.fields.error).toMatchObject({ message: expect.stringContaining(UNAPPROVED_AMI) });
-      expect(observability.metricNames()).toEqual([METRIC.remediationsFailed]);
+      expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.remediationsFailed]);
       expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
     },
   );
