@@ -74,7 +74,7 @@ describe("AmiGuard in each mode", () => {
     expect(summary(stack)).toMatchSnapshot();
   });
 
-  it("audit with the account's recorder is the rule alone, waiting for what it is told to", () => {
+  it("audit with the account's recorder is the rule and its re-evaluation alone, waiting for what it is told to", () => {
     // Given an audit pipeline that evaluates with a recorder created elsewhere in the stack
     const stack = synth((scope) => {
       const first = new AmiGuard(scope, "first", props({ namePrefix: "first", ruleName: "first-rule" }));
@@ -97,7 +97,10 @@ describe("AmiGuard in each mode", () => {
     expect(rule?.depends_on).toEqual([
       expect.stringMatching(/^aws_config_configuration_recorder_status\.first_/),
     ]);
-    expect(physicalNames(stack, "second_")).toEqual(["aws_config_config_rule second-rule"]);
+    expect(physicalNames(stack, "second_")).toEqual([
+      "aws_config_config_rule second-rule",
+      "aws_iam_role second-reevaluation-eu-central-1",
+    ]);
   });
 
   it("automatic mode takes AWS's own retry defaults unless told otherwise", () => {
