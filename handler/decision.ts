@@ -285,3 +285,46 @@ export function checkCurrentEvaluation(
     detail: `the instance runs ${imageId ?? "an AMI DescribeInstances did not name"}, which the stack's list does not approve, but Config ${seen}`,
   };
 }
+
+/** One read of DescribeRemediationExecutionStatus for the instance, after this invocation started it. */
+export interface ExecutionStatus {
+  /** QUEUED, IN_PROGRESS, SUCCEEDED, FAILED or UNKNOWN; `undefined` when Config lists no execution. */
+  readonly state?: string;
+  readonly invocationTime?: Date;
+  /** Each step's error message, for the log line and notification of a failure. */
+  readonly stepErrors: readonly string[];
+}
+
+export type ExecutionJudgement =
+  | { readonly verdict: "confirmed"; readonly state: string }
+  | { readonly verdict: "failed"; readonly detail: string }
+  | { readonly verdict: "not-yet-visible" };
+
+/**
+ * How far a status may predate the start call and still be this start's: the two clocks are AWS's and
+ * Lambda's, and an older status is the previous execution's, which says nothing about this one.
+ */
+export const EXECUTION_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * StartRemediationExecution only asks Config to start the runbook; AWS documents neither which permissions
+ * Config then checks nor how a refusal shows. An execution that fails at once (at initialisation, before
+ * any SSM run exists, so no SSM event follows) shows as FAILED here: that must fail the invocation, or a
+ * stop that never happened would be reported as started.
+ */
+export function judgeExecution(status: ExecutionStatus, startedAt: Date): ExecutionJudgement {
+  const fresh =
+    status.invocationTime === undefined ||
+    status.invocationTime.getTime() >= startedAt.getTime() - EXECUTION_CLOCK_SKEW_MS;
+  if (status.state === undefined || !fresh) return { verdict: "not-yet-visible" };
+  if (status.state === "FAILED") {
+    return {
+      verdict: "failed",
+      detail: status.stepErrors.length > 0 ? status.stepErrors.join("; ") : "no step reported an error",
+    };
+  }
+  if (status.state === "IN_PROGRESS" || status.state === "SUCCEEDED") {
+    return { verdict: "confirmed", state: status.state };
+  }
+  return { verdict: "not-yet-visible" };
+}

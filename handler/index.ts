@@ -34,4 +34,5 @@ export const handler = createHandler({
   clients: lazily<AwsClients>(() => createAwsClients(settings().region)),
   observability: createPowertoolsObservability(),
   now: () => new Date(),
+  sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
 });

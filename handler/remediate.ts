@@ -12,7 +12,10 @@ import {
   checkCurrentEvaluation,
   decide,
   decideForInstance,
+  type ExecutionJudgement,
+  type ExecutionStatus,
   type InstanceFacts,
+  judgeExecution,
   type RemediationTarget,
 } from "./decision";
 import type { Observability } from "./observability";
@@ -24,6 +27,8 @@ export interface HandlerDependencies {
   readonly clients: () => AwsClients;
   readonly observability: Observability;
   readonly now: () => Date;
+  /** Waits between reads of the execution's status; tests pass one that returns at once. */
+  readonly sleep: (milliseconds: number) => Promise<void>;
 }
 
 export type Outcome =
@@ -56,6 +61,21 @@ export class ComplianceDisagreementError extends Error {
     this.name = "ComplianceDisagreementError";
   }
 }
+
+/** Config accepted the start, then reported the execution FAILED before it stopped anything. */
+export class RemediationExecutionFailedError extends Error {
+  constructor(readonly detail: string) {
+    super(`Config started the remediation, and its execution failed at once: ${detail}`);
+    this.name = "RemediationExecutionFailedError";
+  }
+}
+
+/**
+ * Reads of the execution's status after starting it, and the wait between them: enough for an execution
+ * that fails at initialisation to show, well inside the function's 30 s timeout.
+ */
+export const EXECUTION_STATUS_READS = 4;
+export const EXECUTION_STATUS_INTERVAL_MS = 1500;
 
 /** Thrown on purpose so Lambda's asynchronous retries try again later (a pending instance). */
 export class RetryLaterError extends Error {
@@ -179,6 +199,7 @@ async function startRemediation(
       Math.max(0, deps.now().getTime() - target.resultRecordedTime.getTime()),
     );
   }
+  const startedAt = deps.now();
   const response = await clients.config.send(
     new StartRemediationExecutionCommand({ ConfigRuleName: target.ruleName, ResourceKeys: [resourceKey] }),
   );
@@ -197,7 +218,12 @@ async function startRemediation(
     }
     throw new RemediationRefusedError(response.FailureMessage);
   }
-  obs.info("remediation started", { decision: "remediated", notes });
+  const execution = await confirmExecution(clients, target, deps, startedAt);
+  obs.info("remediation started", {
+    decision: "remediated",
+    notes,
+    executionState: execution.verdict === "confirmed" ? execution.state : "not yet visible",
+  });
   obs.count(METRIC.remediationsStarted);
   await notify(clients, settings, obs, "stopping instance", target, {
     outcome: "remediation-started",
@@ -266,16 +292,48 @@ async function currentEvaluation(clients: AwsClients, target: RemediationTarget)
   return {};
 }
 
-async function executionState(clients: AwsClients, target: RemediationTarget): Promise<string | undefined> {
+async function executionStatus(clients: AwsClients, target: RemediationTarget): Promise<ExecutionStatus> {
   const response = await clients.config.send(
     new DescribeRemediationExecutionStatusCommand({
       ConfigRuleName: target.ruleName,
       ResourceKeys: [{ resourceType: EC2_INSTANCE, resourceId: target.instanceId }],
     }),
   );
-  return response.RemediationExecutionStatuses?.find(
-    (status) => status.ResourceKey?.resourceId === target.instanceId,
-  )?.State;
+  const status = response.RemediationExecutionStatuses?.find(
+    (candidate) => candidate.ResourceKey?.resourceId === target.instanceId,
+  );
+  return {
+    state: status?.State,
+    invocationTime: status?.InvocationTime,
+    stepErrors: (status?.StepDetails ?? [])
+      .filter((step) => step.ErrorMessage)
+      .map((step) => `${step.Name ?? "step"}: ${step.ErrorMessage}`),
+  };
+}
+
+async function executionState(clients: AwsClients, target: RemediationTarget): Promise<string | undefined> {
+  return (await executionStatus(clients, target)).state;
+}
+
+/**
+ * Reads the execution's status until it shows this start's execution running or failed, a few times at
+ * most. One that never shows within the reads is left to the failed-stop notification, which reports any
+ * SSM run of the runbook that ends badly.
+ */
+async function confirmExecution(
+  clients: AwsClients,
+  target: RemediationTarget,
+  deps: HandlerDependencies,
+  startedAt: Date,
+): Promise<ExecutionJudgement> {
+  let judgement: ExecutionJudgement = { verdict: "not-yet-visible" };
+  for (let read = 0; read < EXECUTION_STATUS_READS; read += 1) {
+    if (read > 0) await deps.sleep(EXECUTION_STATUS_INTERVAL_MS);
+    judgement = judgeExecution(await executionStatus(clients, target), startedAt);
+    if (judgement.verdict === "failed") throw new RemediationExecutionFailedError(judgement.detail);
+    if (judgement.verdict === "confirmed") return judgement;
+  }
+  return judgement;
 }
 
 /** SNS subjects are at most 100 printable ASCII characters. */

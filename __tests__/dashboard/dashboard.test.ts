@@ -23,6 +23,7 @@ import {
   RemediationDashboard,
   type RemediationDashboardProps,
 } from "../../lib/dashboard";
+import { executionInProgress } from "../handler/fixtures";
 
 const ACCOUNT = "111122223333";
 const REGION = "eu-central-1";
@@ -204,6 +205,7 @@ describe("every function metric the dashboard shows is one the function emits", 
       clients: () => clients,
       observability: createPowertoolsObservability(),
       now: () => new Date("2026-01-05T08:48:07.184Z"),
+      sleep: async () => {},
     });
     await handler(payload).catch(() => undefined);
   }
@@ -232,6 +234,7 @@ describe("every function metric the dashboard shows is one the function emits", 
       // When the function meets every outcome the dashboard draws
       instance("running");
       configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
+      configMock.on(DescribeRemediationExecutionStatusCommand).resolves(executionInProgress(INSTANCE));
       await invoke(settings(), event());
       await invoke(settings({ dryRun: true }), event());
       await invoke(settings(), event("another-rule"));

@@ -162,6 +162,8 @@ describe("the synthesized function, unpacked and run as deployed", () => {
       "ec2:DescribeInstances",
       "config:GetComplianceDetailsByResource",
       "config:StartRemediationExecution",
+      // The execution is confirmed running before the start is reported.
+      "config:DescribeRemediationExecutionStatus",
       "sns:Publish",
     ]);
     expect(aws.requestsFor("GetComplianceDetailsByResource")[0]?.json).toEqual({
@@ -207,6 +209,30 @@ describe("the synthesized function, unpacked and run as deployed", () => {
     expect(starts).toHaveLength(2);
     for (const start of starts) expectStartRequest(start);
     expect(starts[1]?.headers["amz-sdk-request"]).toMatch(/attempt=2/);
+  });
+
+  it("fails the invocation when Config reports the started execution FAILED, naming the step", async () => {
+    // Given Config accepts the start and then reports the execution failed at initialisation
+    aws.enqueue(
+      "DescribeRemediationExecutionStatus",
+      configJson({
+        RemediationExecutionStatuses: [
+          {
+            ResourceKey: START_BODY.ResourceKeys[0],
+            State: "FAILED",
+            InvocationTime: Date.now() / 1000,
+            StepDetails: [{ Name: "Initialization", State: "FAILED", ErrorMessage: "AccessDenied" }],
+          },
+        ],
+      }),
+    );
+    // When the deployed function handles the event
+    const outcome = await invoke(sampleEvent());
+    // Then the invocation fails, so Lambda retries and the failure queue's alarm follows
+    expect(outcome).toMatchObject({ ok: false, error: { name: "RemediationExecutionFailedError" } });
+    expect(outcome.error?.message).toContain("Initialization: AccessDenied");
+    const published = aws.requestsFor("Publish")[0]?.params?.Message ?? "{}";
+    expect(JSON.parse(published)).toMatchObject({ outcome: "failed", instanceId: INSTANCE });
   });
 
   it("fails the invocation on FailedItems, after checking no execution is running, and notifies", async () => {

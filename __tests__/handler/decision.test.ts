@@ -4,7 +4,9 @@ import {
   decide,
   decideForInstance,
   type EventDecision,
+  EXECUTION_CLOCK_SKEW_MS,
   type InstanceFacts,
+  judgeExecution,
   readExemption,
 } from "../../handler/decision";
 import { readSettings, SettingsError } from "../../handler/settings";
@@ -424,5 +426,33 @@ describe("checkCurrentEvaluation", () => {
       agrees: false,
       detail: expect.stringContaining("holds no result of the rule for the instance"),
     });
+  });
+});
+
+describe("judgeExecution", () => {
+  const startedAt = new Date("2026-01-01T12:00:00Z");
+  it.each([
+    ["IN_PROGRESS", "confirmed"],
+    ["SUCCEEDED", "confirmed"],
+    ["FAILED", "failed"],
+    ["QUEUED", "not-yet-visible"],
+    ["UNKNOWN", "not-yet-visible"],
+  ])("an execution of this start in state %s is %s", (state, verdict) => {
+    expect(judgeExecution({ state, invocationTime: startedAt, stepErrors: [] }, startedAt).verdict).toBe(
+      verdict,
+    );
+  });
+
+  it("reads nothing into a status older than this start (the previous execution's)", () => {
+    const before = new Date(startedAt.getTime() - EXECUTION_CLOCK_SKEW_MS - 1);
+    expect(judgeExecution({ state: "FAILED", invocationTime: before, stepErrors: [] }, startedAt)).toEqual({
+      verdict: "not-yet-visible",
+    });
+  });
+
+  it("names each failed step", () => {
+    expect(
+      judgeExecution({ state: "FAILED", invocationTime: startedAt, stepErrors: ["a: x", "b: y"] }, startedAt),
+    ).toEqual({ verdict: "failed", detail: "a: x; b: y" });
   });
 });

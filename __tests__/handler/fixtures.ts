@@ -98,3 +98,16 @@ export class RecordingObservability implements Observability {
     return this.lines.map((line) => line.fields.decision).filter((decision) => decision !== undefined);
   }
 }
+
+/** What DescribeRemediationExecutionStatus says once Config has started the runbook for the instance. */
+export function executionInProgress(instanceId = INSTANCE, invokedAt = new Date("2026-01-01T00:00:00Z")) {
+  return {
+    RemediationExecutionStatuses: [
+      {
+        ResourceKey: { resourceType: "AWS::EC2::Instance" as const, resourceId: instanceId },
+        State: "IN_PROGRESS" as const,
+        InvocationTime: invokedAt,
+      },
+    ],
+  };
+}

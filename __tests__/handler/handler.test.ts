@@ -12,10 +12,12 @@ import { DescribeInstancesCommand, EC2Client, EC2ServiceException } from "@aws-s
 import { PublishCommand, SNSClient, SNSServiceException } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import type { AwsClients } from "../../handler/clients";
-import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
+import { AUTO_SCALING_GROUP_TAG, EXECUTION_CLOCK_SKEW_MS } from "../../handler/decision";
 import { createHandler } from "../../handler/index";
 import {
   ComplianceDisagreementError,
+  EXECUTION_STATUS_INTERVAL_MS,
+  EXECUTION_STATUS_READS,
   RemediationRefusedError,
   RetryLaterError,
 } from "../../handler/remediate";
@@ -24,6 +26,7 @@ import { METRIC } from "../../lib/contract";
 import {
   APPROVED_AMI,
   EXEMPTION_TAG,
+  executionInProgress,
   INSTANCE,
   RecordingObservability,
   RULE,
@@ -45,12 +48,16 @@ const snsMock = mockClient(clients.sns);
 
 let observability: RecordingObservability;
 
-function handlerWith(overrides: Partial<HandlerSettings> = {}) {
+function handlerWith(
+  overrides: Partial<HandlerSettings> = {},
+  sleep: (milliseconds: number) => Promise<void> = async () => {},
+) {
   return createHandler({
     settings: () => settings(overrides),
     clients: () => clients,
     observability,
     now: () => NOW,
+    sleep,
   });
 }
 
@@ -107,6 +114,7 @@ beforeEach(() => {
   instanceIs("running");
   configSays("NON_COMPLIANT");
   configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
+  configMock.on(DescribeRemediationExecutionStatusCommand).resolves(executionInProgress(INSTANCE, NOW));
   snsMock.on(PublishCommand).resolves({ MessageId: "m-1" });
 });
 
@@ -155,6 +163,7 @@ describe("handler: events it must not act on", () => {
       clients: () => clients,
       observability,
       now: () => NOW,
+      sleep: async () => {},
     });
     await expect(broken(sampleEvent())).rejects.toThrow(/AMI_GUARD_RULE_NAME/);
     expect(configMock.calls()).toHaveLength(0);
@@ -467,5 +476,68 @@ describe("handler: events older than the approved list", () => {
     configSays("COMPLIANT");
     await expect(handlerWith({ dryRun: true })(sampleEvent())).rejects.toThrow(ComplianceDisagreementError);
     expect(observability.metricNames()).not.toContain(METRIC.dryRuns);
+  });
+});
+
+describe("handler: confirming the execution it started", () => {
+  const status = (
+    State: string,
+    invokedAt = NOW,
+    StepDetails: { Name: string; ErrorMessage: string }[] = [],
+  ) => ({
+    RemediationExecutionStatuses: [
+      { ResourceKey: RESOURCE_KEY, State: State as "FAILED", InvocationTime: invokedAt, StepDetails },
+    ],
+  });
+
+  it("fails the invocation, counts and notifies a failure when Config reports the execution FAILED at once", async () => {
+    // Given Config accepts the start, then reports its execution failed at initialisation
+    configMock
+      .on(DescribeRemediationExecutionStatusCommand)
+      .resolves(
+        status("FAILED", NOW, [
+          { Name: "Initialization", ErrorMessage: "not authorized to perform ssm:StartAutomationExecution" },
+        ]),
+      );
+    // When the function handles the event
+    const attempt = handlerWith()(sampleEvent());
+    // Then the invocation fails (Lambda retries, then the failure queue), naming the step and its error
+    await expect(attempt).rejects.toThrow(
+      "Config started the remediation, and its execution failed at once: Initialization: not authorized to perform ssm:StartAutomationExecution",
+    );
+    expect(observability.metricNames()).toContain(METRIC.remediationsFailed);
+    expect(observability.metricNames()).not.toContain(METRIC.remediationsStarted);
+    const published = JSON.parse(String(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message));
+    expect(published).toMatchObject({ outcome: "failed", instanceId: INSTANCE });
+  });
+
+  it("reads again while the execution is queued, and reports the start once it runs", async () => {
+    const sleeps: number[] = [];
+    configMock
+      .on(DescribeRemediationExecutionStatusCommand)
+      .resolvesOnce(status("QUEUED"))
+      .resolves(status("IN_PROGRESS"));
+    const result = await handlerWith({}, async (ms) => void sleeps.push(ms))(sampleEvent());
+    expect(result).toEqual({ outcome: "remediation-started", instanceId: INSTANCE });
+    expect(sleeps).toEqual([EXECUTION_STATUS_INTERVAL_MS]);
+    expect(observability.lines).toContainEqual(
+      expect.objectContaining({
+        fields: expect.objectContaining({ decision: "remediated", executionState: "IN_PROGRESS" }),
+      }),
+    );
+  });
+
+  it("takes a FAILED status from before this start for the previous execution, not this one", async () => {
+    const earlier = new Date(NOW.getTime() - 2 * EXECUTION_CLOCK_SKEW_MS);
+    configMock.on(DescribeRemediationExecutionStatusCommand).resolves(status("FAILED", earlier));
+    const result = await handlerWith()(sampleEvent());
+    expect(result).toEqual({ outcome: "remediation-started", instanceId: INSTANCE });
+    expect(configMock).toHaveReceivedCommandTimes(
+      DescribeRemediationExecutionStatusCommand,
+      EXECUTION_STATUS_READS,
+    );
+    expect(observability.lines).toContainEqual(
+      expect.objectContaining({ fields: expect.objectContaining({ executionState: "not yet visible" }) }),
+    );
   });
 });

@@ -10,7 +10,16 @@ import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import type { AwsClients } from "../../handler/clients";
 import { createHandler } from "../../handler/index";
-import { ACCOUNT, INSTANCE, REGION, RecordingObservability, RULE, sampleEvent, settings } from "./fixtures";
+import {
+  ACCOUNT,
+  executionInProgress,
+  INSTANCE,
+  REGION,
+  RecordingObservability,
+  RULE,
+  sampleEvent,
+  settings,
+} from "./fixtures";
 
 const clients: AwsClients = {
   config: new ConfigServiceClient({ region: REGION }),
@@ -39,7 +48,7 @@ function resetMocks(): void {
     ],
   });
   configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
-  configMock.on(DescribeRemediationExecutionStatusCommand).resolves({ RemediationExecutionStatuses: [] });
+  configMock.on(DescribeRemediationExecutionStatusCommand).resolves(executionInProgress());
   snsMock.on(PublishCommand).resolves({ MessageId: "m" });
 }
 
@@ -154,6 +163,7 @@ describe("handler properties", () => {
       clients: () => clients,
       observability: new RecordingObservability(),
       now: () => new Date("2026-01-01T00:00:00Z"),
+      sleep: async () => {},
     });
     let threw: unknown;
     await handler(event).catch((error: unknown) => {
@@ -183,8 +193,9 @@ describe("handler properties", () => {
         const holds = everyConditionHolds(event);
         const { calls, threw } = await runOnce(event);
         expect(threw).toBeUndefined();
-        // Describe, Config's current result, Start and Publish when it holds; nothing at all otherwise.
-        expect(calls).toBe(holds ? 4 : 0);
+        // Describe, Config's current result, Start, the execution's status and Publish when it holds;
+        // nothing at all otherwise.
+        expect(calls).toBe(holds ? 5 : 0);
         if (holds) remediated += 1;
       }),
       { numRuns: 400 },

@@ -61,7 +61,33 @@ export class AwsLoopback {
   /** Every request in arrival order. */
   readonly requests: RecordedRequest[] = [];
   private readonly queues = new Map<string, Responder[]>();
-  private readonly defaults = new Map<string, Responder>(DEFAULT_RESPONDERS);
+  /** Instances whose remediation the default responder started, as Config would have. */
+  private readonly startedExecutions = new Set<string>();
+  private readonly defaults = new Map<string, Responder>([
+    ...DEFAULT_RESPONDERS,
+    [
+      "StartRemediationExecution",
+      (request) => {
+        for (const key of resourceKeysOf(request)) this.startedExecutions.add(key.resourceId);
+        return configJson({ FailedItems: [] });
+      },
+    ],
+    // As Config does: an execution it started shows as in progress; a key never started shows nothing.
+    [
+      "DescribeRemediationExecutionStatus",
+      (request) =>
+        configJson({
+          RemediationExecutionStatuses: resourceKeysOf(request)
+            .filter((key) => this.startedExecutions.has(key.resourceId))
+            .map((key) => ({
+              ResourceKey: key,
+              State: "IN_PROGRESS",
+              InvocationTime: Date.now() / 1000,
+              LastUpdatedTime: Date.now() / 1000,
+            })),
+        }),
+    ],
+  ]);
   /**
    * The rule whose result GetComplianceDetailsByResource reports, NON_COMPLIANT, by default; the
    * configuration's default rule name unless a test or drill sets its own.
@@ -109,6 +135,7 @@ export class AwsLoopback {
   clear(): void {
     this.requests.length = 0;
     this.queues.clear();
+    this.startedExecutions.clear();
   }
 
   async stop(): Promise<void> {
@@ -459,10 +486,15 @@ export function queryError(
   return { status, headers: { "content-type": XML }, body };
 }
 
-/** Success answers: remediation starts, no execution is known, every instance is running untagged. */
+function resourceKeysOf(request: RecordedRequest): { resourceId: string; resourceType: string }[] {
+  return (
+    (request.json as { ResourceKeys?: { resourceId: string; resourceType: string }[] } | undefined)
+      ?.ResourceKeys ?? []
+  );
+}
+
+/** Success answers: every instance is running untagged (remediation starts: see the class's defaults). */
 const DEFAULT_RESPONDERS: ReadonlyArray<[string, Responder]> = [
-  ["StartRemediationExecution", configJson({ FailedItems: [] })],
-  ["DescribeRemediationExecutionStatus", configJson({ RemediationExecutionStatuses: [] })],
   [
     "DescribeInstances",
     (request) =>
