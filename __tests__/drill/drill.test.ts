@@ -1,13 +1,19 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { stackNameFor } from "../../app/ami-guard-stack";
-import { type AmiGuardConfig, loadConfig, parseConfig, type RemediationMode } from "../../app/config";
-import { type DrillRun, drillConfiguration } from "../../tools/drill/drill-configuration";
+import { type AmiGuardConfig, loadConfig, REMEDIATION_MODES, type RemediationMode } from "../../app/config";
+import { type DrillRun, drillConfiguration, drillPlans } from "../../tools/drill/drill-configuration";
 import { drillStack, type StackDrillReport } from "../../tools/drill/drill-stack";
 import { DRILL_INSTANCE_ID, readSampleEventTemplate, SampleEventError } from "../../tools/drill/sample-event";
 import { STOP_EC2_INSTANCE_DECLARATION } from "../../tools/drill/stop-instance-document";
 import { AwsLoopback } from "../../tools/loopback/aws-loopback";
+import {
+  type EveryModeFixture,
+  everyModeConfig,
+  everyModeFixture,
+  plannedCaseOf,
+  stackOf as stackOfCase,
+} from "../terraform/every-mode-fixture";
 import {
   change,
   configured,
@@ -28,19 +34,11 @@ import {
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const RULE = "approved-amis-by-id";
 
-/** One stack per mode, each in an account of its own. */
-const MODE_ACCOUNTS: Readonly<Record<RemediationMode, string>> = {
-  audit: "444455556666",
-  manual: "333344445555",
-  automatic: "222233334444",
-  "event-driven": "111122223333",
-};
-const REGION = "us-east-1";
-const everyMode: AmiGuardConfig = parseConfig({
-  approvedAmiIds: ["ami-0abcdef1234567890"],
-  targets: Object.entries(MODE_ACCOUNTS).map(([mode, accountId]) => ({ accountId, region: REGION, mode })),
-});
-const stackOf = (mode: RemediationMode) => stackNameFor({ accountId: MODE_ACCOUNTS[mode], region: REGION });
+const accountOf = (mode: RemediationMode) => plannedCaseOf(mode).accountId;
+const regionOf = (mode: RemediationMode) => plannedCaseOf(mode).region;
+const stackOf = (mode: RemediationMode) => stackOfCase(plannedCaseOf(mode));
+const EVENT_DRIVEN_ACCOUNT = accountOf("event-driven");
+const EVENT_DRIVEN_REGION = regionOf("event-driven");
 
 interface Drilled {
   readonly root: string;
@@ -64,24 +62,35 @@ async function drillInScratch(config: AmiGuardConfig, prefix: string, concurrenc
 
 let defaultDrill: Drilled;
 let everyModeDrill: Drilled;
+let everyModePlans: EveryModeFixture;
 let aws: AwsLoopback;
 let template: string;
 
 beforeAll(async () => {
-  // Planned once, in parallel: every break below edits a copy of these plans.
-  [defaultDrill, everyModeDrill] = await Promise.all([
-    drillInScratch(loadConfig({}, REPO_ROOT), "default", 1),
-    drillInScratch(everyMode, "every-mode", 2),
-  ]);
-  aws = await AwsLoopback.start();
   template = readSampleEventTemplate();
-});
+  // The one drill end to end (synthesis, plan, drill) runs on the shipped configuration; the every-mode
+  // plans are made once per test run and shared with every-mode.test.ts, and every break below edits a copy.
+  const [drilledDefault, fixture] = await Promise.all([
+    drillInScratch(loadConfig({}, REPO_ROOT), "default", 1),
+    everyModeFixture(),
+  ]);
+  defaultDrill = drilledDefault;
+  everyModePlans = fixture;
+  const lines: string[] = [];
+  const run = await drillPlans({
+    config: everyModeConfig(),
+    results: fixture.run.results,
+    scratchDir: path.join(fixture.workspace.root, "scratch"),
+    eventTemplate: template,
+    say: (line) => lines.push(line),
+  });
+  everyModeDrill = { root: fixture.workspace.root, run, lines };
+  aws = await AwsLoopback.start();
+}, 300_000);
 
 afterAll(async () => {
   await aws?.stop();
-  for (const drilled of [defaultDrill, everyModeDrill]) {
-    if (drilled) rmSync(drilled.root, { recursive: true, force: true });
-  }
+  if (defaultDrill) rmSync(defaultDrill.root, { recursive: true, force: true });
 });
 
 function reportOf(mode: RemediationMode): StackDrillReport {
@@ -91,16 +100,16 @@ function reportOf(mode: RemediationMode): StackDrillReport {
 }
 
 function planOf(mode: RemediationMode): Plan {
-  return JSON.parse(
-    readFileSync(path.join(everyModeDrill.root, "plans", `${stackOf(mode)}.plan.json`), "utf8"),
-  );
+  const result = everyModePlans.run.results.find((candidate) => candidate.stackName === stackOf(mode));
+  if (!result?.ok) throw new Error(`no plan for ${stackOf(mode)}`);
+  return JSON.parse(readFileSync(result.files.json, "utf8")) as Plan;
 }
 
 /** Drills one stack of the every-mode configuration from an edited copy of its plan. */
 function drillEdited(mode: RemediationMode, edit: (plan: Plan) => Plan): Promise<StackDrillReport> {
   return drillStack({
     stackName: stackOf(mode),
-    target: { accountId: MODE_ACCOUNTS[mode], region: REGION, mode },
+    target: { accountId: accountOf(mode), region: regionOf(mode), mode },
     plan: edit(copyOf(planOf(mode))),
     planDir: path.join(everyModeDrill.root, "scratch", "stacks", stackOf(mode)),
     eventTemplate: template,
@@ -126,7 +135,7 @@ describe("npm run drill on a configuration with every mode", () => {
   it("drills the four stacks with no break", () => {
     expect(everyModeDrill.run.firstBreak).toBeUndefined();
     expect(everyModeDrill.run.reports.map((report) => report.stackName).sort()).toEqual(
-      (Object.keys(MODE_ACCOUNTS) as RemediationMode[]).map(stackOf).sort(),
+      REMEDIATION_MODES.map(stackOf).sort(),
     );
   });
 
@@ -148,7 +157,7 @@ describe("npm run drill on a configuration with every mode", () => {
         `✓ remediation configuration: rule ${RULE} → SSM document AWS-StopEC2Instance, automatic=${mode === "automatic"}`,
       );
       expect(steps.at(-1)).toContain(
-        `InstanceId ← RESOURCE_ID, AutomationAssumeRole ← arn:aws:iam::${MODE_ACCOUNTS[mode]}:role/ami-guard-remediation-${REGION} (stand-in for aws_iam_role.`,
+        `InstanceId ← RESOURCE_ID, AutomationAssumeRole ← arn:aws:iam::${accountOf(mode)}:role/ami-guard-remediation-${regionOf(mode)} (stand-in for aws_iam_role.`,
       );
       expect(steps.join("\n")).not.toContain("StartRemediationExecution");
     },
@@ -163,7 +172,7 @@ describe("npm run drill on a configuration with every mode", () => {
       "pattern ignores the NOT_APPLICABLE variant",
       "pattern ignores the other-rule variant",
       "pattern ignores the other-detail-type variant",
-      `target "remediate" invokes function ami-guard-remediate, arn:aws:lambda:${REGION}:${MODE_ACCOUNTS["event-driven"]}:function:ami-guard-remediate (stand-in`,
+      `target "remediate" invokes function ami-guard-remediate, arn:aws:lambda:${EVENT_DRIVEN_REGION}:${EVENT_DRIVEN_ACCOUNT}:function:ami-guard-remediate (stand-in`,
       "✓ aws_lambda_permission lets events.amazonaws.com invoke ami-guard-remediate from rule ami-guard-non-compliant-instance",
       "✓ the function's environment sets every variable the handler reads",
       "is the one the plan deploys (SHA-256 = source_code_hash)",
@@ -179,13 +188,15 @@ describe("npm run drill on a configuration with every mode", () => {
     // Values unknown until apply are stood in for, and the step says so.
     expect(steps).toContainEqual(
       expect.stringMatching(
-        /^· AMI_GUARD_TOPIC_ARN=arn:aws:sns:us-east-1:111122223333:ami-guard-notifications \(stand-in for aws_sns_topic\.\S+\.arn, unknown until apply\)$/,
+        new RegExp(
+          `^· AMI_GUARD_TOPIC_ARN=arn:aws:sns:${EVENT_DRIVEN_REGION}:${EVENT_DRIVEN_ACCOUNT}:ami-guard-notifications \\(stand-in for aws_sns_topic\\.\\S+\\.arn, unknown until apply\\)$`,
+        ),
       ),
     );
   });
 
   it("prints the path stack by stack, indented under each stack's name", () => {
-    for (const mode of Object.keys(MODE_ACCOUNTS) as RemediationMode[]) {
+    for (const mode of REMEDIATION_MODES) {
       expect(everyModeDrill.lines).toContain(`${stackOf(mode)}:`);
     }
     expect(everyModeDrill.lines.filter((line) => line.startsWith("  ✓")).length).toBeGreaterThan(20);
@@ -345,13 +356,13 @@ describe("breaking one link makes the drill fail, naming that link", () => {
     });
     expect(report.broken?.link).toBe("invoke-permission");
     expect(report.broken?.message).toContain(
-      "is limited to arn:aws:sns:us-east-1:111122223333:ami-guard-notifications",
+      `is limited to arn:aws:sns:${EVENT_DRIVEN_REGION}:${EVENT_DRIVEN_ACCOUNT}:ami-guard-notifications`,
     );
   });
 
   it.each([
     ["another account", "999988887777"],
-    ["the stack's own account", "111122223333"],
+    ["the stack's own account", EVENT_DRIVEN_ACCOUNT],
   ])("a permission that sets source_account (%s), which EventBridge never sends", async (_label, account) => {
     const report = await drillEdited("event-driven", (plan) => {
       planned(plan, "aws_lambda_permission").values.source_account = account;
@@ -370,7 +381,7 @@ describe("breaking one link makes the drill fail, naming that link", () => {
     });
     expect(report.broken).toEqual({
       link: "plan",
-      message: `✗ the plan's aws provider deploys to region eu-west-1, but the stack's target is ${REGION}`,
+      message: `✗ the plan's aws provider deploys to region eu-west-1, but the stack's target is ${regionOf("manual")}`,
     });
   });
 
@@ -464,7 +475,7 @@ describe("a dry-run function", () => {
 describe("the drill's inputs", () => {
   it("fails before planning anything when the recorded event is missing, naming its path", async () => {
     const missing = path.join(tmpdir(), "no-such-folder", "sample-compliance-change-event.json");
-    const drilling = drillConfiguration({ config: everyMode, sampleEventPath: missing });
+    const drilling = drillConfiguration({ config: everyModeConfig(), sampleEventPath: missing });
     await expect(drilling).rejects.toThrow(SampleEventError);
     await expect(drilling).rejects.toThrow(`expected ${missing}`);
   });

@@ -1,70 +1,32 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import * as path from "node:path";
-import { stackNameFor } from "../../app/ami-guard-stack";
-import {
-  RECORDER_CHOICES,
-  REMEDIATION_MODES,
-  type RecorderChoice,
-  type RemediationMode,
-} from "../../app/config";
-import type { AwsRegion } from "../../lib/regions";
 import type { PlanRun, StackPlanSuccess } from "../../tools/terraform/plan-stacks";
 import { classifyChanges, formatPlanLine } from "../../tools/terraform/plan-summary";
+import { DEFAULT_MIRROR, MIRROR_VARIABLE } from "../../tools/terraform/provider-mirror";
 import { OFFLINE_OVERRIDE_FILE, OFFLINE_STATE_FILE } from "../../tools/terraform/scratch";
 import {
-  configOf,
-  declaredAddresses,
-  planWorkspace,
-  stackJson,
-  succeeded,
-  synthesizeInScratch,
-  type Workspace,
-} from "./support";
+  EVERY_MODE_CASES,
+  type EveryModeCase,
+  everyModeFixture,
+  PLANNED_CASES,
+  stackOf,
+} from "./every-mode-fixture";
+import { declaredAddresses, stackJson, succeeded, type Workspace } from "./support";
 
-interface Case {
-  readonly mode: RemediationMode;
-  readonly recorder: RecorderChoice;
-  readonly accountId: string;
-  readonly region: AwsRegion;
-}
-
-/** Every mode with both recorder choices, each in an account and region of its own: 8 stacks in one app. */
-const CASES: readonly Case[] = REMEDIATION_MODES.flatMap((mode, modeIndex) =>
-  RECORDER_CHOICES.map((recorder, recorderIndex) => ({
-    mode,
-    recorder,
-    accountId: String(modeIndex + 1).repeat(12),
-    region: (recorderIndex === 0 ? "eu-central-1" : "us-east-1") as AwsRegion,
-  })),
-);
-
-const stackOf = (c: Case) => stackNameFor(c);
+type Case = EveryModeCase;
+const CASES = PLANNED_CASES;
 const describeCase = (c: Case) => `${c.mode} with recorder "${c.recorder}"`;
+const typesDeclared = (workspace: Workspace, c: Case) =>
+  new Set(Object.keys(stackJson(workspace, stackOf(c)).resource ?? {}));
 
-describe("real Terraform on every mode and recorder choice", () => {
+describe("real Terraform on every mode, each recorder choice planned twice", () => {
   let workspace: Workspace;
   let run: PlanRun;
-  let synthesizedBefore: ReadonlyMap<string, string>;
+  let synthesizedBefore: Readonly<Record<string, string>>;
 
   beforeAll(async () => {
-    workspace = await synthesizeInScratch(
-      configOf({
-        targets: CASES.map(({ accountId, region, recorder, mode }) => ({
-          accountId,
-          region,
-          recorder,
-          mode,
-        })),
-        // A bucket no offline run can reach: the scratch copies must plan against a local state instead
-        backend: { type: "s3", bucket: "ami-guard-state-example", region: "eu-central-1" },
-      }),
-      "every-mode",
-    );
-    synthesizedBefore = new Map(
-      CASES.map((c) => [stackOf(c), readFileSync(synthesizedFile(c, "cdk.tf.json"), "utf8")] as const),
-    );
-    run = await planWorkspace(workspace, { concurrency: 2 });
-    // Eight real plans take about 40 s on two idle cores; the machine is shared, so allow for its load
+    ({ workspace, run, synthesizedBefore } = await everyModeFixture());
+    // Four real plans take about 20 s on two idle cores; the machine is shared, so allow for its load
   }, 300_000);
 
   const synthesizedFile = (c: Case, file: string) =>
@@ -76,8 +38,28 @@ describe("real Terraform on every mode and recorder choice", () => {
     succeeded(run.results.find((r) => r.stackName === stackOf(c)));
   const typesPlanned = (c: Case) => new Set(classifyChanges(resultFor(c).plan).map((change) => change.type));
 
-  it("plans the eight stacks the configuration names", () => {
+  it("plans one stack per mode, with each recorder choice twice", () => {
     expect(run.results.map((result) => result.stackName).sort()).toEqual(CASES.map(stackOf).sort());
+    expect(CASES.map((c) => c.mode).sort()).toEqual([...new Set(EVERY_MODE_CASES.map((c) => c.mode))].sort());
+    for (const recorder of ["create", "existing"]) {
+      expect([recorder, CASES.filter((c) => c.recorder === recorder).length]).toEqual([recorder, 2]);
+    }
+  });
+
+  it.each(CASES)("$mode with recorder $recorder links the one provider installation, the mirror", (c) => {
+    // Given the mirror the tests plan with
+    const mirror = process.env[MIRROR_VARIABLE] || DEFAULT_MIRROR;
+    const installed = scratchFile(c, ".terraform/providers/registry.terraform.io/hashicorp/aws");
+    const [version] = readdirSync(installed);
+    const platformDir = path.join(installed, version as string);
+    const [platform] = readdirSync(platformDir);
+    // Then init linked the provider folder rather than copying 675 MB per stack
+    expect(lstatSync(path.join(platformDir, platform as string)).isSymbolicLink()).toBe(true);
+    expect(realpathSync(path.join(platformDir, platform as string))).toBe(
+      realpathSync(
+        path.join(mirror, "registry.terraform.io/hashicorp/aws", version as string, platform as string),
+      ),
+    );
   });
 
   it.each(CASES)(
@@ -98,7 +80,7 @@ describe("real Terraform on every mode and recorder choice", () => {
   it.each(CASES)(
     "$mode with recorder $recorder leaves the synthesized folder cdktf deploy applies untouched",
     (c) => {
-      expect(readFileSync(synthesizedFile(c, "cdk.tf.json"), "utf8")).toBe(synthesizedBefore.get(stackOf(c)));
+      expect(readFileSync(synthesizedFile(c, "cdk.tf.json"), "utf8")).toBe(synthesizedBefore[stackOf(c)]);
       const files = readdirSync(path.dirname(synthesizedFile(c, "cdk.tf.json")));
       expect(files.filter((file) => file.endsWith(".tf.json"))).toEqual(["cdk.tf.json"]);
       expect(files).not.toContain(".terraform");
@@ -117,36 +99,35 @@ describe("real Terraform on every mode and recorder choice", () => {
       expect(result.counts).toEqual({ add: declared.length, change: 0, destroy: 0 });
       // The kept text plan is Terraform's own rendering and agrees with the count read from the JSON
       expect(readFileSync(result.files.text, "utf8")).toContain(formatPlanLine(result.counts));
+      expect(readFileSync(result.files.text, "utf8")).not.toMatch(/: Reading\.\.\.$/m);
       expect(readFileSync(result.files.markdown, "utf8")).toContain(`**${formatPlanLine(result.counts)}**`);
     },
   );
 
-  it.each(CASES.filter((c) => c.recorder === "create"))(
-    "$mode with a created recorder plans the recorder",
+  const RECORDER_TYPES = [
+    "aws_config_configuration_recorder",
+    "aws_config_configuration_recorder_status",
+    "aws_config_delivery_channel",
+    "aws_s3_bucket",
+  ];
+  const recorderTypes = (types: ReadonlySet<string>) => RECORDER_TYPES.filter((type) => types.has(type));
+
+  it.each(EVERY_MODE_CASES)(
+    "$mode with recorder $recorder declares the recorder only when it creates it",
     (c) => {
-      for (const type of [
-        "aws_config_configuration_recorder",
-        "aws_config_configuration_recorder_status",
-        "aws_config_delivery_channel",
-        "aws_s3_bucket",
-      ]) {
-        expect([describeCase(c), typesPlanned(c).has(type)]).toEqual([describeCase(c), true]);
-      }
+      expect([describeCase(c), recorderTypes(typesDeclared(workspace, c))]).toEqual([
+        describeCase(c),
+        c.recorder === "create" ? RECORDER_TYPES : [],
+      ]);
     },
   );
 
-  it.each(CASES.filter((c) => c.recorder === "existing"))(
-    "$mode with an existing recorder plans no recorder",
-    (c) => {
-      for (const type of [
-        "aws_config_configuration_recorder",
-        "aws_config_delivery_channel",
-        "aws_s3_bucket",
-      ]) {
-        expect([describeCase(c), typesPlanned(c).has(type)]).toEqual([describeCase(c), false]);
-      }
-    },
-  );
+  it.each(CASES)("$mode with recorder $recorder plans the recorder only when it creates it", (c) => {
+    expect([describeCase(c), recorderTypes(typesPlanned(c))]).toEqual([
+      describeCase(c),
+      c.recorder === "create" ? RECORDER_TYPES : [],
+    ]);
+  });
 
   it("audit with an existing recorder plans just the rule and its re-evaluation", () => {
     const c = CASES.find((x) => x.mode === "audit" && x.recorder === "existing") as Case;

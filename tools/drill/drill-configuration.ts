@@ -76,19 +76,41 @@ export async function drillConfiguration(options: DrillOptions): Promise<DrillRu
           : `planned ${result.stackName}: FAILED in terraform ${result.step}`,
       ),
   });
+  return drillPlans({
+    config: options.config,
+    results: run.results,
+    scratchDir,
+    eventTemplate: template,
+    say,
+  });
+}
+
+export interface DrillPlansInput {
+  readonly config: AmiGuardConfig;
+  /** The plans of the configuration's stacks, in the order they are drilled. */
+  readonly results: readonly StackPlanResult[];
+  /** The scratch folder the plans were made in, holding `stacks/<stack>` with each stack's assets. */
+  readonly scratchDir: string;
+  readonly eventTemplate: string;
+  readonly say: (line: string) => void;
+}
+
+/** Drills each planned stack from its plan, stopping at the first break. */
+export async function drillPlans(input: DrillPlansInput): Promise<DrillRun> {
+  const { say } = input;
   const aws = await AwsLoopback.start();
   const reports: StackDrillReport[] = [];
   try {
-    for (const [index, result] of run.results.entries()) {
+    for (const [index, result] of input.results.entries()) {
       say(`${result.stackName}:`);
-      const target = targetOf(options.config, result.stackName);
+      const target = targetOf(input.config, result.stackName);
       const report = result.ok
         ? await drillStack({
             stackName: result.stackName,
             target,
             plan: result.plan,
-            planDir: path.join(scratchDir, "stacks", result.stackName),
-            eventTemplate: template,
+            planDir: path.join(input.scratchDir, "stacks", result.stackName),
+            eventTemplate: input.eventTemplate,
             aws,
             onStep: (line) => say(`  ${line}`),
           })
@@ -98,7 +120,7 @@ export async function drillConfiguration(options: DrillOptions): Promise<DrillRu
         say(`  ${report.broken.message}`);
         return {
           reports,
-          skipped: run.results.slice(index + 1).map((later) => later.stackName),
+          skipped: input.results.slice(index + 1).map((later) => later.stackName),
           firstBreak: `${report.stackName}: ${report.broken.link}: ${report.broken.message}`,
         };
       }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { TerraformToolingError } from "./terraform-cli";
 
@@ -55,10 +55,31 @@ function hclString(value: string): string {
 }
 
 /**
- * The CLI configuration every stack's Terraform runs with: aws from the mirror, anything else directly,
- * and one plugin cache for all stacks, so each `init` links the 675 MB provider rather than copying it.
+ * True when the mirror holds hashicorp/aws in the unpacked layout (`<version>/<os>_<arch>/` folders) rather
+ * than as zip archives. From an unpacked mirror `terraform init` links the provider folder instead of copying
+ * it ("If you use the unpacked layout, Terraform will attempt to create a symbolic link to the mirror
+ * directory when installing the provider":
+ * https://developer.hashicorp.com/terraform/cli/config/config-file#filesystem_mirror); every-mode.test.ts
+ * fails if a scratch copy's provider is not that link.
  */
-export function cliConfiguration(mirror: string, pluginCacheDir: string): string {
+export function isUnpackedMirror(mirror: string): boolean {
+  const provider = path.join(mirror, AWS_PROVIDER_ADDRESS);
+  if (!existsSync(provider)) return false;
+  return readdirSync(provider).some((version) => {
+    const versionDir = path.join(provider, version);
+    return (
+      statSync(versionDir).isDirectory() &&
+      readdirSync(versionDir).some((platform) => statSync(path.join(versionDir, platform)).isDirectory())
+    );
+  });
+}
+
+/**
+ * The CLI configuration every stack's Terraform runs with: aws from the mirror, anything else directly,
+ * and, when given, one plugin cache for all stacks (what a packed mirror or the registry needs so each
+ * `init` does not unpack the 675 MB provider again).
+ */
+export function cliConfiguration(mirror: string, pluginCacheDir: string | undefined): string {
   return [
     "provider_installation {",
     "  filesystem_mirror {",
@@ -69,13 +90,15 @@ export function cliConfiguration(mirror: string, pluginCacheDir: string): string
     `    exclude = [${hclString(AWS_PROVIDER_ADDRESS)}]`,
     "  }",
     "}",
-    `plugin_cache_dir = ${hclString(pluginCacheDir)}`,
+    ...(pluginCacheDir ? [`plugin_cache_dir = ${hclString(pluginCacheDir)}`] : []),
     "",
   ].join("\n");
 }
 
 /**
- * The environment Terraform's child processes run with. Without a mirror the user's own CLI configuration
+ * The environment Terraform's child processes run with. An unpacked mirror is the one installation every
+ * stack links to, so no cache is used: a cache would only add a full copy of the provider, and it is not
+ * safe for concurrent writers (hashicorp/terraform#31964). Without a mirror the user's own CLI configuration
  * stays in force (it may hold registry credentials) and only the plugin cache is added.
  */
 export function terraformEnvironment(
@@ -83,18 +106,23 @@ export function terraformEnvironment(
   installation: ProviderInstallation,
   scratchDir: string,
 ): NodeJS.ProcessEnv {
-  const pluginCacheDir = path.join(scratchDir, "plugin-cache");
-  mkdirSync(pluginCacheDir, { recursive: true });
   const base: NodeJS.ProcessEnv = {
     ...env,
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
     // The version check phones home; offline it only costs a timeout.
     CHECKPOINT_DISABLE: "1",
-    TF_PLUGIN_CACHE_DIR: pluginCacheDir,
   };
-  if (!installation.mirror) return base;
+  mkdirSync(scratchDir, { recursive: true });
   const cliConfigFile = path.join(scratchDir, "terraform.tfrc");
+  if (installation.mirror && isUnpackedMirror(installation.mirror)) {
+    delete base.TF_PLUGIN_CACHE_DIR;
+    writeFileSync(cliConfigFile, cliConfiguration(installation.mirror, undefined));
+    return { ...base, TF_CLI_CONFIG_FILE: cliConfigFile };
+  }
+  const pluginCacheDir = path.join(scratchDir, "plugin-cache");
+  mkdirSync(pluginCacheDir, { recursive: true });
+  if (!installation.mirror) return { ...base, TF_PLUGIN_CACHE_DIR: pluginCacheDir };
   writeFileSync(cliConfigFile, cliConfiguration(installation.mirror, pluginCacheDir));
-  return { ...base, TF_CLI_CONFIG_FILE: cliConfigFile };
+  return { ...base, TF_PLUGIN_CACHE_DIR: pluginCacheDir, TF_CLI_CONFIG_FILE: cliConfigFile };
 }
