@@ -1,49 +1,89 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { type BenchSuite, median } from "./harness";
+import { type BenchRow, type BenchSuite, median } from "./harness";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.AMI_GUARD_BENCH_TEST_RUNS ?? 3);
+/** Another checkout (an earlier commit, say) whose suite is timed in the same rounds, as the baseline. */
+const BASELINE_CHECKOUT = process.env.AMI_GUARD_BENCH_TESTS_BASELINE;
 
-interface TestRun {
+interface Timed {
   readonly seconds: number;
   readonly passed: boolean;
 }
 
-function runTests(): TestRun {
+function timed(command: string, args: readonly string[], cwd: string): Timed {
   const start = process.hrtime.bigint();
-  const result = spawnSync("npm", ["test", "--silent"], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (result.error) throw new Error(`cannot run npm test: ${result.error.message}`);
-  if (result.status !== 0)
-    process.stderr.write(`npm test failed (exit ${result.status}):\n${result.stderr.slice(-3000)}\n`);
+  if (result.error) throw new Error(`cannot run ${command}: ${result.error.message}`);
+  if (result.status !== 0) {
+    process.stderr.write(
+      `${command} ${args.join(" ")} in ${cwd} failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.slice(-3000)}\n`,
+    );
+  }
   return { seconds, passed: result.status === 0 };
 }
 
+/** The three steps of `npm test`, each timed on its own. */
+const STEPS = {
+  typecheck: ["npx", ["tsc", "--noEmit", "-p", "."]],
+  lint: ["npx", ["biome", "check", "."]],
+  jest: ["npx", ["jest", "--silent"]],
+} as const satisfies Record<string, readonly [string, readonly string[]]>;
+type Step = keyof typeof STEPS;
+
+function row(label: string, step: Step, samples: readonly Timed[], baseline?: BenchRow): BenchRow {
+  const failed = samples.filter((sample) => !sample.passed).length;
+  const listed = samples.map((s) => `${s.seconds.toFixed(1)}${s.passed ? "" : "!"}`).join(", ");
+  return {
+    suite: "tests",
+    name: `${label}: ${step}, median of ${samples.length} (${listed} s)${failed > 0 ? `, ${failed} FAILED (!)` : ""}`,
+    value: median(samples.map((sample) => sample.seconds)),
+    unit: "s",
+    ...(baseline ? { baseline: { name: baseline.name, value: baseline.value } } : {}),
+    ...(step === "jest" ? { target: "npm test ≤ 90 s on two cores" } : {}),
+  };
+}
+
 /**
- * `npm test` end to end (type check, lint, every jest suite with its real terraform validate and plan), each
- * run in a fresh process. A failed run is timed too, but named in the row, so a broken suite cannot pass
- * for a fast one.
+ * `npm test` step by step (type check, lint, and every jest suite with its real terraform validate and plan),
+ * each in a fresh process. With AMI_GUARD_BENCH_TESTS_BASELINE the other checkout takes its turn in every
+ * round, so load from elsewhere on the shared machine falls on both alike. A failed run is timed too and
+ * marked, so a broken suite cannot pass for a fast one.
  */
 const suite: BenchSuite = {
   name: "tests",
   async run() {
-    const runs = Array.from({ length: RUNS }, runTests);
-    const failed = runs.filter((run) => !run.passed).length;
-    const samples = runs.map((run) => `${run.seconds.toFixed(1)}${run.passed ? "" : " (failed)"}`);
-    return [
-      {
-        suite: "tests",
-        name: `npm test: median wall of ${RUNS} runs (${samples.join(", ")} s)${failed > 0 ? `; ${failed} FAILED` : ""}`,
-        value: median(runs.map((run) => run.seconds)),
-        unit: "s",
-        target: "≤ 90 s on two cores",
-      },
+    const checkouts = [
+      ...(BASELINE_CHECKOUT ? [{ label: `baseline ${BASELINE_CHECKOUT}`, cwd: BASELINE_CHECKOUT }] : []),
+      { label: "this checkout", cwd: repoRoot },
     ];
+    const samples = new Map<string, Timed[]>();
+    for (let round = 0; round < RUNS; round++) {
+      for (const checkout of checkouts) {
+        for (const [step, [command, args]] of Object.entries(STEPS)) {
+          const key = `${checkout.label}/${step}`;
+          process.stderr.write(`bench tests: round ${round + 1}, ${key}\n`);
+          samples.set(key, [...(samples.get(key) ?? []), timed(command, args, checkout.cwd)]);
+        }
+      }
+    }
+    const rows: BenchRow[] = [];
+    const baselineRows = new Map<Step, BenchRow>();
+    for (const checkout of checkouts) {
+      for (const step of Object.keys(STEPS) as Step[]) {
+        const made = row(
+          checkout.label,
+          step,
+          samples.get(`${checkout.label}/${step}`) ?? [],
+          baselineRows.get(step),
+        );
+        if (checkout.cwd !== repoRoot) baselineRows.set(step, made);
+        rows.push(made);
+      }
+    }
+    return rows;
   },
 };
 
