@@ -10,7 +10,7 @@ export const RUN_STATE_VARIABLES = {
   originalTemporaryRoot: "AMI_GUARD_TEST_ORIGINAL_TMPDIR",
 } as const;
 
-export const REPOSITORY_ROOT = path.resolve(__dirname, "..");
+const REPOSITORY_ROOT = path.resolve(__dirname, "..");
 
 /** Every path in the clone that git does not track, ignored ones included, except the installed packages. */
 export function untrackedPaths(): string[] {

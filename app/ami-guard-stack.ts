@@ -7,7 +7,7 @@ import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-literal"
 import type { AmiGuardConfig, BackendConfig, Target } from "./config";
 import type { LambdaBundle } from "./lambda-bundle";
 
-export interface AmiGuardStackProps {
+interface AmiGuardStackProps {
   readonly config: AmiGuardConfig;
   readonly target: Target;
   /** The bundled handler; required when the target's mode is event-driven. */

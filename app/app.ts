@@ -10,7 +10,7 @@ import {
   preventionStackNameFor,
 } from "./organization-stacks";
 
-export interface BuildAppOptions {
+interface BuildAppOptions {
   /** Where cdktf writes the stacks. */
   readonly outdir: string;
   /** Required when any target is event-driven. */
@@ -59,10 +59,7 @@ export function buildApp(config: AmiGuardConfig, options: BuildAppOptions): App 
  * Relative, so the synthesized JSON holds no machine-specific absolute path, and relative to where
  * Terraform runs: `<finalOutdir>/stacks/<stack>`.
  */
-export function localStatePathFor(
-  stackName: string,
-  localState: BuildAppOptions["localState"],
-): string | undefined {
+function localStatePathFor(stackName: string, localState: BuildAppOptions["localState"]): string | undefined {
   if (!localState) return undefined;
   const stackDirectory = path.join(path.resolve(localState.finalOutdir), "stacks", stackName);
   const stateFile = path.join(path.resolve(localState.directory), `terraform.${stackName}.tfstate`);

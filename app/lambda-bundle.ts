@@ -29,7 +29,7 @@ export interface LambdaBundle extends FunctionCode {
   readonly fromCache: boolean;
 }
 
-export interface BundleOptions {
+interface BundleOptions {
   /** @default HANDLER_ENTRY */
   readonly entry?: string;
   /** Folder the zip is written to. */
@@ -46,7 +46,7 @@ export interface BundleOptions {
  * runtime, whose bundled SDK version is not ours to choose; `module` first in mainFields picks the SDK's
  * ES builds, which tree-shake to a much smaller file than its CommonJS ones.
  */
-export function handlerBuildOptions(entry: string): BuildOptions & { write: false } {
+function handlerBuildOptions(entry: string): BuildOptions & { write: false } {
   return {
     entryPoints: [entry],
     bundle: true,
@@ -98,7 +98,7 @@ function cachedOrFreshBundle(
   return { source: built.source, fromCache: false };
 }
 
-export function zipSingleFile(fileName: string, contents: Buffer): Promise<Buffer> {
+function zipSingleFile(fileName: string, contents: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const zip = new ZipFile();
     zip.addBuffer(contents, fileName, { mtime: FIXED_ZIP_TIME, mode: 0o100644, compress: true });

@@ -21,11 +21,7 @@ export function preventionStackNameFor(prevention: Pick<PreventionConfig, "accou
  * State keys under their own folder, so an aggregator in an account and region that is also a target
  * never shares the target's `<prefix>/<account>/<region>/terraform.tfstate`.
  */
-export function organizationStateKeyFor(
-  keyPrefix: string,
-  kind: "aggregator" | "prevention",
-  parts: string[],
-) {
+function organizationStateKeyFor(keyPrefix: string, kind: "aggregator" | "prevention", parts: string[]) {
   const prefix = keyPrefix.replace(/\/+$/, "");
   return `${prefix ? `${prefix}/` : ""}${kind}/${parts.join("/")}/terraform.tfstate`;
 }

@@ -1,7 +1,7 @@
 import { stackNameFor, stateKeyFor } from "./ami-guard-stack";
 import type { AmiGuardConfig } from "./config";
 
-export interface StackListing {
+interface StackListing {
   readonly stack: string;
   readonly accountId: string;
   readonly region: string;

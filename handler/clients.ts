@@ -14,7 +14,7 @@ export interface AwsClients {
  * backoff, and a call that still fails is given back to Lambda, whose own asynchronous retries come
  * minutes later. More attempts here would only spend the 30 s timeout.
  */
-export const SDK_MAX_ATTEMPTS = 3;
+const SDK_MAX_ATTEMPTS = 3;
 
 /** Endpoints come from the SDK's usual sources, including AWS_ENDPOINT_URL, which the loopback tests use. */
 export function createAwsClients(region: string): AwsClients {

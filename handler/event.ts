@@ -37,9 +37,6 @@ export const complianceChangeDetailSchema = z.looseObject({
   }),
 });
 
-export type EventEnvelope = z.output<typeof eventEnvelopeSchema>;
-export type ComplianceChangeDetail = z.output<typeof complianceChangeDetailSchema>;
-
 /**
  * Validation problems as `path: message` lines, few enough for one log line. zod/mini ships no message
  * texts, so the line is built from the issue itself: what was expected and what arrived.

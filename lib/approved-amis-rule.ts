@@ -3,7 +3,7 @@ import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 
 /** The managed rule's identifier; the rule's *name* is ours to choose. */
-export const APPROVED_AMIS_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
+const APPROVED_AMIS_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
 
 import { EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
 

@@ -3,7 +3,7 @@
  * from here and tests assert against them, so a fact corrected here is corrected everywhere at once.
  * `statement` is the documentation's own sentence unless it says it is paraphrased.
  */
-export interface DocumentedFact<T> {
+interface DocumentedFact<T> {
   readonly value: T;
   /** What the documentation says, in a sentence. */
   readonly statement: string;

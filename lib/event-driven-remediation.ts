@@ -19,15 +19,15 @@ import { terraformLiteral } from "./terraform-literal";
 
 export const FUNCTION_NAME = `${DEFAULT_NAME_PREFIX}-remediate`;
 /** Lambda's runtime; SDK releases from January 2027 need Node.js 22. */
-export const FUNCTION_RUNTIME = "nodejs22.x";
+const FUNCTION_RUNTIME = "nodejs22.x";
 /**
  * One event makes at most four short API calls. 256 MB leaves room above the bundle's peak while handling
  * a thousand events in one process (`npm run bench -- handler`) and gives the function enough CPU share to
  * import the bundled SDK quickly on a cold start; 30 s covers the SDK's bounded retries with backoff.
  */
-export const FUNCTION_MEMORY_MB = 256;
-export const FUNCTION_TIMEOUT_SECONDS = 30;
-export const LOG_RETENTION_DAYS = 365;
+const FUNCTION_MEMORY_MB = 256;
+const FUNCTION_TIMEOUT_SECONDS = 30;
+const LOG_RETENTION_DAYS = 365;
 export const FUNCTION_LOG_GROUP_NAME = `/aws/lambda/${FUNCTION_NAME}`;
 export const REMEDIATION_RULE_NAME = `${DEFAULT_NAME_PREFIX}-non-compliant-instance`;
 

@@ -1,7 +1,7 @@
 import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
 
 /** EventBridge's documented limit on an event pattern. */
-export const MAX_EVENT_PATTERN_LENGTH = 2048;
+const MAX_EVENT_PATTERN_LENGTH = 2048;
 
 /**
  * Matches only what the function may act on: a compliance change of this rule that made an EC2 instance

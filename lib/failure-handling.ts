@@ -17,15 +17,15 @@ export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
  * Lambda's asynchronous retries after a function error (0-2). Two gives a transient throttle or API
  * error two more chances, a minute and then two apart, before the event is dead-lettered.
  */
-export const FUNCTION_MAXIMUM_RETRY_ATTEMPTS = 2;
+const FUNCTION_MAXIMUM_RETRY_ATTEMPTS = 2;
 /**
  * How long an event may wait in Lambda's queue (throttled by reserved concurrency, or between retries).
  * An hour: past that an instance has run an unapproved AMI long enough that a person should look, which
  * the dead-letter alarm makes happen.
  */
-export const FUNCTION_MAXIMUM_EVENT_AGE_SECONDS = 60 * 60;
+const FUNCTION_MAXIMUM_EVENT_AGE_SECONDS = 60 * 60;
 /** EventBridge's own delivery retries, bounded the same way (its defaults are 185 attempts over 24 hours). */
-export const EVENT_TARGET_RETRY_POLICY = {
+const EVENT_TARGET_RETRY_POLICY = {
   maximumEventAgeInSeconds: 60 * 60,
   maximumRetryAttempts: 20,
 } as const;

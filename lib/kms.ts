@@ -13,7 +13,7 @@ import { type AwsRegion, partitionOf } from "./regions";
  * account, or no IAM policy can grant them; listing them instead of `kms:*` keeps key deletion and
  * policy changes visible in review (the administrative set is AWS's documented "key administrators" set).
  */
-export const KEY_ADMINISTRATION_ACTIONS = [
+const KEY_ADMINISTRATION_ACTIONS = [
   "kms:CancelKeyDeletion",
   "kms:Create*",
   "kms:Delete*",
@@ -30,12 +30,7 @@ export const KEY_ADMINISTRATION_ACTIONS = [
   "kms:UntagResource",
   "kms:Update*",
 ] as const;
-export const KEY_USAGE_ACTIONS = [
-  "kms:Decrypt",
-  "kms:Encrypt",
-  "kms:GenerateDataKey*",
-  "kms:ReEncrypt*",
-] as const;
+const KEY_USAGE_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"] as const;
 /** What a publisher to an encrypted topic needs: SNS encrypts each message with a data key. */
 export const TOPIC_PUBLISHER_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"];
 

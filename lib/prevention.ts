@@ -18,7 +18,7 @@ export type AllowedImagesState = (typeof ALLOWED_IMAGES_STATES)[number];
 
 /** The owner aliases the page lists beside 12-digit account ids (EC2's API spells them with hyphens). */
 export const IMAGE_PROVIDER_ALIASES = ["amazon", "aws_marketplace", "aws_backup_vault"] as const;
-export type ImageProviderAlias = (typeof IMAGE_PROVIDER_ALIASES)[number];
+type ImageProviderAlias = (typeof IMAGE_PROVIDER_ALIASES)[number];
 
 /**
  * Per criterion, EC2 accepts at most 200 providers and 50 names
@@ -28,7 +28,7 @@ export const MAX_IMAGE_PROVIDERS = 200;
 export const MAX_IMAGE_NAMES = 50;
 
 /** Names: 1-128 characters of letters, digits, spaces and ( ) [ ] . / - ' @ _ * ?; with `?`, at least 3. */
-export const IMAGE_NAME_PATTERN = /^[A-Za-z0-9()[\]./\-'@_*? ]{1,128}$/;
+const IMAGE_NAME_PATTERN = /^[A-Za-z0-9()[\]./\-'@_*? ]{1,128}$/;
 
 export function isValidImageName(name: string): boolean {
   return IMAGE_NAME_PATTERN.test(name) && !(name.includes("?") && name.length < 3);
@@ -81,7 +81,7 @@ export interface AllowedImagesPolicyProps extends AllowedImagesPolicyContentProp
   readonly policyName?: string;
 }
 
-export const DEFAULT_ALLOWED_IMAGES_POLICY_NAME = "ami-guard-allowed-images";
+const DEFAULT_ALLOWED_IMAGES_POLICY_NAME = "ami-guard-allowed-images";
 
 /**
  * An EC2 declarative policy turning on Allowed AMIs for the attached root or units. It blocks launches of

@@ -13,7 +13,7 @@ import { configSchema } from "../app/config";
 
 export const SCHEMA_FILE = "ami-guard.config.schema.json";
 export const REFERENCE_FILE = "docs/configuration.md";
-export const REGENERATE_COMMAND = "npm run schema";
+const REGENERATE_COMMAND = "npm run schema";
 
 /** The part of JSON Schema that `z.toJSONSchema` emits for this configuration. */
 export interface JsonSchema {
@@ -57,7 +57,7 @@ export function buildJsonSchema(): JsonSchema {
 }
 
 /** One row of the reference table. */
-export interface FieldRow {
+interface FieldRow {
   readonly path: string;
   readonly type: string;
   readonly defaultText: string;
@@ -126,10 +126,7 @@ function range(min: number | undefined, max: number | undefined, unit: string): 
 }
 
 /** The Type cell: the JSON type with the limits a reader would otherwise learn from an error. */
-export function describeType(
-  node: JsonSchema,
-  longEnumLabel: (values: readonly unknown[]) => string,
-): string {
+function describeType(node: JsonSchema, longEnumLabel: (values: readonly unknown[]) => string): string {
   if (node.const !== undefined) return code(JSON.stringify(node.const));
   if (node.enum) {
     return node.enum.length <= MAX_INLINE_ENUM
@@ -288,7 +285,7 @@ function collectPaths(node: JsonSchema, prefix: string, into: Set<string>): Set<
 }
 
 /** Every field of the schema in document order, nested fields after their parent. */
-export function fieldRows(schema: JsonSchema): { rows: FieldRow[]; longEnums: Walk["longEnums"] } {
+function fieldRows(schema: JsonSchema): { rows: FieldRow[]; longEnums: Walk["longEnums"] } {
   const walk: Walk = { rows: [], longEnums: new Map(), knownPaths: collectPaths(schema, "", new Set()) };
   visitObject(walk, "", schema);
   return { rows: walk.rows.filter((row) => row.path !== "$schema"), longEnums: walk.longEnums };
@@ -342,7 +339,7 @@ export function renderConfigurationReference(schema: JsonSchema): string {
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-export interface GeneratedFile {
+interface GeneratedFile {
   readonly file: string;
   readonly content: string;
 }
@@ -351,7 +348,7 @@ export interface GeneratedFile {
  * Biome formats Markdown too (it pads table columns), so the reference goes through it: `npm run lint`
  * then accepts the committed file as generated, and the staleness check compares like with like.
  */
-export function formatWithBiome(content: string, file: string): string {
+function formatWithBiome(content: string, file: string): string {
   const biome = require.resolve("@biomejs/biome/bin/biome");
   const result = spawnSync(process.execPath, [biome, "format", `--stdin-file-path=${file}`], {
     input: content,
@@ -373,7 +370,7 @@ export function generatedFiles(): GeneratedFile[] {
 }
 
 /** The generated files whose committed copy under `root` differs from what the schema produces now. */
-export function staleFiles(root: string): string[] {
+function staleFiles(root: string): string[] {
   return generatedFiles()
     .filter(({ file, content }) => {
       try {

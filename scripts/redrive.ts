@@ -17,7 +17,7 @@ import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } 
 const VISIBILITY_TIMEOUT_SECONDS = 120;
 const RECEIVE_BATCH = 10;
 
-export interface RedriveOptions {
+interface RedriveOptions {
   readonly queueUrl: string;
   readonly functionName: string;
   /** @default - until the queue is empty */
@@ -26,7 +26,7 @@ export interface RedriveOptions {
   readonly dryRun?: boolean;
 }
 
-export interface RedriveReport {
+interface RedriveReport {
   readonly redriven: number;
   /** Messages left in the queue, each with the reason. */
   readonly kept: readonly { readonly messageId: string; readonly reason: string }[];
@@ -64,7 +64,7 @@ export function originalEvent(
  * The SQS client sends to the queue URL's host unless told otherwise, which would bypass an endpoint
  * override (a loopback or a VPC endpoint) and reach AWS; with an override in the environment, it is used.
  */
-export function sqsClientFor(env: NodeJS.ProcessEnv = process.env): SQSClient {
+function sqsClientFor(env: NodeJS.ProcessEnv = process.env): SQSClient {
   const overridden = Boolean(env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL);
   return new SQSClient({ useQueueUrlAsEndpoint: !overridden });
 }

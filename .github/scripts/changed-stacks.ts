@@ -50,7 +50,7 @@ export function stackDigests(synthDir: string): Map<string, string> {
   return digests;
 }
 
-export interface StackChanges {
+interface StackChanges {
   /** Stacks to deploy: new, or different from the base. */
   readonly changed: readonly string[];
   /** Stacks the base had and this commit no longer synthesizes; their resources stay until destroyed. */

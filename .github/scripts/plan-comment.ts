@@ -13,7 +13,7 @@ export const COMMENT_MARKER = "<!-- ami-guard-plan -->";
 /** GitHub refuses comment bodies over 65,536 characters; the rest stays in the job's artifact. */
 export const MAX_COMMENT_LENGTH = 65_000;
 
-export interface StackSummary {
+interface StackSummary {
   readonly stackName: string;
   readonly markdown: string;
 }
@@ -32,7 +32,7 @@ export function summarizePlanFiles(plansDir: string): StackSummary[] {
     });
 }
 
-export interface CommentContext {
+interface CommentContext {
   /** The commit the plans were made from. */
   readonly commit: string;
   /** Link to the workflow run, where the full plans are kept as an artifact. */

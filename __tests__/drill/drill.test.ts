@@ -140,11 +140,11 @@ describe("npm run drill on a configuration with every mode", () => {
   });
 
   it("audit: checks the rule and says there is nothing else to drill", () => {
-    const account = MODE_ACCOUNTS.audit;
+    const account = accountOf("audit");
     expect(reportOf("audit").steps).toEqual([
       `✓ Config rule ${RULE} (APPROVED_AMIS_BY_ID) evaluates AWS::EC2::Instance`,
-      `✓ recurring schedule ami-guard-reevaluation (rate(24 hours)) calls arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation for rule ${RULE}, as role ami-guard-reevaluation-${REGION}, which scheduler.amazonaws.com may assume for account ${account} and which may config:StartConfigRulesEvaluation on the rule's ARN`,
-      `✓ after a list change schedule ami-guard-reevaluation-after-change (at(\${formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd(timestamp(), "5m"))})) calls arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation for rule ${RULE}, as role ami-guard-reevaluation-${REGION}, which scheduler.amazonaws.com may assume for account ${account} and which may config:StartConfigRulesEvaluation on the rule's ARN`,
+      `✓ recurring schedule ami-guard-reevaluation (rate(24 hours)) calls arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation for rule ${RULE}, as role ami-guard-reevaluation-${regionOf("audit")}, which scheduler.amazonaws.com may assume for account ${account} and which may config:StartConfigRulesEvaluation on the rule's ARN`,
+      `✓ after a list change schedule ami-guard-reevaluation-after-change (at(\${formatdate("YYYY-MM-DD'T'hh:mm:ss", timeadd(timestamp(), "5m"))})) calls arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation for rule ${RULE}, as role ami-guard-reevaluation-${regionOf("audit")}, which scheduler.amazonaws.com may assume for account ${account} and which may config:StartConfigRulesEvaluation on the rule's ARN`,
       "· audit mode: the rule only reports compliance; no remediation, event rule or function to drill",
     ]);
   });
@@ -255,7 +255,7 @@ describe("breaking the re-evaluation wiring makes the drill fail at that link", 
     });
     expect(report.broken?.link).toBe("reevaluation");
     expect(report.broken?.message).toContain(
-      `✗ schedule ami-guard-reevaluation's role ami-guard-remediation-${REGION} does not trust scheduler.amazonaws.com`,
+      `✗ schedule ami-guard-reevaluation's role ami-guard-remediation-${regionOf("automatic")} does not trust scheduler.amazonaws.com`,
     );
   });
 

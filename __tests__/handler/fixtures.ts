@@ -15,7 +15,7 @@ export const APPROVED_AMI = "ami-0abcdef1234567890";
 /** Not on it: the AMI the instances in these tests run unless a test says otherwise. */
 export const UNAPPROVED_AMI = "ami-0123456789abcdef0";
 
-export interface SamplePlaceholders {
+interface SamplePlaceholders {
   readonly account?: string;
   readonly region?: string;
   readonly instance?: string;
@@ -49,13 +49,13 @@ export function settings(overrides: Partial<HandlerSettings> = {}): HandlerSetti
   };
 }
 
-export interface LogLine {
+interface LogLine {
   readonly level: "info" | "warn" | "error";
   readonly message: string;
   readonly fields: LogFields;
 }
 
-export interface MetricRecord {
+interface MetricRecord {
   readonly name: MetricName;
   readonly value: number;
   readonly dimension?: MetricDimension;

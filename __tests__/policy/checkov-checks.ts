@@ -161,7 +161,7 @@ export const CHECKOV_CHECKS: readonly CheckovCheck[] = [
   },
 ];
 
-export interface CheckResult {
+interface CheckResult {
   readonly id: string;
   readonly resource: string;
   readonly passed: boolean;

@@ -14,7 +14,7 @@ export interface Statement {
   readonly condition?: { test: string; variable: string; values: string[] }[];
 }
 
-export type PolicyKind = "trust" | "identity" | "resource" | "key";
+type PolicyKind = "trust" | "identity" | "resource" | "key";
 
 export interface AttachedPolicy {
   /** `aws_iam_role.name.assume_role_policy`, for messages. */
@@ -24,7 +24,7 @@ export interface AttachedPolicy {
 }
 
 /** Every attribute that holds a policy, by resource type, and what kind of policy it is. */
-export const POLICY_ATTRIBUTES: Readonly<Record<string, { attribute: string; kind: PolicyKind }>> = {
+const POLICY_ATTRIBUTES: Readonly<Record<string, { attribute: string; kind: PolicyKind }>> = {
   aws_iam_role: { attribute: "assume_role_policy", kind: "trust" },
   aws_iam_role_policy: { attribute: "policy", kind: "identity" },
   aws_iam_policy: { attribute: "policy", kind: "identity" },
@@ -38,7 +38,7 @@ export const POLICY_ATTRIBUTES: Readonly<Record<string, { attribute: string; kin
  * AWS-managed policies a role may carry. Config's documented role policy: AWS maintains it as Config
  * learns new resource types, which an inline copy would not follow.
  */
-export const ALLOWED_MANAGED_POLICY_SUFFIXES = [":iam::aws:policy/service-role/AWS_ConfigRole"];
+const ALLOWED_MANAGED_POLICY_SUFFIXES = [":iam::aws:policy/service-role/AWS_ConfigRole"];
 
 const DOCUMENT_REFERENCE = /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/;
 

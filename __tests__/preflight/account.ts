@@ -21,11 +21,11 @@ export const ACCOUNT = "111122223333";
 export const REGION = "eu-central-1";
 export const STACK = `ami-guard-${ACCOUNT}-${REGION}`;
 export const RULE_NAME = "approved-amis-by-id";
-export const RULE_ARN = `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`;
+const RULE_ARN = `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`;
 export const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`;
 
 /** A recorder as DescribeConfigurationRecorders returns it (JSON field names of the Config API). */
-export interface RecorderShape {
+interface RecorderShape {
   readonly name: string;
   readonly recordingGroup?: Record<string, unknown>;
   readonly recordingMode?: Record<string, unknown>;

@@ -15,7 +15,7 @@ export function handlerBundle(): Promise<LambdaBundle> {
   return bundlePromise;
 }
 
-export function stackFor(config: AmiGuardConfig, bundle: LambdaBundle, target: Target = firstTarget(config)) {
+function stackFor(config: AmiGuardConfig, bundle: LambdaBundle, target: Target = firstTarget(config)) {
   return new AmiGuardStack(Testing.app(), { config, target, bundle });
 }
 
@@ -24,7 +24,7 @@ export function synthStack(config: AmiGuardConfig, bundle: LambdaBundle): string
   return Testing.synth(stackFor(config, bundle));
 }
 
-export interface SynthesizedStack {
+interface SynthesizedStack {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
   readonly data?: Record<string, Record<string, Record<string, unknown>>>;
   readonly output?: Record<string, { value: unknown }>;

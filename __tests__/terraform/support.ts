@@ -58,7 +58,7 @@ export function succeeded(result: StackPlanResult | undefined): StackPlanSuccess
   return result;
 }
 
-export interface SynthesizedStackJson {
+interface SynthesizedStackJson {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
   readonly terraform?: { readonly backend?: Record<string, { readonly path?: string }> };
 }
@@ -83,7 +83,7 @@ export function onlyNameOf(stack: SynthesizedStackJson, type: string): string {
   return names[0] as string;
 }
 
-export interface SavedResource {
+interface SavedResource {
   readonly type: string;
   readonly name: string;
   readonly attributes: Record<string, unknown>;

@@ -15,7 +15,7 @@ export interface WorkflowProblems {
   readonly errors: readonly string[];
 }
 
-export async function lintWorkflow(file: string, content: string): Promise<WorkflowProblems> {
+async function lintWorkflow(file: string, content: string): Promise<WorkflowProblems> {
   const { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } = await import(
     "@actions/workflow-parser"
   );

@@ -16,7 +16,7 @@ import {
   STATE_OBJECT_ACTIONS,
 } from "./provider-actions";
 
-export interface PolicyStatement {
+interface PolicyStatement {
   readonly Sid: string;
   readonly Effect: "Allow";
   readonly Action: readonly string[];

@@ -8,7 +8,7 @@
 
 const PROVIDER_SOURCE = "https://github.com/hashicorp/terraform-provider-aws/blob/v5.100.0/internal/service";
 
-export interface ResourceActions {
+interface ResourceActions {
   readonly actions: readonly string[];
   /** The provider file whose create, read, update and delete functions make the calls. */
   readonly source: string;

@@ -15,10 +15,10 @@ import {
   REGION_NOT_ENABLED,
 } from "./aws-behaviour";
 
-export const VERDICTS = ["pass", "warn", "block"] as const;
-export type Verdict = (typeof VERDICTS)[number];
+const VERDICTS = ["pass", "warn", "block"] as const;
+type Verdict = (typeof VERDICTS)[number];
 
-export const CHECKS = [
+const CHECKS = [
   "account",
   "region",
   "recorder",
@@ -42,7 +42,7 @@ export interface Finding {
 }
 
 /** A read that did not answer: denied (naming the permission, `config:DescribeConfigRules`) or failed. */
-export type Failed =
+type Failed =
   | { readonly failed: "denied"; readonly permission: string }
   | { readonly failed: "error"; readonly operation: string; readonly message: string };
 
@@ -104,7 +104,7 @@ export function checkRegion(region: string, optInStatus: Observed<string | undef
   };
 }
 
-export interface RecorderObservation {
+interface RecorderObservation {
   readonly recorders: Observed<readonly ConfigurationRecorder[]>;
   readonly channels: Observed<readonly DeliveryChannel[]>;
   readonly statuses: Observed<readonly ConfigurationRecorderStatus[]>;
@@ -136,7 +136,7 @@ export function recordsResourceType(
 }
 
 /** DAILY or CONTINUOUS for `resourceType`: an override naming the type wins over the recorder's default. */
-export function recordingFrequencyFor(
+function recordingFrequencyFor(
   recorder: ConfigurationRecorder,
   resourceType: string = RECORDED_TYPE,
 ): string {

@@ -31,7 +31,7 @@ import {
 import * as observe from "./observe";
 
 /** What the preflight checks for one stack, derived from the configuration. */
-export interface StackPlan {
+interface StackPlan {
   readonly stack: string;
   readonly target: Target;
   readonly ruleName: string;
@@ -56,7 +56,7 @@ export function planStacks(config: AmiGuardConfig): StackPlan[] {
 }
 
 /** Clients reading the target account (through assumeRoleName when set). */
-export interface TargetClients {
+interface TargetClients {
   /** In the partition's home region: works whether or not the target region is enabled. */
   readonly sts: STSClient;
   readonly ec2: EC2Client;
@@ -67,12 +67,12 @@ export interface TargetClients {
 }
 
 /** Clients reading the state backend, with the caller's own credentials, as Terraform's S3 backend does. */
-export interface BackendClients {
+interface BackendClients {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBClient;
 }
 
-export interface ClientFactory {
+interface ClientFactory {
   forTarget(target: Target): TargetClients;
   forBackend(region: AwsRegion): BackendClients;
 }
@@ -118,7 +118,7 @@ export function sdkClients(env: NodeJS.ProcessEnv = process.env): ClientFactory 
   };
 }
 
-export async function preflightStack(plan: StackPlan, clients: ClientFactory): Promise<Finding[]> {
+async function preflightStack(plan: StackPlan, clients: ClientFactory): Promise<Finding[]> {
   const { target, stack } = plan;
   const rows: Omit<Finding, "stack">[] = [];
   const done = () => rows.map((row) => ({ stack, ...row }));

@@ -4,29 +4,29 @@ import { loadConfig } from "../config";
 import { collectNonCompliantInstances, ReportCallError } from "./collect";
 import { formatReport, type ReportFormat } from "./format";
 
-export const REPORT_USAGE =
+const REPORT_USAGE =
   "usage: npm run report -- [--json | --csv] [--region <aggregator region>] [--aggregator <name>] [--rule <Config rule name>]";
 
 /**
  * Read-only calls are cheap to retry: more attempts than the SDK's default 3 ride out the throttling a
  * large organization meets, with the SDK's own jittered backoff.
  */
-export const REPORT_MAX_ATTEMPTS = 6;
+const REPORT_MAX_ATTEMPTS = 6;
 
-export interface ReportOptions {
+interface ReportOptions {
   readonly format: ReportFormat;
   readonly region: string;
   readonly aggregatorName: string;
   readonly ruleName: string;
 }
 
-export interface ReportIo {
+interface ReportIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
 }
 
 /** Flags first; what they leave out comes from the ami-guard configuration (its aggregator and rule). */
-export function parseReportArguments(argv: readonly string[], env: NodeJS.ProcessEnv): ReportOptions {
+function parseReportArguments(argv: readonly string[], env: NodeJS.ProcessEnv): ReportOptions {
   const values = new Map<string, string>();
   const formats: ReportFormat[] = [];
   for (let index = 0; index < argv.length; index += 1) {

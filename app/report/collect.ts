@@ -14,7 +14,7 @@ import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE } from "../../lib/c
  * aggregator does hold is the instance's latest configuration item, whose state says whether the
  * corrective control (or anyone) has stopped it. The column reports that, and says so in its values.
  */
-export const REMEDIATION_STATES = [
+const REMEDIATION_STATES = [
   /** Stopped: the remediation (or a person) has done what ami-guard would do. */
   "stopped",
   "stopping",
@@ -28,7 +28,7 @@ export const REMEDIATION_STATES = [
   /** A state outside EC2's documented instance states. */
   "unknown",
 ] as const;
-export type RemediationState = (typeof REMEDIATION_STATES)[number];
+type RemediationState = (typeof REMEDIATION_STATES)[number];
 
 export interface NonCompliantInstance {
   readonly accountId: string;
@@ -41,7 +41,7 @@ export interface NonCompliantInstance {
   readonly remediationState: RemediationState;
 }
 
-export interface CollectOptions {
+interface CollectOptions {
   readonly aggregatorName: string;
   readonly ruleName: string;
 }

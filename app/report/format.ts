@@ -1,7 +1,7 @@
 import { stringify } from "csv-stringify/sync";
 import type { NonCompliantInstance } from "./collect";
 
-export const REPORT_FORMATS = ["table", "json", "csv"] as const;
+const REPORT_FORMATS = ["table", "json", "csv"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 const COLUMNS = [

@@ -25,7 +25,7 @@ export function median(values: readonly number[]): number {
   return (lower + upper) / 2;
 }
 
-export interface ProcessMeasurement {
+interface ProcessMeasurement {
   readonly wallMs: number;
   /** Peak resident set size of the child, from GNU time's %M (kilobytes) turned into MiB. */
   readonly peakRssMiB: number;

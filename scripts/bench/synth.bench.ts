@@ -9,7 +9,7 @@ const RUNS = Number(process.env.AMI_GUARD_BENCH_RUNS ?? 5);
 const SCALE_RUNS = Number(process.env.AMI_GUARD_BENCH_SCALE_RUNS ?? 3);
 
 /** `count` distinct account-region targets as one target group: 50 accounts × 4 regions for 200. */
-export function configWithStacks(count: number): Record<string, unknown> {
+function configWithStacks(count: number): Record<string, unknown> {
   const regionCount = count % 4 === 0 ? 4 : count % 2 === 0 ? 2 : 1;
   const regions = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2"].slice(0, regionCount);
   const accounts = Math.ceil(count / regions.length);

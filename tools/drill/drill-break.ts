@@ -1,7 +1,7 @@
 import { isObject } from "./plan-view";
 
 /** The links of the path, in the order the drill walks them; a break names the one that failed. */
-export const DRILL_LINKS = [
+const DRILL_LINKS = [
   "plan",
   "config-rule",
   "reevaluation",

@@ -15,8 +15,7 @@ import { drillStack, type StackDrillReport } from "./drill-stack";
 import { readSampleEventTemplate, SAMPLE_EVENT_PATH } from "./sample-event";
 
 /** The drill plans exactly as `npm run plan` does, with the same folders and settings. */
-export interface DrillOptions
-  extends Pick<PlanStacksOptions, "scratchDir" | "plansDir" | "concurrency" | "env"> {
+interface DrillOptions extends Pick<PlanStacksOptions, "scratchDir" | "plansDir" | "concurrency" | "env"> {
   readonly config: AmiGuardConfig;
   /** Where synthesis writes the stacks. @default "cdktf.out" */
   readonly synthDir?: string;
@@ -85,7 +84,7 @@ export async function drillConfiguration(options: DrillOptions): Promise<DrillRu
   });
 }
 
-export interface DrillPlansInput {
+interface DrillPlansInput {
   readonly config: AmiGuardConfig;
   /** The plans of the configuration's stacks, in the order they are drilled. */
   readonly results: readonly StackPlanResult[];

@@ -12,7 +12,7 @@ import { checkRemediation } from "./links/remediation";
 import { type DrillPlanJson, PlanView } from "./plan-view";
 import { DRILL_INSTANCE_ID, fillSampleEvent } from "./sample-event";
 
-export interface StackDrillInput {
+interface StackDrillInput {
   readonly stackName: string;
   /** What the configuration deploys the stack for; the plan is checked against it. */
   readonly target: { readonly accountId: string; readonly region: string; readonly mode: RemediationMode };

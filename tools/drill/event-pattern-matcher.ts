@@ -16,8 +16,6 @@ export class UnsupportedPatternError extends Error {
   }
 }
 
-export type EventPattern = { readonly [field: string]: EventPattern | readonly unknown[] };
-
 export function matchesEventPattern(pattern: unknown, event: unknown): boolean {
   return matchObject(pattern, event, "pattern");
 }

@@ -2,7 +2,7 @@ import { matchesEventPattern } from "./event-pattern-matcher";
 import { isObject } from "./plan-view";
 
 /** The first field where a pattern and an event disagree, for a message that names it. */
-export interface PatternMismatch {
+interface PatternMismatch {
   /** `detail.configRuleName` */
   readonly field: string;
   /** The values the pattern accepts there. */

@@ -31,7 +31,7 @@ export interface PlannedResource {
 }
 
 /** Where the stack is deployed: fake ARNs are built in its account, region and partition. */
-export interface StackLocation {
+interface StackLocation {
   readonly accountId: string;
   readonly region: string;
 }

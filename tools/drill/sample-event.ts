@@ -12,7 +12,7 @@ export const SAMPLE_EVENT_PATH = path.resolve(__dirname, "sample-compliance-chan
 /** A well-formed instance id no real account has; the loopback answers for it as running and untagged. */
 export const DRILL_INSTANCE_ID = "i-0d1a2b3c4d5e6f708";
 
-export interface SampleEventValues {
+interface SampleEventValues {
   readonly account: string;
   readonly region: string;
   readonly rule: string;
@@ -65,7 +65,7 @@ function qualifierOf(event: DrillEvent): Record<string, unknown> {
   return identifier.evaluationResultQualifier as Record<string, unknown>;
 }
 
-export interface EventVariant {
+interface EventVariant {
   /** How the step names it: "COMPLIANT", "other-rule", ... */
   readonly label: string;
   readonly make: (event: DrillEvent) => DrillEvent;

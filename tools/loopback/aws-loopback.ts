@@ -27,7 +27,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type LoopbackService = "config" | "dynamodb" | "ec2" | "sns" | "sts" | "lambda" | "s3" | "unknown";
+type LoopbackService = "config" | "dynamodb" | "ec2" | "sns" | "sts" | "lambda" | "s3" | "unknown";
 
 export interface RecordedRequest {
   readonly service: LoopbackService;
@@ -49,7 +49,7 @@ export interface LoopbackResponse {
   readonly body: string;
 }
 
-export type Responder = LoopbackResponse | ((request: RecordedRequest) => LoopbackResponse);
+type Responder = LoopbackResponse | ((request: RecordedRequest) => LoopbackResponse);
 
 const CONFIG_TARGET_PREFIX = "StarlingDoveService.";
 const DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810.";
@@ -374,7 +374,7 @@ function recordedResourceId(request: RecordedRequest): string {
 
 // ---- EC2 (EC2 query) ---------------------------------------------------------------------------------
 
-export interface LoopbackInstance {
+interface LoopbackInstance {
   readonly instanceId: string;
   /** @default "running" */
   readonly state?: string;
@@ -420,7 +420,7 @@ export function ec2Instances(instances: readonly LoopbackInstance[]): LoopbackRe
 
 // ---- SNS (query) -------------------------------------------------------------------------------------
 
-export function snsPublished(messageId = "00000000-0000-4000-8000-000000000000"): LoopbackResponse {
+function snsPublished(messageId = "00000000-0000-4000-8000-000000000000"): LoopbackResponse {
   return {
     status: 200,
     headers: { "content-type": XML },

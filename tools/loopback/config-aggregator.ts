@@ -21,7 +21,7 @@ export interface AggregatedInstance {
   readonly recorded?: boolean;
 }
 
-export interface AggregatorModel {
+interface AggregatorModel {
   readonly aggregatorName: string;
   readonly ruleName: string;
   readonly instances: readonly AggregatedInstance[];

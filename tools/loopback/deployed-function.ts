@@ -34,7 +34,7 @@ export interface UnpackedFunction {
   readonly variables: Readonly<Record<string, string>>;
 }
 
-export interface LoopbackAws {
+interface LoopbackAws {
   /** Where every SDK client is pointed (AWS_ENDPOINT_URL). */
   readonly endpointUrl: string;
   readonly region: string;
@@ -49,7 +49,7 @@ export interface Invocation<Result = unknown> {
 }
 
 /** The only variables the child gets besides the function's own: endpoint, region and fake credentials. */
-export function loopbackPlumbing(aws: LoopbackAws): Record<string, string> {
+function loopbackPlumbing(aws: LoopbackAws): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: aws.endpointUrl,
     AWS_REGION: aws.region,
@@ -59,7 +59,7 @@ export function loopbackPlumbing(aws: LoopbackAws): Record<string, string> {
 }
 
 /** Resolves `index.handler` as Lambda's Node.js runtime does: module `index.js`, export `handler`. */
-export function handlerModule(fn: UnpackedFunction): {
+function handlerModule(fn: UnpackedFunction): {
   readonly moduleFile: string;
   readonly exportName: string;
 } {

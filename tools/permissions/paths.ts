@@ -12,9 +12,9 @@ import {
 } from "./terraform-policies";
 
 /** Another account, for the paths that must be refused. */
-export const OTHER_ACCOUNT = "999999999999";
+const OTHER_ACCOUNT = "999999999999";
 
-export type Expected = "Allowed" | "Denied";
+type Expected = "Allowed" | "Denied";
 
 /** One request AWS would authorize at run time, with the policies that apply to it. */
 export interface PermissionPath {
@@ -507,16 +507,16 @@ function topicKeyArn(stack: TerraformJson, resolver: StackPolicies["resolver"], 
 }
 
 /** The engine dropped a context key the decision depends on. */
-export const UNDECIDABLE = "engine drops the context key";
+const UNDECIDABLE = "engine drops the context key";
 
-export interface PathOutcome {
+interface PathOutcome {
   readonly path: PermissionPath;
   /** Allowed, ExplicitlyDenied, ImplicitlyDenied, or the engine's refusal of the inputs. */
   readonly result: string;
 }
 
 /** What the engine decides for a path; inputs it refuses are reported, never read as a denial. */
-export async function evaluatePath(path: PermissionPath, accountId: string): Promise<PathOutcome> {
+async function evaluatePath(path: PermissionPath, accountId: string): Promise<PathOutcome> {
   const simulation: Simulation = {
     request: {
       principal: path.principal,

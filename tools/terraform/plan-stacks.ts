@@ -36,9 +36,9 @@ export interface PlanStacksOptions {
   readonly onStackFinished?: (result: StackPlanResult) => void;
 }
 
-export type TerraformStep = "prepare" | "init" | "validate" | "plan" | "show";
+type TerraformStep = "prepare" | "init" | "validate" | "plan" | "show";
 
-export interface PlanFiles {
+interface PlanFiles {
   readonly text: string;
   readonly json: string;
   readonly markdown: string;
@@ -52,7 +52,7 @@ export interface StackPlanSuccess {
   readonly files: PlanFiles;
 }
 
-export interface StackPlanFailure {
+interface StackPlanFailure {
   readonly ok: false;
   readonly stackName: string;
   readonly step: TerraformStep;
@@ -62,7 +62,7 @@ export interface StackPlanFailure {
 
 export type StackPlanResult = StackPlanSuccess | StackPlanFailure;
 
-export interface TerraformTooling {
+interface TerraformTooling {
   /** First line of `terraform version`. */
   readonly terraformVersion: string;
   readonly installation: ProviderInstallation;
@@ -194,7 +194,7 @@ async function planOneStack(job: StackJob): Promise<StackPlanResult> {
 const PROGRESS_LINE = /^\S+: (Reading\.\.\.|Read complete after .*)$/;
 
 /** Drops the leading `<data source>: Reading...` / `Read complete after …` lines Terraform prints while planning. */
-export function withoutProgressLines(planOutput: string): string {
+function withoutProgressLines(planOutput: string): string {
   const lines = planOutput.split("\n");
   const first = lines.findIndex((line) => !PROGRESS_LINE.test(line));
   return lines.slice(first === -1 ? lines.length : first).join("\n");

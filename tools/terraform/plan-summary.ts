@@ -25,8 +25,8 @@ export interface PlanResourceChange {
 }
 
 /** What a plan does to one resource instance; reads and no-ops are not changes. */
-export type ChangeKind = "create" | "update" | "replace" | "delete" | "forget";
-export const CHANGE_KINDS: readonly ChangeKind[] = ["create", "update", "replace", "delete", "forget"];
+type ChangeKind = "create" | "update" | "replace" | "delete" | "forget";
+const CHANGE_KINDS: readonly ChangeKind[] = ["create", "update", "replace", "delete", "forget"];
 
 /** The three numbers of Terraform's own `Plan:` line: a replacement is one add and one destroy. */
 export interface PlanCounts {
@@ -35,7 +35,7 @@ export interface PlanCounts {
   readonly destroy: number;
 }
 
-export interface ClassifiedChange {
+interface ClassifiedChange {
   readonly kind: ChangeKind;
   readonly address: string;
   readonly type: string;

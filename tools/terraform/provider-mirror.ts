@@ -62,7 +62,7 @@ function hclString(value: string): string {
  * https://developer.hashicorp.com/terraform/cli/config/config-file#filesystem_mirror); every-mode.test.ts
  * fails if a scratch copy's provider is not that link.
  */
-export function isUnpackedMirror(mirror: string): boolean {
+function isUnpackedMirror(mirror: string): boolean {
   const provider = path.join(mirror, AWS_PROVIDER_ADDRESS);
   if (!existsSync(provider)) return false;
   return readdirSync(provider).some((version) => {
@@ -79,7 +79,7 @@ export function isUnpackedMirror(mirror: string): boolean {
  * and, when given, one plugin cache for all stacks (what a packed mirror or the registry needs so each
  * `init` does not unpack the 675 MB provider again).
  */
-export function cliConfiguration(mirror: string, pluginCacheDir: string | undefined): string {
+function cliConfiguration(mirror: string, pluginCacheDir: string | undefined): string {
   return [
     "provider_installation {",
     "  filesystem_mirror {",

@@ -9,7 +9,7 @@ export const OFFLINE_OVERRIDE_FILE = "offline_override.tf.json";
  * `allowed_account_ids` goes because, without the account lookup, the provider cannot compare it and
  * refuses every plan ("AWS account ID not allowed").
  */
-export const OFFLINE_PROVIDER_SETTINGS = {
+const OFFLINE_PROVIDER_SETTINGS = {
   access_key: "offline-plan-fake-access-key",
   secret_key: "offline-plan-fake-secret-key",
   skip_credentials_validation: true,
@@ -26,9 +26,7 @@ interface SynthesizedTerraformBlock {
 }
 
 /** The backend type cdktf wrote (`local`, `s3`, …), or undefined when the stack has none. */
-export function backendTypeOf(stackJson: {
-  readonly terraform?: SynthesizedTerraformBlock;
-}): string | undefined {
+function backendTypeOf(stackJson: { readonly terraform?: SynthesizedTerraformBlock }): string | undefined {
   return Object.keys(stackJson.terraform?.backend ?? {})[0];
 }
 
@@ -37,7 +35,7 @@ export function backendTypeOf(stackJson: {
  * state file. Offline planning cannot reach a remote backend, and a local one is read from a copy (see
  * `prepareScratchStack`), so planning never touches the user's real state or leaves a lock beside it.
  */
-export function offlineOverride(backendType: string | undefined): Record<string, unknown> {
+function offlineOverride(backendType: string | undefined): Record<string, unknown> {
   return {
     provider: { aws: [OFFLINE_PROVIDER_SETTINGS] },
     ...(backendType ? { terraform: { backend: { local: { path: OFFLINE_STATE_FILE } } } } : {}),
@@ -45,10 +43,7 @@ export function offlineOverride(backendType: string | undefined): Record<string,
 }
 
 /** The state a synthesized stack with a local backend uses, resolved from where Terraform runs it. */
-export function localStateFileOf(
-  stackJson: { readonly terraform?: SynthesizedTerraformBlock },
-  stackDir: string,
-) {
+function localStateFileOf(stackJson: { readonly terraform?: SynthesizedTerraformBlock }, stackDir: string) {
   const localPath = stackJson.terraform?.backend?.local?.path;
   return localPath === undefined ? undefined : path.resolve(stackDir, localPath);
 }

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 
 /** The binary cdktf itself runs: `TERRAFORM_BINARY_NAME=tofu` switches both to OpenTofu. */
-export const BINARY_VARIABLE = "TERRAFORM_BINARY_NAME";
+const BINARY_VARIABLE = "TERRAFORM_BINARY_NAME";
 
 /** A problem with the tools around Terraform (binary, provider mirror), found before any stack runs. */
 export class TerraformToolingError extends Error {

@@ -1,7 +1,7 @@
 import { DrillBreak, EC2_INSTANCE, firstObject, type Say } from "../drill-break";
 import type { PlanView } from "../plan-view";
 
-export const CONFIG_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
+const CONFIG_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
 
 /** The one Config rule running the managed rule over EC2 instances; returns its name. */
 export function checkConfigRule(view: PlanView, say: Say): string {

@@ -14,7 +14,7 @@ import { DRILL_INSTANCE_ID, type DrillEvent } from "../sample-event";
  * endpoint, and the StartRemediationExecution request it sends.
  */
 
-export interface FunctionRun {
+interface FunctionRun {
   readonly view: PlanView;
   readonly fn: PlannedResource;
   readonly variables: Record<string, string>;
