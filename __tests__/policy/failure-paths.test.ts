@@ -9,7 +9,7 @@ import { DEAD_LETTER_ALARM_MISSING_DATA } from "../../lib/aws-facts";
 import { METRIC, METRIC_NAMESPACE, METRIC_SERVICE_DIMENSION } from "../../lib/contract";
 import { REMEDIATION_RULE_NAME } from "../../lib/event-driven-remediation";
 import { DEAD_LETTER_RETENTION_SECONDS } from "../../lib/failure-handling";
-import type { Statement } from "./iam-rules";
+import type { DocumentStatement } from "../../tools/permissions/terraform-policies";
 import {
   type Block,
   configFor,
@@ -39,9 +39,9 @@ const named = (stack: SynthesizedStack, type: string, name: string): [string, Bl
   if (!found) throw new Error(`no ${type} named ${name}`);
   return found;
 };
-const statementsOf = (stack: SynthesizedStack, reference: unknown): Statement[] => {
+const statementsOf = (stack: SynthesizedStack, reference: unknown): DocumentStatement[] => {
   const documentName = /data\.aws_iam_policy_document\.([\w-]+)\.json/.exec(String(reference))?.[1] as string;
-  return (stack.data.aws_iam_policy_document?.[documentName]?.statement as Statement[]) ?? [];
+  return (stack.data.aws_iam_policy_document?.[documentName]?.statement as DocumentStatement[]) ?? [];
 };
 const alarmNames = (stack: SynthesizedStack) =>
   resourcesOf(stack, "aws_cloudwatch_metric_alarm")

@@ -1,18 +1,7 @@
 import { ACTIONS_WITHOUT_RESOURCE_TYPES } from "../../lib/iam";
 import { sendsOnAssumeRole } from "../../lib/service-behaviour";
+import type { DocumentStatement } from "../../tools/permissions/terraform-policies";
 import { type Block, resourcesOf, type SynthesizedStack } from "./stacks";
-
-/** A statement as `aws_iam_policy_document` holds it in the synthesized JSON. */
-export interface Statement {
-  readonly sid?: string;
-  readonly effect?: string;
-  readonly actions?: string[];
-  readonly not_actions?: string[];
-  readonly resources?: string[];
-  readonly not_resources?: string[];
-  readonly principals?: { type: string; identifiers: string[] }[];
-  readonly condition?: { test: string; variable: string; values: string[] }[];
-}
 
 type PolicyKind = "trust" | "identity" | "resource" | "key";
 
@@ -20,7 +9,7 @@ export interface AttachedPolicy {
   /** `aws_iam_role.name.assume_role_policy`, for messages. */
   readonly where: string;
   readonly kind: PolicyKind;
-  readonly statements: readonly Statement[];
+  readonly statements: readonly DocumentStatement[];
 }
 
 /** Every attribute that holds a policy, by resource type, and what kind of policy it is. */
@@ -60,14 +49,18 @@ export function attachedPolicies(stack: SynthesizedStack): {
         problems.push(`${where} is not built by an aws_iam_policy_document: ${String(value).slice(0, 80)}`);
         continue;
       }
-      policies.push({ where, kind, statements: (document.statement as Statement[] | undefined) ?? [] });
+      policies.push({
+        where,
+        kind,
+        statements: (document.statement as DocumentStatement[] | undefined) ?? [],
+      });
     }
   }
   return { policies, problems };
 }
 
-const isAllow = (statement: Statement) => (statement.effect ?? "Allow") === "Allow";
-const label = (policy: AttachedPolicy, statement: Statement) =>
+const isAllow = (statement: DocumentStatement) => (statement.effect ?? "Allow") === "Allow";
+const label = (policy: AttachedPolicy, statement: DocumentStatement) =>
   `${policy.where} [${statement.sid ?? "no sid"}]`;
 
 /** No `*` or `service:*` action may be allowed, and no NotAction / NotResource may widen an Allow. */
@@ -98,7 +91,7 @@ export function resourceStarProblems(policy: AttachedPolicy): string[] {
 }
 
 const SOURCE_BINDINGS = ["aws:SourceAccount", "aws:SourceArn"];
-const bindsSource = (statement: Statement, accountId: string) =>
+const bindsSource = (statement: DocumentStatement, accountId: string) =>
   (statement.condition ?? []).some(
     (condition) =>
       SOURCE_BINDINGS.some((key) => key.toLowerCase() === condition.variable.toLowerCase()) &&

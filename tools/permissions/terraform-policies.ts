@@ -124,7 +124,8 @@ export class ReferenceResolver {
   }
 }
 
-interface DocumentStatement {
+/** A statement as `aws_iam_policy_document` holds it in the synthesized JSON. */
+export interface DocumentStatement {
   readonly sid?: string;
   readonly effect?: string;
   readonly actions?: string[];
