@@ -26,7 +26,7 @@ describe("real Terraform on every mode, each recorder choice planned twice", () 
 
   beforeAll(async () => {
     ({ workspace, run, synthesizedBefore } = await everyModeFixture());
-    // Four real plans take about 20 s on two idle cores; the machine is shared, so allow for its load
+    // Built by whichever file asks first (runOnce); the machine is shared, so allow for its load
   }, 300_000);
 
   const synthesizedFile = (c: Case, file: string) =>
