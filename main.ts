@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { ConfigError, loadConfig } from "./app/config";
+import { ConfigError, loadConfig } from "./app/config/load";
 import { outdirFromEnvironment, synthesizeAtomically } from "./app/synth";
 
 async function main(): Promise<void> {

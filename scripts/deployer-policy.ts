@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ConfigError, loadConfig } from "../app/config";
+import { ConfigError, loadConfig } from "../app/config/load";
 import { deployerPolicy, resourceTypesOf, type SynthesizedTypes } from "../app/deployer-policy/policy";
 import { synthesizeAtomically } from "../app/synth";
 

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../app/config";
+import { ConfigError, loadConfig } from "../app/config/load";
 import { outdirFromEnvironment } from "../app/synth";
 import { drillConfiguration } from "../tools/drill/drill-configuration";
 import { SampleEventError } from "../tools/drill/sample-event";

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../app/config";
+import { ConfigError, loadConfig } from "../app/config/load";
 import { outdirFromEnvironment, synthesizeAtomically } from "../app/synth";
 import {
   DEFAULT_PLANS_DIR,

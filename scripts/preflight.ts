@@ -2,7 +2,7 @@
  * `npm run preflight [-- <stack>...] [--json]`: read-only checks, with the deploy role, of what no offline
  * plan can know. Exit 0: nothing blocks; 1: something blocks a deploy; 2: usage or configuration error.
  */
-import { ConfigError, loadConfig } from "../app/config";
+import { ConfigError, loadConfig } from "../app/config/load";
 import { exitCodeFor, formatFindings, planStacks, preflight, sdkClients } from "../app/preflight/preflight";
 
 const USAGE = "usage: npm run preflight -- [<stack>...] [--json]";

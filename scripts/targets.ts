@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../app/config";
+import { ConfigError, loadConfig } from "../app/config/load";
 import { formatStackListing, listStacks } from "../app/targets";
 
 // `npm run targets [-- --json]`: the stacks the configuration (AMI_GUARD_CONFIG or the default) deploys.

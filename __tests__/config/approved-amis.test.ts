@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { stackNameFor } from "../../app/ami-guard-stack";
 import { parsePackerManifest, parseRegionMap } from "../../app/approved-ami-files";
 import { ruleInputParameters, ruleLimitProblems } from "../../app/approved-amis";
-import { ConfigError, loadConfig, parseConfig } from "../../app/config";
+import { ConfigError, loadConfig, parseConfig } from "../../app/config/load";
 import { synthesizeAtomically } from "../../app/synth";
 import { APPROVED_AMI, DOC_ACCOUNT } from "../support/configs";
 

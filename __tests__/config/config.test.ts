@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ConfigError, configSchema, loadConfig, parseConfig } from "../../app/config";
+import { ConfigError, loadConfig, parseConfig } from "../../app/config/load";
+import { configSchema } from "../../app/config/schema";
 import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
 import { APPROVED_AMI, DOC_ACCOUNT, rawConfig } from "../support/configs";
 

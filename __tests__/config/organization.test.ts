@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from "../../app/config";
+import { ConfigError, parseConfig } from "../../app/config/load";
 
 const BASE = {
   approvedAmiIds: ["ami-0abcdef1234567890"],

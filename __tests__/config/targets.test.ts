@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { Testing } from "cdktf";
 import { stackNameFor, stateKeyFor } from "../../app/ami-guard-stack";
 import { buildApp } from "../../app/app";
-import { parseConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import { formatStackListing, listStacks } from "../../app/targets";
 import { rawConfig } from "../support/configs";
 

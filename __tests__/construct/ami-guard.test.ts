@@ -4,7 +4,7 @@ import type { Construct } from "constructs";
 import {
   DEFAULT_AUTOMATIC_RETRY as APP_AUTOMATIC_RETRY,
   DEFAULT_EXEMPTION_TAG_KEY as APP_TAG_KEY,
-} from "../../app/config";
+} from "../../app/config/load";
 import {
   AmiGuard,
   type AmiGuardProps,

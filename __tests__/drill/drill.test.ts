@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { type AmiGuardConfig, loadConfig, REMEDIATION_MODES, type RemediationMode } from "../../app/config";
+import type { AmiGuardConfig } from "../../app/config";
+import { loadConfig } from "../../app/config/load";
+import { REMEDIATION_MODES, type RemediationMode } from "../../app/config/schema";
 import { type DrillRun, drillConfiguration, drillPlans } from "../../tools/drill/drill-configuration";
 import { drillStack, type StackDrillReport } from "../../tools/drill/drill-stack";
 import { DRILL_INSTANCE_ID, readSampleEventTemplate, SampleEventError } from "../../tools/drill/sample-event";

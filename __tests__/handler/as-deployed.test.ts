@@ -9,7 +9,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import { synthesizeAtomically } from "../../app/synth";
 import {
   AwsLoopback,

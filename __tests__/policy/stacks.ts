@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Testing } from "cdktf";
 import { AmiGuardStack } from "../../app/ami-guard-stack";
+import type { AmiGuardConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import {
-  type AmiGuardConfig,
-  parseConfig,
   RECORDER_CHOICES,
   REMEDIATION_MODES,
   type RecorderChoice,
   type RemediationMode,
-} from "../../app/config";
+} from "../../app/config/schema";
 import { buildLambdaBundle, type LambdaBundle } from "../../app/lambda-bundle";
 
 export const ACCOUNT = "111122223333";

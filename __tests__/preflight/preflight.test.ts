@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { parseConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import { MINIMUM_UNRESERVED_CONCURRENCY } from "../../app/preflight/aws-behaviour";
 import { type CheckName, type Finding, recordsResourceType } from "../../app/preflight/checks";
 import { exitCodeFor, planStacks, preflight, sdkClients } from "../../app/preflight/preflight";

@@ -1,6 +1,6 @@
 import { Testing } from "cdktf";
 import { AmiGuardStack, flattenOutputIds, PIPELINE_CONSTRUCT_ID } from "../../app/ami-guard-stack";
-import { parseConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import type { LambdaBundle } from "../../app/lambda-bundle";
 import { emptyFunctionZip } from "../construct/support";
 import { DOC_ACCOUNT, rawConfig } from "../support/configs";

@@ -17,7 +17,8 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { parseConfig, type RemediationMode } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
+import type { RemediationMode } from "../../app/config/schema";
 import type { LambdaBundle } from "../../app/lambda-bundle";
 import { FAILED_REMEDIATION_RULE_NAME, failedRemediationEventPattern } from "../../lib/alarms";
 import { HANDLER_ENVIRONMENT } from "../../lib/contract";

@@ -1,9 +1,6 @@
-import {
-  type AmiGuardConfig,
-  parseConfig,
-  type RecorderChoice,
-  type RemediationMode,
-} from "../../app/config";
+import type { AmiGuardConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
+import type { RecorderChoice, RemediationMode } from "../../app/config/schema";
 
 export const APPROVED_AMI = "ami-0abcdef1234567890";
 export const DOC_ACCOUNT = "111122223333";

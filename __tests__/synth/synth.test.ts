@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import { buildLambdaBundle } from "../../app/lambda-bundle";
 import { synthesizeAtomically } from "../../app/synth";
 import { rawConfig } from "../support/configs";

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { stackNameFor } from "../../app/ami-guard-stack";
+import type { AmiGuardConfig } from "../../app/config";
 import {
-  type AmiGuardConfig,
   RECORDER_CHOICES,
   REMEDIATION_MODES,
   type RecorderChoice,
   type RemediationMode,
-} from "../../app/config";
+} from "../../app/config/schema";
 import type { AwsRegion } from "../../lib/regions";
 import type { PlanRun } from "../../tools/terraform/plan-stacks";
 import { runOnce } from "../support/run-once";

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { type AmiGuardConfig, parseConfig } from "../../app/config";
+import type { AmiGuardConfig } from "../../app/config";
+import { parseConfig } from "../../app/config/load";
 import { type SynthResult, synthesizeAtomically } from "../../app/synth";
 import {
   type PlanRun,

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stackNameFor } from "../../app/ami-guard-stack";
-import { loadConfig } from "../../app/config";
+import { loadConfig } from "../../app/config/load";
 import { MIRROR_VARIABLE, resolveProviderInstallation } from "../../tools/terraform/provider-mirror";
 import {
   configOf,

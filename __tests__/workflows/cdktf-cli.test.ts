@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stackNameFor } from "../../app/ami-guard-stack";
-import { CONFIG_PATH_VARIABLE, DEFAULT_CONFIG_FILE, loadConfig } from "../../app/config";
+import { CONFIG_PATH_VARIABLE, DEFAULT_CONFIG_FILE, loadConfig } from "../../app/config/load";
 
 const ROOT = path.resolve(__dirname, "../..");
 

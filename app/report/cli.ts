@@ -1,6 +1,6 @@
 import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { AGGREGATOR_NAME } from "../../lib/aggregator";
-import { loadConfig } from "../config";
+import { loadConfig } from "../config/load";
 import { collectNonCompliantInstances, ReportCallError } from "./collect";
 import { formatReport, type ReportFormat } from "./format";
 

@@ -1,4 +1,4 @@
-import type { RemediationMode } from "../../app/config";
+import type { RemediationMode } from "../../app/config/schema";
 import type { AwsLoopback } from "../loopback/aws-loopback";
 import { DrillBreak, type DrillLink, type Say } from "./drill-break";
 import { checkConfigRule } from "./links/config-rule";

@@ -1,4 +1,4 @@
-import type { RemediationMode } from "../../../app/config";
+import type { RemediationMode } from "../../../app/config/schema";
 import { DrillBreak, EC2_INSTANCE, type Say } from "../drill-break";
 import { describeStandIn, isObject, type PlannedResource, type PlanView, type StandIn } from "../plan-view";
 import { STOP_EC2_INSTANCE_DECLARATION } from "../stop-instance-document";

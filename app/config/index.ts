@@ -1,0 +1,64 @@
+import type { AllowedImagesState } from "../../lib/prevention";
+import type { AwsRegion } from "../../lib/regions";
+import type { AutomaticRetrySettings } from "../../lib/remediation";
+import type { ParsedConfig, RecorderChoice, RemediationMode } from "./schema";
+
+/*
+ * The validated configuration the app builds stacks from. The schema is in schema.ts, target expansion
+ * in targets.ts, the checks across fields in checks.ts, and parsing and loading in load.ts.
+ */
+
+export interface Target {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  readonly recorder: RecorderChoice;
+  readonly mode: RemediationMode;
+  readonly dryRun: boolean;
+  /** @default - Terraform uses the caller's own credentials */
+  readonly assumeRoleName?: string;
+  /** The ids this stack's rule approves, resolved for its region (app/approved-amis.ts says how). */
+  readonly approvedAmiIds: readonly string[];
+  /** Where the target came from in the configuration, for messages: `targets[0]`, `targetGroups[1]`. */
+  readonly source: string;
+}
+
+export type BackendConfig = ParsedConfig["backend"];
+
+/** Where the organization's aggregator is deployed. */
+export interface AggregatorConfig {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  /** @default - Terraform uses the caller's own credentials */
+  readonly assumeRoleName?: string;
+}
+
+/** The Allowed AMIs declarative policy and where it is deployed from. */
+export interface PreventionConfig {
+  readonly accountId: string;
+  readonly region: AwsRegion;
+  /** @default - Terraform uses the caller's own credentials */
+  readonly assumeRoleName?: string;
+  readonly state: AllowedImagesState;
+  readonly imageProviders: readonly string[];
+  /** @default - any name from the providers */
+  readonly imageNames?: readonly string[];
+  readonly targetIds: readonly string[];
+}
+
+export interface AmiGuardConfig {
+  readonly ruleName: string;
+  /** Hours between two scheduled re-evaluations of the rule. */
+  readonly reevaluationIntervalHours: number;
+  readonly automatic: AutomaticRetrySettings;
+  readonly exemptionTagKey: string;
+  /** @default - none: the function shares the account's unreserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
+  readonly notificationEmails: readonly string[];
+  readonly targets: readonly Target[];
+  readonly backend: BackendConfig;
+  readonly tags: Readonly<Record<string, string>>;
+  /** @default - no aggregator stack, no authorizations */
+  readonly aggregator?: AggregatorConfig;
+  /** @default - no declarative policy */
+  readonly prevention?: PreventionConfig;
+}
