@@ -28,7 +28,7 @@ export class ConfigError extends Error {
 }
 
 /** `targets[0].accountId`, the way a reader finds the field in the JSON file. */
-export function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
+function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
   if (fieldPath.length === 0) return "(the whole file)";
   return fieldPath.reduce<string>((text, key) => {
     if (typeof key === "number") return `${text}[${key}]`;

@@ -385,7 +385,7 @@ interface LoopbackInstance {
 }
 
 /** The AMI loopback instances run unless told otherwise. */
-export const LOOPBACK_IMAGE_ID = "ami-0123456789abcdef0";
+const LOOPBACK_IMAGE_ID = "ami-0123456789abcdef0";
 
 const EC2_STATE_CODES: Readonly<Record<string, number>> = {
   pending: 0,

@@ -8,7 +8,7 @@ export interface TerraformJson {
   readonly data: Record<string, Record<string, Block>>;
 }
 
-export interface StackIdentity {
+interface StackIdentity {
   readonly accountId: string;
   readonly region: AwsRegion;
 }
@@ -23,10 +23,10 @@ export interface PolicyDocument {
  * Key ids and the random suffix of `bucket_prefix` only exist after apply; these stand in for them so
  * ARNs have AWS's shape. Terraform's unique suffix is 26 characters.
  */
-export const PLACEHOLDER_KEY_ID = "0b1e5c7a-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
+const PLACEHOLDER_KEY_ID = "0b1e5c7a-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
 /** Stands in for the id AWS Config gives a rule (`config-rule-<id>`), unknown until apply. */
-export const PLACEHOLDER_CONFIG_RULE_ID = "config-rule-a1b2c3";
-export const PLACEHOLDER_BUCKET_SUFFIX = "20260101000000000000000001";
+const PLACEHOLDER_CONFIG_RULE_ID = "config-rule-a1b2c3";
+const PLACEHOLDER_BUCKET_SUFFIX = "20260101000000000000000001";
 
 const REFERENCE = /\$\{([a-z0-9_]+)\.([\w-]+)\.([a-z_]+)\}/g;
 
@@ -35,7 +35,7 @@ const REFERENCE = /\$\{([a-z0-9_]+)\.([\w-]+)\.([a-z_]+)\}/g;
  * referenced block's own arguments and the stack's account and region. An attribute it does not know
  * is an error: a guessed ARN would let a wrong policy pass.
  */
-export class ReferenceResolver {
+class ReferenceResolver {
   private readonly partition: string;
 
   constructor(
@@ -167,7 +167,7 @@ function renderPrincipals(
  * order, conditions grouped by operator then key, Effect defaulting to Allow. An argument it does not
  * render (source_policy_documents, override_policy_documents, ...) is an error.
  */
-export function renderPolicyDocument(block: Block, resolver: ReferenceResolver): PolicyDocument {
+function renderPolicyDocument(block: Block, resolver: ReferenceResolver): PolicyDocument {
   const unknownArguments = Object.keys(block).filter((k) => k !== "statement");
   if (unknownArguments.length > 0)
     throw new Error(`cannot render policy document arguments: ${unknownArguments.join(", ")}`);
@@ -205,7 +205,7 @@ export function renderPolicyDocument(block: Block, resolver: ReferenceResolver):
 const DOCUMENT_REFERENCE = /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/;
 
 /** The policy document an attribute refers to, rendered; inline JSON is refused. */
-export function documentFor(
+function documentFor(
   stack: TerraformJson,
   resolver: ReferenceResolver,
   where: string,
@@ -223,10 +223,7 @@ export function documentFor(
  * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html). Arguments it does
  * not render are an error.
  */
-export function lambdaPermissionStatement(
-  block: Block,
-  resolver: ReferenceResolver,
-): Record<string, unknown> {
+function lambdaPermissionStatement(block: Block, resolver: ReferenceResolver): Record<string, unknown> {
   const rendered = new Set([
     "statement_id",
     "action",
@@ -269,7 +266,7 @@ export interface RolePolicies {
 }
 
 /** A resource policy, keyed by the ARN of the resource it is attached to. */
-export interface ResourcePolicy {
+interface ResourcePolicy {
   readonly address: string;
   readonly resourceArn: string;
   readonly document: PolicyDocument;

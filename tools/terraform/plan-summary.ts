@@ -237,7 +237,7 @@ export function allowedImagesWarnings(plan: PlanJson): string[] {
 }
 
 /** The approved list of one rule before and after the plan, from its `input_parameters`. */
-export interface AmiListChange {
+interface AmiListChange {
   readonly address: string;
   readonly added: readonly string[];
   readonly removed: readonly string[];
