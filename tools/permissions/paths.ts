@@ -56,6 +56,29 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
   const add = (path: PermissionPath) => paths.push(path);
   const resourcePolicy = (arn: string) => resourcePolicyOf(policies, arn);
   const otherAccount = (arn: string) => arn.replace(`:${account}:`, `:${OTHER_ACCOUNT}:`);
+  /**
+   * Calls a service role's session (the runbook's, the re-evaluation's) makes with the role's credentials,
+   * over HTTPS, from this account; not a function, so without the function's lambda:SourceFunctionArn.
+   */
+  const addRoleCalls = (
+    who: string,
+    session: string,
+    role: { readonly inline: PermissionPath["identityPolicies"] },
+    calls: readonly (readonly [string, string, string, Expected])[],
+  ) => {
+    for (const [what, action, resource, expect] of calls) {
+      add({
+        id: `${who} ${what}`,
+        behaviour: "function-calls-aws",
+        expect,
+        principal: session,
+        action,
+        resource,
+        identityPolicies: role.inline,
+        context: { "aws:PrincipalAccount": account, "aws:SecureTransport": "true" },
+      });
+    }
+  };
 
   // The function: its own calls, Lambda assuming its role, its destination, its logs.
   for (const [name, fn] of resources("aws_lambda_function")) {
@@ -424,18 +447,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
       ["cannot stop another account's instance", "ec2:StopInstances", otherAccount(instance), "Denied"],
       ["cannot terminate an instance", "ec2:TerminateInstances", instance, "Denied"],
     ];
-    for (const [what, action, resource, expect] of runbook) {
-      add({
-        id: `the runbook ${what}`,
-        behaviour: "function-calls-aws",
-        expect,
-        principal: session,
-        action,
-        resource,
-        identityPolicies: role.inline,
-        context: { "aws:PrincipalAccount": account, "aws:SecureTransport": "true" },
-      });
-    }
+    addRoleCalls("the runbook", session, role, runbook);
   }
 
   // EventBridge Scheduler: assuming the re-evaluation role, which may evaluate the stack's rule only.
@@ -480,18 +492,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
       ],
       ["cannot start a remediation", "config:StartRemediationExecution", "*", "Denied"],
     ];
-    for (const [what, action, resource, expect] of evaluation) {
-      add({
-        id: `the re-evaluation role ${what}`,
-        behaviour: "function-calls-aws",
-        expect,
-        principal: session,
-        action,
-        resource,
-        identityPolicies: role.inline,
-        context: { "aws:PrincipalAccount": account, "aws:SecureTransport": "true" },
-      });
-    }
+    addRoleCalls("the re-evaluation role", session, role, evaluation);
   }
   return paths;
 }
