@@ -1,9 +1,11 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { runReportCommand } from "../../app/report/cli";
 import { BATCH_GET_MAX_IDENTIFIERS, type NonCompliantInstance } from "../../app/report/collect";
+import { reportReaderPolicy } from "../../app/report/reader-policy";
 import { AGGREGATOR_NAME } from "../../lib/aggregator";
 import { AwsLoopback, configError, configJson } from "../../tools/loopback/aws-loopback";
 import { type AggregatedInstance, serveAggregator } from "../../tools/loopback/config-aggregator";
@@ -314,6 +316,37 @@ describe("npm run report against the loopback aggregator", () => {
     });
     expect(code).toBe(2);
     expect(err).toContain("the configuration names no aggregator (aggregator.region); pass --region");
+    expect(aws.requests).toEqual([]);
+  });
+
+  it("prints the least policy the report needs, for the configured aggregator, with --reader-policy", async () => {
+    // Given a configuration with an aggregator
+    const folder = mkdtempSync(path.join(tmpdir(), "ami-guard-report-policy-"));
+    const file = path.join(folder, "config.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        approvedAmiIds: ["ami-0abcdef1234567890"],
+        targets: [{ accountId: "111122223333", region: "eu-central-1" }],
+        aggregator: { accountId: "444455556666", region: "eu-west-1" },
+      }),
+    );
+    let out = "";
+    // When the report is asked for its policy
+    const code = await runReportCommand(
+      ["--reader-policy"],
+      { ...process.env, AMI_GUARD_CONFIG: file },
+      {
+        out: (text) => {
+          out += text;
+        },
+        err: () => undefined,
+      },
+    );
+    rmSync(folder, { recursive: true, force: true });
+    // Then it prints the reader policy for that aggregator and calls nothing
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toEqual(reportReaderPolicy({ accountId: "444455556666", region: "eu-west-1" }));
     expect(aws.requests).toEqual([]);
   });
 });

@@ -3,9 +3,10 @@ import { AGGREGATOR_NAME } from "../../lib/aggregator";
 import { loadConfig } from "../config/load";
 import { collectNonCompliantInstances, ReportCallError } from "./collect";
 import { formatReport, type ReportFormat } from "./format";
+import { reportReaderPolicy } from "./reader-policy";
 
 const REPORT_USAGE =
-  "usage: npm run report -- [--json | --csv] [--region <aggregator region>] [--aggregator <name>] [--rule <Config rule name>]";
+  "usage: npm run report -- [--json | --csv] [--region <aggregator region>] [--aggregator <name>] [--rule <Config rule name>]\n       npm run report -- --reader-policy   (the least IAM policy the report needs)";
 
 /**
  * Read-only calls are cheap to retry: more attempts than the SDK's default 3 ride out the throttling a
@@ -69,6 +70,7 @@ export async function runReportCommand(
   clientFor: (region: string) => ConfigServiceClient = (region) =>
     new ConfigServiceClient({ region, maxAttempts: REPORT_MAX_ATTEMPTS, retryMode: "standard" }),
 ): Promise<number> {
+  if (argv.includes("--reader-policy")) return printReaderPolicy(env, io);
   let options: ReportOptions;
   try {
     options = parseReportArguments(argv, env);
@@ -88,5 +90,18 @@ export async function runReportCommand(
       return 1;
     }
     throw error;
+  }
+}
+
+/** The least policy a principal in the aggregator's account needs to run the report. */
+function printReaderPolicy(env: NodeJS.ProcessEnv, io: ReportIo): number {
+  try {
+    const aggregator = loadConfig(env).aggregator;
+    if (!aggregator) throw new Error("the configuration names no aggregator: there is nothing to read");
+    io.out(`${JSON.stringify(reportReaderPolicy(aggregator), null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    io.err(`${(error as Error).message}\n`);
+    return 2;
   }
 }

@@ -7,6 +7,7 @@ import {
   paginateGetAggregateComplianceDetailsByConfigRule,
 } from "@aws-sdk/client-config-service";
 import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE } from "../../lib/contract";
+import { REPORT_READS } from "./reader-policy";
 
 /**
  * The aggregator cannot say whether Config's remediation ran: DescribeRemediationExecutionStatus answers
@@ -121,7 +122,7 @@ export async function collectNonCompliantInstances(
   client: ConfigServiceClient,
   options: CollectOptions,
 ): Promise<NonCompliantInstance[]> {
-  const sources = await calling("config:DescribeAggregateComplianceByConfigRules", async () => {
+  const sources = await calling(REPORT_READS.rulesPerSource, async () => {
     const found: { accountId: string; region: string }[] = [];
     for await (const page of paginateDescribeAggregateComplianceByConfigRules(
       { client },
@@ -140,7 +141,7 @@ export async function collectNonCompliantInstances(
 
   const evaluations: { accountId: string; region: string; instanceId: string; since: string }[] = [];
   for (const source of sources) {
-    await calling("config:GetAggregateComplianceDetailsByConfigRule", async () => {
+    await calling(REPORT_READS.nonCompliantResources, async () => {
       for await (const page of paginateGetAggregateComplianceDetailsByConfigRule(
         { client },
         {
@@ -202,7 +203,7 @@ async function configurationItems(
     for (let round = 0; pending.length > 0; round += 1) {
       if (round === UNPROCESSED_ROUNDS) {
         throw new ReportCallError(
-          "config:BatchGetAggregateResourceConfig",
+          REPORT_READS.instanceConfiguration,
           new Error(
             `${pending.length} instance(s) still unprocessed after ${UNPROCESSED_ROUNDS} requests: ${pending
               .map((identifier) => identifier.ResourceId)
@@ -211,7 +212,7 @@ async function configurationItems(
         );
       }
       const batch = pending;
-      const response = await calling("config:BatchGetAggregateResourceConfig", () =>
+      const response = await calling(REPORT_READS.instanceConfiguration, () =>
         client.send(
           new BatchGetAggregateResourceConfigCommand({
             ConfigurationAggregatorName: aggregatorName,
