@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { AwsRegion } from "../../lib/regions";
 import { behaviourProblems, serviceBehaviours } from "../../lib/service-behaviour";
 import { referenceProblems } from "../../tools/permissions/authorization-reference";
@@ -10,6 +11,7 @@ import {
   unexpectedOutcomes,
 } from "../../tools/permissions/paths";
 import {
+  resourcePolicyOf,
   type StackPolicies,
   stackPolicies,
   type TerraformJson,
@@ -235,3 +237,49 @@ function renderPermissionsDoc(all: StackCase[]): string {
     "",
   ].join("\n");
 }
+
+describe("the stack key's administrators", () => {
+  it("may rotate the key on demand, which the key policy must grant for IAM policies to count", async () => {
+    const c = cases.find((candidate) => candidate.label === "event-driven/create") as StackCase;
+    const policies = policiesOf(c.stack, c.region);
+    const [keyName] = Object.keys(c.stack.resource.aws_kms_key ?? {});
+    const keyArn = policies.resolver.attribute("aws_kms_key", String(keyName), "arn");
+    const keyPolicy = resourcePolicyOf(policies, keyArn);
+    const admin = `arn:aws:iam::${ACCOUNT}:role/platform-admin`;
+    const decide = async (resourcePolicy: typeof keyPolicy) => {
+      const response = await runSimulation(
+        {
+          request: {
+            principal: admin,
+            action: "kms:RotateKeyOnDemand",
+            resource: { resource: keyArn, accountId: ACCOUNT },
+            contextVariables: { "aws:PrincipalAccount": ACCOUNT, "aws:SecureTransport": "true" },
+          },
+          identityPolicies: [
+            {
+              name: "admin",
+              policy: {
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }],
+              },
+            },
+          ],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy,
+        },
+        {},
+      );
+      return response.resultType === "error" ? JSON.stringify(response.errors) : response.overallResult;
+    };
+    // Given the key policy as deployed, Then an administrator of the account may rotate it on demand
+    expect(await decide(keyPolicy)).toBe("Allowed");
+    // Given the key policy without kms:RotateKeyOnDemand, Then no IAM policy can grant it
+    const without = clone(keyPolicy) as NonNullable<typeof keyPolicy>;
+    for (const statement of without.Statement) {
+      if (Array.isArray(statement.Action))
+        statement.Action = statement.Action.filter((action) => action !== "kms:RotateKeyOnDemand");
+    }
+    expect(await decide(without)).toBe("ImplicitlyDenied");
+  });
+});
