@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { buildSync } from "esbuild";
 import { bundleHandlerSource, HANDLER_ENTRY } from "../../app/lambda-bundle";
+import { HANDLER_ENVIRONMENT, POWERTOOLS_ENVIRONMENT } from "../../lib/contract";
 import { AwsLoopback } from "../../tools/loopback/aws-loopback";
 import { type BenchRow, type BenchSuite, measureProcess, median } from "./harness";
 
@@ -121,19 +122,30 @@ async function throughput(
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: "AKIDLOOPBACKBENCH",
       AWS_SECRET_ACCESS_KEY: "loopback-secret",
-      AMI_GUARD_RULE_NAME: RULE,
-      AMI_GUARD_ACCOUNT_ID: ACCOUNT,
-      AMI_GUARD_REGION: REGION,
-      AMI_GUARD_DRY_RUN: "false",
-      AMI_GUARD_EXEMPTION_TAG_KEY: "ami-guard:exempt",
-      AMI_GUARD_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`,
-      POWERTOOLS_SERVICE_NAME: "ami-guard",
-      POWERTOOLS_METRICS_NAMESPACE: "AmiGuard",
+      ...handlerVariables(),
+      ...POWERTOOLS_ENVIRONMENT,
       BENCH_EVENT: JSON.stringify(benchEvent()),
     },
     maxBuffer: 512 * 1024 * 1024,
   });
   return JSON.parse(readFileSync(resultFile, "utf8"));
+}
+
+/**
+ * The function's environment, keyed by the contract's own names: a variable added to the contract and
+ * missing here fails the type check, rather than the bench at run time.
+ */
+function handlerVariables(): Record<(typeof HANDLER_ENVIRONMENT)[keyof typeof HANDLER_ENVIRONMENT], string> {
+  return {
+    [HANDLER_ENVIRONMENT.ruleName]: RULE,
+    [HANDLER_ENVIRONMENT.accountId]: ACCOUNT,
+    [HANDLER_ENVIRONMENT.region]: REGION,
+    [HANDLER_ENVIRONMENT.dryRun]: "false",
+    [HANDLER_ENVIRONMENT.exemptionTagKey]: "ami-guard:exempt",
+    [HANDLER_ENVIRONMENT.topicArn]: `arn:aws:sns:${REGION}:${ACCOUNT}:ami-guard-notifications`,
+    // An approved AMI other than the one the loopback's instances run, so every event is remediated.
+    [HANDLER_ENVIRONMENT.approvedAmiIds]: "ami-0fedcba9876543210",
+  };
 }
 
 const suite: BenchSuite = {
