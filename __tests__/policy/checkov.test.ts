@@ -2,7 +2,7 @@ import { CHECKOV_WAIVERS } from "../../tools/checkov-waivers";
 import { CHECKOV_CHECKS, type CheckovCheck, runChecks } from "./checkov-checks";
 import { everyStack, handlerBundleForTests, ref, type StackCase, type SynthesizedStack } from "./stacks";
 
-/** The checks the platform team runs on these resource types (issue 4). */
+/** The checks the platform team runs on these resource types. */
 const REQUIRED_CHECKS = [
   "CKV_AWS_18",
   "CKV_AWS_19",

@@ -32,8 +32,8 @@ export interface PermissionPath {
 
 type Block = Record<string, unknown>;
 
-const sessionOf = (policies: StackPolicies, role: RolePolicies, session: string) =>
-  `arn:${partitionOf(policies.identity.region)}:sts::${policies.identity.accountId}:assumed-role/${role.name}/${session}`;
+const assumedRoleOf = (policies: StackPolicies, role: RolePolicies, sessionName: string) =>
+  `arn:${partitionOf(policies.identity.region)}:sts::${policies.identity.accountId}:assumed-role/${role.name}/${sessionName}`;
 
 /** Role name prefixes the constructs use; the paths fail loudly when a stack has the resource but not the role. */
 const FUNCTION_ROLE = "ami-guard-function-";
@@ -57,12 +57,12 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
   const resourcePolicy = (arn: string) => resourcePolicyOf(policies, arn);
   const otherAccount = (arn: string) => arn.replace(`:${account}:`, `:${OTHER_ACCOUNT}:`);
   /**
-   * Calls a service role's session (the runbook's, the re-evaluation's) makes with the role's credentials,
+   * Calls made with a service role's credentials (the runbook's, the re-evaluation's),
    * over HTTPS, from this account; not a function, so without the function's lambda:SourceFunctionArn.
    */
   const addRoleCalls = (
     who: string,
-    session: string,
+    assumedRole: string,
     role: { readonly inline: PermissionPath["identityPolicies"] },
     calls: readonly (readonly [string, string, string, Expected])[],
   ) => {
@@ -71,7 +71,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
         id: `${who} ${what}`,
         behaviour: "function-calls-aws",
         expect,
-        principal: session,
+        principal: assumedRole,
         action,
         resource,
         identityPolicies: role.inline,
@@ -85,7 +85,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
     const functionArn = resolver.attribute("aws_lambda_function", name, "arn");
     const role = roleNamed(policies, FUNCTION_ROLE);
     if (!role) throw new Error(`${functionArn} has no ${FUNCTION_ROLE}* role`);
-    const session = sessionOf(policies, role, String(fn.function_name));
+    const assumedRole = assumedRoleOf(policies, role, String(fn.function_name));
     const calls: Bindings = { account, "function-arn": functionArn };
     const asFunction = (
       id: string,
@@ -99,7 +99,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
         id,
         behaviour,
         expect,
-        principal: session,
+        principal: assumedRole,
         action,
         resource,
         identityPolicies: role.inline,
@@ -432,7 +432,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
         context: requestContext("ssm-assumes-automation-role", bindings),
       });
     }
-    const session = sessionOf(policies, role, "automation");
+    const assumedRole = assumedRoleOf(policies, role, "automation");
     const instance = `arn:${partition}:ec2:${region}:${account}:instance/i-0123456789abcdef0`;
     const otherRegion = region === "eu-west-1" ? "eu-central-1" : "eu-west-1";
     const runbook: [string, string, string, Expected][] = [
@@ -447,7 +447,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
       ["cannot stop another account's instance", "ec2:StopInstances", otherAccount(instance), "Denied"],
       ["cannot terminate an instance", "ec2:TerminateInstances", instance, "Denied"],
     ];
-    addRoleCalls("the runbook", session, role, runbook);
+    addRoleCalls("the runbook", assumedRole, role, runbook);
   }
 
   // EventBridge Scheduler: assuming the re-evaluation role, which may evaluate the stack's rule only.
@@ -478,7 +478,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
         context: requestContext("scheduler-assumes-execution-role", bindings),
       });
     }
-    const session = sessionOf(policies, role, "scheduler");
+    const assumedRole = assumedRoleOf(policies, role, "scheduler");
     const [ruleName] = resources("aws_config_config_rule").map(([name]) => name);
     if (!ruleName) throw new Error("the stack schedules re-evaluation but has no Config rule");
     const ruleArn = resolver.attribute("aws_config_config_rule", ruleName, "arn");
@@ -492,7 +492,7 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
       ],
       ["cannot start a remediation", "config:StartRemediationExecution", "*", "Denied"],
     ];
-    addRoleCalls("the re-evaluation role", session, role, evaluation);
+    addRoleCalls("the re-evaluation role", assumedRole, role, evaluation);
   }
   return paths;
 }
