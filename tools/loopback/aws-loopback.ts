@@ -338,7 +338,7 @@ export function stsAssumedRole(roleArn: string): LoopbackResponse {
   return {
     status: 200,
     headers: { "content-type": XML },
-    body: `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>${escapeXml(roleArn)}/ami-guard-preflight</Arn><AssumedRoleId>AROALOOPBACK:ami-guard-preflight</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>ASIALOOPBACK</AccessKeyId><SecretAccessKey>loopback-secret</SecretAccessKey><SessionToken>loopback-session</SessionToken><Expiration>${expiration}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>loopback-request</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+    body: `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>${escapeXml(roleArn)}/ami-guard-preflight</Arn><AssumedRoleId>AROALOOPBACK:ami-guard-preflight</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>ASIALOOPBACK</AccessKeyId><SecretAccessKey>loopback-secret</SecretAccessKey><SessionToken>loopback-token</SessionToken><Expiration>${expiration}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>loopback-request</RequestId></ResponseMetadata></AssumeRoleResponse>`,
   };
 }
 
