@@ -1,5 +1,15 @@
-import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE, type Guard } from "../lib/contract";
-import { complianceChangeDetailSchema, describeIssues, eventEnvelopeSchema } from "./event";
+import {
+  COMPLIANCE_CHANGE_EVENT,
+  EC2_INSTANCE_RESOURCE_TYPE,
+  type Guard,
+  INSTANCE_STATE_CHANGE_EVENT,
+} from "../lib/contract";
+import {
+  complianceChangeDetailSchema,
+  describeIssues,
+  eventEnvelopeSchema,
+  instanceStateChangeDetailSchema,
+} from "./event";
 import type { HandlerSettings } from "./settings";
 
 /**
@@ -32,10 +42,18 @@ export const IGNORE_REASONS = [
   "not-an-instance",
   "malformed-instance-id",
   "inconsistent-event",
+  "not-running-state",
 ] as const;
 export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
+/**
+ * Which event named the instance. A compliance change is Config's own word that it is NON_COMPLIANT; an
+ * instance entering `running` is not, so Config is asked and anything but NON_COMPLIANT means do nothing.
+ */
+export type Trigger = "compliance-change" | "instance-running";
+
 export interface RemediationTarget {
+  readonly trigger: Trigger;
   readonly eventId: string;
   readonly ruleName: string;
   readonly instanceId: string;
@@ -72,8 +90,18 @@ export function decide(event: unknown, settings: HandlerSettings): EventDecision
   const { id, source, account, region, detail } = envelope.data;
   const detailType = envelope.data["detail-type"];
 
-  if (source !== CONFIG_SOURCE)
-    return ignore("other-source", [mismatch("source", source, CONFIG_SOURCE)], id);
+  if (source === INSTANCE_STATE_CHANGE_EVENT.source) {
+    return decideInstanceRunning(envelope.data, settings);
+  }
+  if (source !== CONFIG_SOURCE) {
+    return ignore(
+      "other-source",
+      [
+        `source is ${JSON.stringify(source)}, not ${JSON.stringify(CONFIG_SOURCE)} or ${JSON.stringify(INSTANCE_STATE_CHANGE_EVENT.source)}`,
+      ],
+      id,
+    );
+  }
   if (detailType !== COMPLIANCE_CHANGE_DETAIL_TYPE) {
     return ignore(
       "other-detail-type",
@@ -141,11 +169,78 @@ export function decide(event: unknown, settings: HandlerSettings): EventDecision
   return {
     action: "remediate",
     target: {
+      trigger: "compliance-change",
       eventId: id,
       ruleName: qualifier.configRuleName,
       instanceId: qualifier.resourceId,
       ...(recorded && !Number.isNaN(recorded.getTime()) ? { resultRecordedTime: recorded } : {}),
     },
+  };
+}
+
+/**
+ * An instance entering `running`, from EC2: the same account and region checks, the instance id from
+ * `detail["instance-id"]`, and the rule the function was deployed for. The `resources` ARN, when present,
+ * must name the same instance.
+ */
+function decideInstanceRunning(
+  envelope: {
+    readonly id: string;
+    readonly account: string;
+    readonly region: string;
+    readonly "detail-type": string;
+    readonly detail: Record<string, unknown>;
+    readonly resources?: unknown;
+  },
+  settings: HandlerSettings,
+): EventDecision {
+  const { id, account, region, detail } = envelope;
+  const detailType = envelope["detail-type"];
+  if (detailType !== INSTANCE_STATE_CHANGE_EVENT.detailType) {
+    return ignore(
+      "other-detail-type",
+      [mismatch("detail-type", detailType, INSTANCE_STATE_CHANGE_EVENT.detailType)],
+      id,
+    );
+  }
+  const parsed = instanceStateChangeDetailSchema.safeParse(detail, PARSE_OPTIONS);
+  if (!parsed.success) {
+    return ignore(
+      "malformed-event",
+      describeIssues(parsed.error).map((line) => `detail.${line}`),
+      id,
+    );
+  }
+  const instanceId = parsed.data["instance-id"];
+  if (account !== settings.accountId) {
+    return ignore("other-account", [mismatch("account", account, settings.accountId)], id);
+  }
+  if (region !== settings.region)
+    return ignore("other-region", [mismatch("region", region, settings.region)], id);
+  if (parsed.data.state !== INSTANCE_STATE_CHANGE_EVENT.running) {
+    return ignore(
+      "not-running-state",
+      [mismatch("detail.state", parsed.data.state, INSTANCE_STATE_CHANGE_EVENT.running)],
+      id,
+    );
+  }
+  if (!INSTANCE_ID.test(instanceId)) {
+    return ignore("malformed-instance-id", [`detail.instance-id ${JSON.stringify(instanceId)}`], id);
+  }
+  const resources = Array.isArray(envelope.resources) ? envelope.resources : [];
+  const others = resources.filter(
+    (arn) => typeof arn !== "string" || !arn.endsWith(`:${account}:instance/${instanceId}`),
+  );
+  if (others.length > 0) {
+    return ignore(
+      "inconsistent-event",
+      [`resources ${JSON.stringify(others)} do not name instance ${instanceId} of account ${account}`],
+      id,
+    );
+  }
+  return {
+    action: "remediate",
+    target: { trigger: "instance-running", eventId: id, ruleName: settings.ruleName, instanceId },
   };
 }
 
@@ -263,7 +358,11 @@ export interface CurrentEvaluation {
   readonly resultRecordedTime?: Date;
 }
 
-export type EvaluationCheck = { readonly agrees: true } | { readonly agrees: false; readonly detail: string };
+export type EvaluationCheck =
+  | { readonly agrees: true }
+  | { readonly agrees: false; readonly detail: string }
+  /** An instance-running event for an instance Config does not call NON_COMPLIANT: do nothing, fail nothing. */
+  | { readonly agrees: "not-non-compliant"; readonly detail: string };
 
 /**
  * Before anything is stopped, Config must still call the instance NON_COMPLIANT. The AMI check above has
@@ -274,12 +373,18 @@ export type EvaluationCheck = { readonly agrees: true } | { readonly agrees: fal
 export function checkCurrentEvaluation(
   evaluation: CurrentEvaluation,
   imageId: string | undefined,
+  trigger: Trigger = "compliance-change",
 ): EvaluationCheck {
   if (evaluation.complianceType === NON_COMPLIANT) return { agrees: true };
   const seen =
     evaluation.complianceType === undefined
       ? "holds no result of the rule for the instance"
       : `calls the instance ${evaluation.complianceType}${evaluation.resultRecordedTime ? ` (recorded ${evaluation.resultRecordedTime.toISOString()})` : ""}`;
+  if (trigger === "instance-running") {
+    // Not evaluated yet (a new instance: its own compliance change follows), or COMPLIANT: Config has not
+    // asked for a stop, and the running-state event is no reason to overrule it.
+    return { agrees: "not-non-compliant", detail: `the instance entered running and Config ${seen}` };
+  }
   return {
     agrees: false,
     detail: `the instance runs ${imageId ?? "an AMI DescribeInstances did not name"}, which the stack's list does not approve, but Config ${seen}`,

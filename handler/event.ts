@@ -37,6 +37,12 @@ export const complianceChangeDetailSchema = z.looseObject({
   }),
 });
 
+/** `detail` of an EC2 Instance State-change Notification: read only once source and detail-type match. */
+export const instanceStateChangeDetailSchema = z.looseObject({
+  "instance-id": z.string(),
+  state: z.string(),
+});
+
 /**
  * Validation problems as `path: message` lines, few enough for one log line. zod/mini ships no message
  * texts, so the line is built from the issue itself: what was expected and what arrived.

@@ -37,7 +37,9 @@ export type Outcome =
   | "approved-since"
   | "dry-run"
   | "remediation-started"
-  | "remediation-already-running";
+  | "remediation-already-running"
+  /** An instance-running event for an instance Config does not call NON_COMPLIANT now. */
+  | "not-non-compliant";
 
 /** What the invocation did; Lambda discards it for asynchronous invocations, tests and drills read it. */
 export interface HandlerResult {
@@ -112,7 +114,12 @@ export async function handleEvent(event: unknown, deps: HandlerDependencies): Pr
   }
 
   const { target } = decision;
-  obs.appendKeys({ eventId: target.eventId, rule: target.ruleName, instanceId: target.instanceId });
+  obs.appendKeys({
+    eventId: target.eventId,
+    trigger: target.trigger,
+    rule: target.ruleName,
+    instanceId: target.instanceId,
+  });
   const clients = deps.clients();
   try {
     return await remediate(target, settings, clients, deps);
@@ -170,7 +177,9 @@ async function remediate(
       }
       return { outcome: "guarded", reason: verdict.guard, instanceId };
     case "dry-run":
-      await confirmNonCompliant(clients, target, facts.imageId);
+      if (!(await confirmNonCompliant(clients, target, facts.imageId, obs))) {
+        return { outcome: "not-non-compliant", instanceId };
+      }
       obs.info("dry run: would start remediation", { decision: "dry-run", notes: verdict.notes });
       obs.count(METRIC.dryRuns);
       await notify(clients, settings, obs, "dry run, would be stopped", target, {
@@ -179,7 +188,9 @@ async function remediate(
       });
       return { outcome: "dry-run", instanceId };
     case "remediate":
-      await confirmNonCompliant(clients, target, facts.imageId);
+      if (!(await confirmNonCompliant(clients, target, facts.imageId, obs))) {
+        return { outcome: "not-non-compliant", instanceId };
+      }
       return startRemediation(target, settings, clients, deps, verdict.notes);
   }
 }
@@ -252,13 +263,28 @@ async function describeInstance(clients: AwsClients, instanceId: string): Promis
 /** Evaluations of every rule for one resource; a few pages at most, unless the account runs many rules. */
 const MAX_EVALUATION_PAGES = 20;
 
+/**
+ * `true` when Config calls the instance NON_COMPLIANT now. For a compliance change any other answer throws;
+ * for an instance-running event it is logged and counted, and the caller does nothing more.
+ */
 async function confirmNonCompliant(
   clients: AwsClients,
   target: RemediationTarget,
   imageId: string | undefined,
-): Promise<void> {
-  const check = checkCurrentEvaluation(await currentEvaluation(clients, target), imageId);
-  if (!check.agrees) throw new ComplianceDisagreementError(check.detail);
+  obs: Observability,
+): Promise<boolean> {
+  const check = checkCurrentEvaluation(await currentEvaluation(clients, target), imageId, target.trigger);
+  if (check.agrees === true) return true;
+  if (check.agrees === "not-non-compliant") {
+    obs.info("remediation skipped: Config does not call the started instance NON_COMPLIANT", {
+      decision: "not-non-compliant",
+      trigger: target.trigger,
+      detail: check.detail,
+    });
+    obs.count(METRIC.runningNotNonCompliant);
+    return false;
+  }
+  throw new ComplianceDisagreementError(check.detail);
 }
 
 /**
@@ -360,6 +386,7 @@ async function notify(
     account: settings.accountId,
     region: settings.region,
     eventId: target.eventId,
+    trigger: target.trigger,
     dryRun: settings.dryRun,
   };
   try {

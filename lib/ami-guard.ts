@@ -542,6 +542,10 @@ export class AmiGuard extends Construct {
       deadLetterQueues: [
         { alarm: "function-failures-queue", queue: this.eventDriven.failureQueue },
         { alarm: "event-delivery-failures-queue", queue: this.eventDriven.deliveryFailureQueue },
+        {
+          alarm: "running-event-delivery-failures-queue",
+          queue: this.eventDriven.runningDeliveryFailureQueue,
+        },
         { alarm: "notification-delivery-failures-queue", queue: notificationFailures },
       ],
     });
@@ -553,6 +557,10 @@ export class AmiGuard extends Construct {
       deadLetterQueues: [
         { label: "function failures", queueName: this.eventDriven.failureQueue.queue.name },
         { label: "event delivery failures", queueName: this.eventDriven.deliveryFailureQueue.queue.name },
+        {
+          label: "instance-running delivery failures",
+          queueName: this.eventDriven.runningDeliveryFailureQueue.queue.name,
+        },
         { label: "notification delivery failures", queueName: notificationFailures.queue.name },
       ],
       alarmNames: this.alarms.alarms.map((alarm) => alarm.alarmName),

@@ -68,8 +68,16 @@ export const METRIC = {
   dryRuns: "DryRuns",
   eventsIgnored: "EventsIgnored",
   guardSkips: "GuardSkips",
-  /** The instance's AMI is on the stack's list now: the event predates a list change (or was redriven). */
+  /**
+   * The instance's AMI is on the stack's list now: a compliance change predates a list change (or was
+   * redriven); for an instance-running event this is the everyday case, an approved instance started.
+   */
   approvedSinceSkips: "ApprovedSinceSkips",
+  /**
+   * An instance-running event for an instance Config does not call NON_COMPLIANT now (COMPLIANT, or not
+   * evaluated yet: a new instance's own compliance change follows). Nothing is stopped; not a failure.
+   */
+  runningNotNonCompliant: "RunningNotNonCompliant",
   notificationsFailed: "NotificationsFailed",
   /** From Config's resultRecordedTime to our StartRemediationExecution call. */
   remediationDelay: "RemediationDelay",
@@ -102,3 +110,15 @@ export const COMPLIANCE_CHANGE_EVENT = {
 
 /** The only resource type the rule evaluates and the function acts on. */
 export const EC2_INSTANCE_RESOURCE_TYPE = "AWS::EC2::Instance";
+
+/**
+ * EC2's event for an instance entering a state; the function acts on `running` only, which an instance
+ * stopped by remediation and started again enters without any compliance change from Config. Shape and
+ * states: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html
+ */
+export const INSTANCE_STATE_CHANGE_EVENT = {
+  source: "aws.ec2",
+  detailType: "EC2 Instance State-change Notification",
+  running: "running",
+  documentation: "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html",
+} as const;

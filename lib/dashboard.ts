@@ -136,6 +136,13 @@ export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DI
         serviceName,
       ),
       functionMetric(
+        METRIC.runningNotNonCompliant,
+        "skipped: started, not NON_COMPLIANT",
+        "Sum",
+        undefined,
+        serviceName,
+      ),
+      functionMetric(
         METRIC.remediationsDeferred,
         "deferred (retried by Lambda)",
         "Sum",

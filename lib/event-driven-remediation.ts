@@ -7,7 +7,7 @@ import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "./aws-facts";
 import { APPROVED_AMI_IDS_SEPARATOR, HANDLER_ENVIRONMENT, powertoolsEnvironment } from "./contract";
-import { renderEventPattern } from "./event-pattern";
+import { instanceRunningEventPattern, renderEventPattern } from "./event-pattern";
 import { AsyncInvokeFailureHandling, addDeadLetteredTarget, DeadLetterQueue } from "./failure-handling";
 import type { FunctionCode } from "./function-code";
 import { ServiceRole } from "./iam";
@@ -75,6 +75,13 @@ export class EventDrivenRemediation extends Construct {
   readonly failureQueue: DeadLetterQueue;
   /** Events EventBridge could not deliver to the function. */
   readonly deliveryFailureQueue: DeadLetterQueue;
+  /** Sends instances entering `running` to the function: a restarted unapproved instance changes no compliance. */
+  readonly instanceRunningRule: CloudwatchEventRule;
+  /**
+   * Instance-running events EventBridge could not deliver. A queue of its own: a queue's policy lets one
+   * rule send, and its alarm says which path lost an event.
+   */
+  readonly runningDeliveryFailureQueue: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: EventDrivenRemediationProps) {
     super(scope, id);
@@ -233,6 +240,27 @@ export class EventDrivenRemediation extends Construct {
       // The rule's ARN alone binds the grant to this account and rule. EventBridge sends no
       // aws:SourceAccount when it invokes a function, so a source_account here would deny every event.
       sourceArn: this.eventRule.arn,
+    });
+
+    // A scope of its own: addDeadLetteredTarget names its queue and target with fixed ids.
+    const running = new Construct(this, "instance-running");
+    this.instanceRunningRule = new CloudwatchEventRule(running, "rule", {
+      name: names.instanceRunningRuleName,
+      description: `EC2 instances entering running, checked against ${props.ruleName} (a restart changes no compliance).`,
+      eventPattern: JSON.stringify(instanceRunningEventPattern()),
+    });
+    this.runningDeliveryFailureQueue = addDeadLetteredTarget(running, {
+      rule: this.instanceRunningRule,
+      queueName: names.runningEventDeliveryFailuresQueueName,
+      target: { targetId: "remediate", arn: this.function.arn, dependsOn: [props.remediationConfiguration] },
+    });
+    new LambdaPermission(running, "invoke-permission", {
+      statementId: "AllowInstanceRunningEvents",
+      action: "lambda:InvokeFunction",
+      functionName: this.function.functionName,
+      principal: "events.amazonaws.com",
+      // As above: EventBridge sends no aws:SourceAccount, so the rule's ARN alone scopes the grant.
+      sourceArn: this.instanceRunningRule.arn,
     });
   }
 }

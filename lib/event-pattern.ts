@@ -1,4 +1,4 @@
-import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
+import { COMPLIANCE_CHANGE_EVENT, EC2_INSTANCE_RESOURCE_TYPE, INSTANCE_STATE_CHANGE_EVENT } from "./contract";
 
 /** EventBridge's documented limit on an event pattern. */
 const MAX_EVENT_PATTERN_LENGTH = 2048;
@@ -29,4 +29,17 @@ export function renderEventPattern(ruleName: string): string {
     );
   }
   return pattern;
+}
+
+/**
+ * Matches every instance of the account and region entering `running`: Config reports a compliance change
+ * only when compliance changes, so an unapproved instance started again after its stop sends nothing else.
+ * The function asks Config whether the instance is NON_COMPLIANT before it acts.
+ */
+export function instanceRunningEventPattern() {
+  return {
+    source: [INSTANCE_STATE_CHANGE_EVENT.source],
+    "detail-type": [INSTANCE_STATE_CHANGE_EVENT.detailType],
+    detail: { state: [INSTANCE_STATE_CHANGE_EVENT.running] },
+  };
 }

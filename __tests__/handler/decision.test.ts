@@ -20,6 +20,7 @@ import {
   REGION,
   RULE,
   sampleEvent,
+  sampleRunningEvent,
   settings,
   TOPIC_ARN,
   UNAPPROVED_AMI,
@@ -39,6 +40,7 @@ describe("decide", () => {
     expect(decision).toEqual({
       action: "remediate",
       target: {
+        trigger: "compliance-change",
         eventId: event.id,
         ruleName: RULE,
         instanceId: INSTANCE,
@@ -72,7 +74,7 @@ describe("decide", () => {
 
   // Each row breaks exactly one condition of the sample event; the rest stays valid.
   const branches: ReadonlyArray<[string, (event: MutableEvent) => unknown, string]> = [
-    ["source is not aws.config", (e) => (e.source = "aws.ec2"), "other-source"],
+    ["source is neither aws.config nor aws.ec2", (e) => (e.source = "aws.s3"), "other-source"],
     [
       "detail-type differs",
       (e) => (e["detail-type"] = "Config Configuration Item Change"),
@@ -209,6 +211,72 @@ describe("decide", () => {
     const event = sampleEvent();
     event.account = "444455556666";
     expect(decide(event, settings())).toMatchObject({ action: "ignore", eventId: event.id });
+  });
+});
+
+describe("decide, for an instance entering running (EC2's state-change event)", () => {
+  it("remediates the recorded event for an instance of our account and region, under the deployed rule", () => {
+    // Given the recorded state-change event, filled in for this deployment
+    const event = sampleRunningEvent();
+    // When
+    const decision = decide(event, settings());
+    // Then
+    expect(decision).toEqual({
+      action: "remediate",
+      target: { trigger: "instance-running", eventId: event.id, ruleName: RULE, instanceId: INSTANCE },
+    });
+  });
+
+  it("remediates without a resources list: only detail names the instance for certain", () => {
+    const event = sampleRunningEvent();
+    delete event.resources;
+    expect(decide(event, settings()).action).toBe("remediate");
+  });
+
+  // Each row breaks exactly one condition of the recorded event; the rest stays valid.
+  const runningBranches: ReadonlyArray<[string, (event: MutableEvent) => unknown, string]> = [
+    [
+      "detail-type is another EC2 event",
+      (e) => (e["detail-type"] = "EC2 Spot Instance Interruption Warning"),
+      "other-detail-type",
+    ],
+    ["the event comes from another account", (e) => (e.account = "444455556666"), "other-account"],
+    ["the event comes from another region", (e) => (e.region = "us-east-1"), "other-region"],
+    ["the instance entered pending", (e) => (e.detail.state = "pending"), "not-running-state"],
+    ["the instance entered stopped", (e) => (e.detail.state = "stopped"), "not-running-state"],
+    ["the instance id is not one", (e) => (e.detail["instance-id"] = "i-XYZ"), "malformed-instance-id"],
+    ["detail has no instance-id", (e) => delete e.detail["instance-id"], "malformed-event"],
+    ["detail.state is not a string", (e) => (e.detail.state = 16), "malformed-event"],
+    [
+      "resources name another instance",
+      (e) => (e.resources = [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0fedcba9876543210`]),
+      "inconsistent-event",
+    ],
+    [
+      "resources name the instance in another account",
+      (e) => (e.resources = [`arn:aws:ec2:${REGION}:444455556666:instance/${INSTANCE}`]),
+      "inconsistent-event",
+    ],
+  ];
+  it.each(runningBranches)("ignores the event when %s", (_name, breakIt, reason) => {
+    // Given the recorded event with one condition broken
+    const event = sampleRunningEvent();
+    breakIt(event);
+    // When
+    const decision = decide(event, settings());
+    // Then
+    expect(ignoredReason(decision)).toBe(reason);
+    expect(decision).toMatchObject({ eventId: event.id });
+  });
+
+  it("names the missing field of a malformed detail", () => {
+    const event = sampleRunningEvent();
+    delete event.detail["instance-id"];
+    expect(decide(event, settings())).toMatchObject({
+      action: "ignore",
+      reason: "malformed-event",
+      details: ["detail.instance-id: expected string, received nothing"],
+    });
   });
 });
 
@@ -425,6 +493,21 @@ describe("checkCurrentEvaluation", () => {
     expect(checkCurrentEvaluation({}, undefined)).toMatchObject({
       agrees: false,
       detail: expect.stringContaining("holds no result of the rule for the instance"),
+    });
+  });
+  it("for an instance entering running, proceeds on NON_COMPLIANT only and stands down, not fails, otherwise", () => {
+    expect(
+      checkCurrentEvaluation({ complianceType: "NON_COMPLIANT" }, UNAPPROVED_AMI, "instance-running"),
+    ).toEqual({ agrees: true });
+    expect(
+      checkCurrentEvaluation({ complianceType: "COMPLIANT" }, UNAPPROVED_AMI, "instance-running"),
+    ).toEqual({
+      agrees: "not-non-compliant",
+      detail: "the instance entered running and Config calls the instance COMPLIANT",
+    });
+    expect(checkCurrentEvaluation({}, UNAPPROVED_AMI, "instance-running")).toEqual({
+      agrees: "not-non-compliant",
+      detail: "the instance entered running and Config holds no result of the rule for the instance",
     });
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { LogFields, MetricDimension, Observability } from "../../handler/observability";
 import type { HandlerSettings } from "../../handler/settings";
 import type { MetricName } from "../../lib/contract";
-import { SAMPLE_EVENT_PATH } from "../../tools/drill/sample-event";
+import { SAMPLE_EVENT_PATH, SAMPLE_INSTANCE_RUNNING_EVENT_PATH } from "../../tools/drill/sample-event";
 
 export const ACCOUNT = "111122223333";
 export const REGION = "eu-central-1";
@@ -33,6 +33,15 @@ export function sampleEvent(values: SamplePlaceholders = {}): MutableEvent {
     .replaceAll("{{REGION}}", values.region ?? REGION)
     .replaceAll("{{INSTANCE}}", values.instance ?? INSTANCE)
     .replaceAll("{{RULE}}", values.rule ?? RULE);
+  return JSON.parse(text);
+}
+
+/** The recorded instance-running event with its placeholders filled in; a fresh copy on every call. */
+export function sampleRunningEvent(values: Omit<SamplePlaceholders, "rule"> = {}): MutableEvent {
+  const text = readFileSync(SAMPLE_INSTANCE_RUNNING_EVENT_PATH, "utf8")
+    .replaceAll("{{ACCOUNT}}", values.account ?? ACCOUNT)
+    .replaceAll("{{REGION}}", values.region ?? REGION)
+    .replaceAll("{{INSTANCE}}", values.instance ?? INSTANCE);
   return JSON.parse(text);
 }
 

@@ -9,6 +9,17 @@ import * as path from "node:path";
  */
 export const SAMPLE_EVENT_PATH = path.resolve(__dirname, "sample-compliance-change-event.json");
 
+/**
+ * EC2's "EC2 Instance State-change Notification" for an instance entering `running`: the example the EC2
+ * User Guide records (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html),
+ * whose `state` is `pending` there and `running` here (one of the values the same page lists), with
+ * placeholders {{ACCOUNT}}, {{REGION}}, {{INSTANCE}}.
+ */
+export const SAMPLE_INSTANCE_RUNNING_EVENT_PATH = path.resolve(
+  __dirname,
+  "sample-instance-running-event.json",
+);
+
 /** A well-formed instance id no real account has; the loopback answers for it as running and untagged. */
 export const DRILL_INSTANCE_ID = "i-0d1a2b3c4d5e6f708";
 
