@@ -31,6 +31,7 @@ import {
   RecordingObservability,
   RULE,
   sampleEvent,
+  sampleRunningEvent,
   settings,
   TOPIC_ARN,
   UNAPPROVED_AMI,
@@ -476,6 +477,84 @@ describe("handler: events older than the approved list", () => {
     configSays("COMPLIANT");
     await expect(handlerWith({ dryRun: true })(sampleEvent())).rejects.toThrow(ComplianceDisagreementError);
     expect(observability.metricNames()).not.toContain(METRIC.dryRuns);
+  });
+});
+
+describe("handler: an instance entering running (started again after its stop)", () => {
+  it("stops it again when Config still calls it NON_COMPLIANT, through the same remediation path", async () => {
+    // Given an unapproved, running instance that Config calls NON_COMPLIANT
+    // When EC2 reports it entered running
+    const result = await handlerWith()(sampleRunningEvent());
+    // Then the deployed rule's remediation starts, and people are told
+    expect(result).toEqual({ outcome: "remediation-started", instanceId: INSTANCE });
+    expect(configMock).toHaveReceivedCommandWith(StartRemediationExecutionCommand, {
+      ConfigRuleName: RULE,
+      ResourceKeys: [RESOURCE_KEY],
+    });
+    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
+    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? "{}");
+    expect(message).toMatchObject({ outcome: "remediation-started", trigger: "instance-running" });
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.remediationsStarted]);
+  });
+
+  it.each([
+    ["COMPLIANT", "COMPLIANT" as const, "calls the instance COMPLIANT"],
+    ["no result yet (a new instance)", undefined, "holds no result of the rule for the instance"],
+  ])(
+    "does nothing, logs why in one line and counts it, when Config's result is %s",
+    async (_name, type, seen) => {
+      // Given Config does not call the instance NON_COMPLIANT
+      configSays(type);
+      // When EC2 reports it entered running
+      const result = await handlerWith()(sampleRunningEvent());
+      // Then nothing is started, nothing is thrown, nobody is paged
+      expect(result).toEqual({ outcome: "not-non-compliant", instanceId: INSTANCE });
+      expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+      expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+      expect(observability.lines).toEqual([
+        expect.objectContaining({
+          level: "info",
+          fields: expect.objectContaining({
+            decision: "not-non-compliant",
+            trigger: "instance-running",
+            detail: expect.stringContaining(seen),
+          }),
+        }),
+      ]);
+      expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.runningNotNonCompliant]);
+    },
+  );
+
+  it("stands down in a dry run too, without reporting a stop that would not happen", async () => {
+    configSays("COMPLIANT");
+    const result = await handlerWith({ dryRun: true })(sampleRunningEvent());
+    expect(result.outcome).toBe("not-non-compliant");
+    expect(observability.metricNames()).not.toContain(METRIC.dryRuns);
+  });
+
+  it("skips an approved instance without asking Config", async () => {
+    instanceIs("running", {}, APPROVED_AMI);
+    const result = await handlerWith()(sampleRunningEvent());
+    expect(result).toEqual({ outcome: "approved-since", instanceId: INSTANCE });
+    expect(configMock.calls()).toHaveLength(0);
+  });
+
+  it("remediates nothing and says why for a malformed state-change event", async () => {
+    const event = sampleRunningEvent();
+    event.detail["instance-id"] = 42;
+    const result = await handlerWith()(event);
+    expect(result).toEqual({ outcome: "ignored", reason: "malformed-event" });
+    expect(configMock.calls()).toHaveLength(0);
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(observability.lines).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({
+          decision: "ignored",
+          reason: "malformed-event",
+          details: ["detail.instance-id: expected string, received number"],
+        }),
+      }),
+    ]);
   });
 });
 
