@@ -229,12 +229,15 @@ function decideInstanceRunning(
   }
   const resources = Array.isArray(envelope.resources) ? envelope.resources : [];
   const others = resources.filter(
-    (arn) => typeof arn !== "string" || !arn.endsWith(`:${account}:instance/${instanceId}`),
+    (arn) =>
+      typeof arn !== "string" ||
+      !/^arn:[a-z-]+:ec2:/.test(arn) ||
+      !arn.endsWith(`:${region}:${account}:instance/${instanceId}`),
   );
   if (others.length > 0) {
     return ignore(
       "inconsistent-event",
-      [`resources ${JSON.stringify(others)} do not name instance ${instanceId} of account ${account}`],
+      [`resources ${JSON.stringify(others)} do not name instance ${instanceId} of ${account} in ${region}`],
       id,
     );
   }

@@ -18,6 +18,7 @@ import {
   RecordingObservability,
   RULE,
   sampleEvent,
+  sampleRunningEvent,
   settings,
 } from "./fixtures";
 
@@ -97,6 +98,29 @@ function everyConditionHolds(event: unknown): boolean {
   );
 }
 
+/**
+ * The conditions for EC2's state-change event, written again independently: an instance of this account
+ * and region entering running, with a well-formed id, and any `resources` naming only that instance.
+ */
+function runningConditionsHold(event: unknown): boolean {
+  if (!isObject(event) || !isObject(event.detail)) return false;
+  const instanceId = event.detail["instance-id"];
+  const resources = event.resources;
+  return (
+    typeof event.id === "string" &&
+    event.id.length > 0 &&
+    event.source === "aws.ec2" &&
+    event["detail-type"] === "EC2 Instance State-change Notification" &&
+    event.account === ACCOUNT &&
+    event.region === REGION &&
+    event.detail.state === "running" &&
+    typeof instanceId === "string" &&
+    /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(instanceId) &&
+    (!Array.isArray(resources) ||
+      resources.every((arn) => arn === `arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${instanceId}`))
+  );
+}
+
 const DELETE = Symbol("delete");
 
 /** Each field: the valid value, a near miss, gone, or any JSON at all. */
@@ -149,6 +173,41 @@ const mutatedEvents = fc
     return event as unknown;
   });
 
+const mutatedRunningEvents = fc
+  .record({
+    id: fieldVariant("7bf73129", ""),
+    source: fieldVariant("aws.ec2", "aws.config", "AWS.EC2"),
+    detailType: fieldVariant(
+      "EC2 Instance State-change Notification",
+      "EC2 Spot Instance Interruption Warning",
+    ),
+    account: fieldVariant(ACCOUNT, "444455556666"),
+    region: fieldVariant(REGION, "us-east-1"),
+    state: fieldVariant("running", "pending", "stopped", "RUNNING"),
+    instanceId: fieldVariant(INSTANCE, "i-123", `${INSTANCE}\n`, "vol-0123456789abcdef0"),
+    resources: fieldVariant(
+      [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE}`],
+      [`arn:aws:ec2:${REGION}:${ACCOUNT}:instance/i-0fedcba9876543210`],
+      [],
+    ),
+  })
+  .map((fields) => {
+    const event = sampleRunningEvent();
+    const set = (target: Record<string, unknown>, key: string, value: unknown) => {
+      if (value === DELETE) delete target[key];
+      else target[key] = value;
+    };
+    set(event, "id", fields.id);
+    set(event, "source", fields.source);
+    set(event, "detail-type", fields.detailType);
+    set(event, "account", fields.account);
+    set(event, "region", fields.region);
+    set(event.detail, "state", fields.state);
+    set(event.detail, "instance-id", fields.instanceId);
+    set(event, "resources", fields.resources);
+    return event as unknown;
+  });
+
 describe("handler properties", () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -179,7 +238,7 @@ describe("handler properties", () => {
       fc.asyncProperty(fc.jsonValue(), async (event) => {
         const { calls, threw } = await runOnce(event);
         expect(threw).toBeUndefined();
-        expect(calls).toBe(everyConditionHolds(event) ? 3 : 0);
+        expect(calls).toBe(everyConditionHolds(event) || runningConditionsHold(event) ? 3 : 0);
       }),
       { numRuns: 300 },
     );
@@ -201,6 +260,23 @@ describe("handler properties", () => {
       { numRuns: 400 },
     );
     // The generator must reach both sides of the property, or it proves nothing.
+    expect(remediated).toBeGreaterThan(10);
+    expect(unhandled).toEqual([]);
+  });
+
+  it("for instance-running events one mutation away from valid, calls an API exactly when every condition holds", async () => {
+    let remediated = 0;
+    await fc.assert(
+      fc.asyncProperty(mutatedRunningEvents, async (event) => {
+        const holds = runningConditionsHold(event) || everyConditionHolds(event);
+        const { calls, threw } = await runOnce(event);
+        expect(threw).toBeUndefined();
+        // The same five calls as a compliance change, since Config calls the instance NON_COMPLIANT here.
+        expect(calls).toBe(holds ? 5 : 0);
+        if (holds) remediated += 1;
+      }),
+      { numRuns: 400 },
+    );
     expect(remediated).toBeGreaterThan(10);
     expect(unhandled).toEqual([]);
   });
