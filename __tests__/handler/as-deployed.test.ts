@@ -26,7 +26,16 @@ import {
   type UnpackedFunction,
   unpackZip,
 } from "../../tools/loopback/deployed-function";
-import { ACCOUNT, APPROVED_AMI, INSTANCE, REGION, RULE, sampleEvent, UNAPPROVED_AMI } from "./fixtures";
+import {
+  ACCOUNT,
+  APPROVED_AMI,
+  INSTANCE,
+  REGION,
+  RULE,
+  sampleEvent,
+  sampleRunningEvent,
+  UNAPPROVED_AMI,
+} from "./fixtures";
 
 /**
  * The function as Terraform would deploy it: the zip synthesis wrote, unpacked and run in its own Node.js
@@ -289,6 +298,44 @@ describe("the synthesized function, unpacked and run as deployed", () => {
     expect(outcome).toMatchObject({ ok: false, error: { name: "ComplianceDisagreementError" } });
     expect(outcome.error?.message).toContain(UNAPPROVED_AMI);
     expect(aws.requestsFor("StartRemediationExecution")).toEqual([]);
+  });
+
+  it("stops an unapproved instance started again, on EC2's running-state event, when Config still calls it NON_COMPLIANT", async () => {
+    // Given the recorded EC2 state-change event for an unapproved instance entering running
+    // When the deployed function handles it
+    const outcome = await invoke(sampleRunningEvent());
+    // Then the same calls as a compliance change, under the deployed rule
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { outcome: "remediation-started", instanceId: INSTANCE },
+    });
+    expect(aws.requests.map((request) => `${request.service}:${request.operation}`)).toEqual([
+      "ec2:DescribeInstances",
+      "config:GetComplianceDetailsByResource",
+      "config:StartRemediationExecution",
+      "config:DescribeRemediationExecutionStatus",
+      "sns:Publish",
+    ]);
+    expectStartRequest(aws.requestsFor("StartRemediationExecution")[0]);
+  });
+
+  it("does nothing for a started instance Config has not evaluated yet, with one log line and a metric", async () => {
+    // Given a new instance on an unapproved AMI, with no result of the rule yet
+    aws.enqueue("DescribeInstances", ec2Instances([{ instanceId: INSTANCE, imageId: UNAPPROVED_AMI }]));
+    aws.enqueue("GetComplianceDetailsByResource", configJson({ EvaluationResults: [] }));
+    // When
+    const outcome = await invoke(sampleRunningEvent());
+    // Then it succeeds, starts nothing, and says why
+    expect(outcome).toMatchObject({
+      ok: true,
+      result: { outcome: "not-non-compliant", instanceId: INSTANCE },
+    });
+    expect(aws.requestsFor("StartRemediationExecution")).toEqual([]);
+    const lines = jsonLogLines(outcome.stdout);
+    expect(lines.filter((line) => line.decision === "not-non-compliant")).toEqual([
+      expect.objectContaining({ trigger: "instance-running", instanceId: INSTANCE, rule: RULE }),
+    ]);
+    expect(lines.find((line) => "_aws" in line)).toMatchObject({ RunningNotNonCompliant: 1 });
   });
 
   it("makes no request at all for an event about another rule", async () => {
