@@ -36,7 +36,7 @@ export const ALARM_MEANINGS = {
     "A compliance event ran out of retries: an instance with an unapproved AMI may still be running. Fix the cause, then `npm run redrive` the queue.",
   "event-delivery-failures-queue":
     "EventBridge could not deliver an event to its target (permissions, or the target was deleted). The message attributes say why; fix it, then replay the message.",
-  "running-event-delivery-failures-queue":
+  "running-delivery-failures-queue":
     "EventBridge could not deliver an instance-running event to the function: an unapproved instance started again may be running. The message attributes say why; fix it, then replay the message.",
   "notification-delivery-failures-queue":
     "EventBridge could not publish a failed-stop notification to the topic (topic or key policy, or the topic was deleted): a stop that failed in SSM went unreported. Check the remediation executions in the Config console.",

@@ -543,7 +543,7 @@ export class AmiGuard extends Construct {
         { alarm: "function-failures-queue", queue: this.eventDriven.failureQueue },
         { alarm: "event-delivery-failures-queue", queue: this.eventDriven.deliveryFailureQueue },
         {
-          alarm: "running-event-delivery-failures-queue",
+          alarm: "running-delivery-failures-queue",
           queue: this.eventDriven.runningDeliveryFailureQueue,
         },
         { alarm: "notification-delivery-failures-queue", queue: notificationFailures },

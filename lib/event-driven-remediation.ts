@@ -251,7 +251,7 @@ export class EventDrivenRemediation extends Construct {
     });
     this.runningDeliveryFailureQueue = addDeadLetteredTarget(running, {
       rule: this.instanceRunningRule,
-      queueName: names.runningEventDeliveryFailuresQueueName,
+      queueName: names.runningDeliveryFailuresQueueName,
       target: { targetId: "remediate", arn: this.function.arn, dependsOn: [props.remediationConfiguration] },
     });
     new LambdaPermission(running, "invoke-permission", {

@@ -29,7 +29,7 @@ export interface ResourceNames {
   readonly eventDeliveryFailuresQueueName: string;
   /** The rule that sends instances entering `running` to the function. */
   readonly instanceRunningRuleName: string;
-  readonly runningEventDeliveryFailuresQueueName: string;
+  readonly runningDeliveryFailuresQueueName: string;
   /**
    * The function's Powertools service name, which becomes the `service` dimension of its metrics: two
    * pipelines in one account and region must not read each other's failures.
@@ -65,7 +65,7 @@ export function resourceNames(namePrefix: string, region: AwsRegion): ResourceNa
     functionFailuresQueueName: `${namePrefix}-function-failures`,
     eventDeliveryFailuresQueueName: `${namePrefix}-event-delivery-failures`,
     instanceRunningRuleName: `${namePrefix}-instance-running`,
-    runningEventDeliveryFailuresQueueName: `${namePrefix}-running-event-delivery-failures`,
+    runningDeliveryFailuresQueueName: `${namePrefix}-running-delivery-failures`,
     metricServiceName: namePrefix,
     dashboardName: `${namePrefix}-${region}`,
     reevaluationRoleName: `${namePrefix}-reevaluation-${region}`,
@@ -201,7 +201,7 @@ export const NAME_RULE_OF: Readonly<Record<Exclude<keyof ResourceNames, "namePre
   functionFailuresQueueName: NAMING_RULES.sqsQueue,
   eventDeliveryFailuresQueueName: NAMING_RULES.sqsQueue,
   instanceRunningRuleName: NAMING_RULES.eventRule,
-  runningEventDeliveryFailuresQueueName: NAMING_RULES.sqsQueue,
+  runningDeliveryFailuresQueueName: NAMING_RULES.sqsQueue,
   // Powertools takes any string; the name's other uses are the stricter ones.
   metricServiceName: NAMING_RULES.configRecorder,
   dashboardName: NAMING_RULES.cloudwatchDashboard,

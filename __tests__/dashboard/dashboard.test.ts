@@ -23,7 +23,7 @@ import {
   RemediationDashboard,
   type RemediationDashboardProps,
 } from "../../lib/dashboard";
-import { executionInProgress } from "../handler/fixtures";
+import { executionInProgress, sampleRunningEvent } from "../handler/fixtures";
 
 const ACCOUNT = "111122223333";
 const REGION = "eu-central-1";
@@ -220,16 +220,17 @@ describe("every function metric the dashboard shows is one the function emits", 
       return true;
     });
     snsMock.on(PublishCommand).resolves({ MessageId: "m" });
-    configMock.on(GetComplianceDetailsByResourceCommand).resolves({
+    const nonCompliant = {
       EvaluationResults: [
         {
           EvaluationResultIdentifier: {
             EvaluationResultQualifier: { ConfigRuleName: RULE, ResourceId: INSTANCE },
           },
-          ComplianceType: "NON_COMPLIANT",
+          ComplianceType: "NON_COMPLIANT" as const,
         },
       ],
-    });
+    };
+    configMock.on(GetComplianceDetailsByResourceCommand).resolves(nonCompliant);
     try {
       // When the function meets every outcome the dashboard draws
       instance("running");
@@ -248,6 +249,10 @@ describe("every function metric the dashboard shows is one the function emits", 
       await invoke(settings(), event());
       instance("pending");
       await invoke(settings(), event());
+      instance("running");
+      configMock.on(GetComplianceDetailsByResourceCommand).resolves({ EvaluationResults: [] });
+      await invoke(settings(), sampleRunningEvent({ account: ACCOUNT, region: REGION, instance: INSTANCE }));
+      configMock.on(GetComplianceDetailsByResourceCommand).resolves(nonCompliant);
       instance("running");
       configMock
         .on(StartRemediationExecutionCommand)

@@ -22,7 +22,14 @@ function plannedResources(plan: Plan): Resource[] {
  */
 function only(resources: Resource[], type: string): Resource {
   const all = resources.filter((resource) => resource.type === type);
-  const found = all.length > 1 ? all.filter((resource) => /\.event-driven_/.test(resource.address)) : all;
+  const found =
+    all.length > 1
+      ? all.filter(
+          (resource) =>
+            /\.event-driven_/.test(resource.address) &&
+            !/\.event-driven_instance-running_/.test(resource.address),
+        )
+      : all;
   if (found.length !== 1) throw new Error(`expected one ${type} in the plan, found ${found.length}`);
   return found[0] as Resource;
 }

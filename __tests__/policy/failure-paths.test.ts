@@ -114,6 +114,7 @@ describe("event-driven failure paths", () => {
       "ami-guard-function-throttles",
       "ami-guard-notification-delivery-failures-queue",
       "ami-guard-remediation-failures",
+      "ami-guard-running-delivery-failures-queue",
     ]);
     const [topicName] = only(eventDriven, "aws_sns_topic");
     for (const [, alarm] of resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm")) {
@@ -129,7 +130,7 @@ describe("event-driven failure paths", () => {
   it("keeps a dead-letter alarm raised while SQS publishes nothing for the queue, and quiet for an idle empty one", () => {
     const alarms = resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm").map(([, alarm]) => alarm);
     const queueAlarms = alarms.filter((alarm) => alarm.namespace === "AWS/SQS");
-    expect(queueAlarms).toHaveLength(3);
+    expect(queueAlarms).toHaveLength(4);
     for (const alarm of queueAlarms)
       expect(alarm.treat_missing_data).toBe(DEAD_LETTER_ALARM_MISSING_DATA.value);
     // The function's own metrics exist only while it runs: no data there means nothing happened.

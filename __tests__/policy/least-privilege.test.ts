@@ -100,14 +100,21 @@ describe("least privilege across every mode's synthesized stacks", () => {
     expect(cases.flatMap(({ stack }) => managedPolicyProblems(stack))).toEqual([]);
   });
 
-  it("scopes the function's invoke permission by source_arn to the compliance rule", () => {
+  it("scopes each invoke permission by source_arn to one of the two rules, and sets no source_account", () => {
     const eventDriven = cases.filter((c) => c.mode === "event-driven");
     for (const { stack } of eventDriven) {
       expect(lambdaPermissionProblems(stack)).toEqual([]);
-      const [permission] = Object.values(stack.resource.aws_lambda_permission ?? {});
-      expect(permission?.source_arn).toMatch(
-        /^\$\{aws_cloudwatch_event_rule\.event-driven_compliance-change_\w+\.arn\}$/,
-      );
+      const permissions = Object.values(stack.resource.aws_lambda_permission ?? {}) as Record<
+        string,
+        unknown
+      >[];
+      expect(permissions.map((permission) => permission.source_arn).sort()).toEqual([
+        expect.stringMatching(/^\$\{aws_cloudwatch_event_rule\.event-driven_compliance-change_\w+\.arn\}$/),
+        expect.stringMatching(
+          /^\$\{aws_cloudwatch_event_rule\.event-driven_instance-running_rule_\w+\.arn\}$/,
+        ),
+      ]);
+      for (const permission of permissions) expect(permission).not.toHaveProperty("source_account");
     }
   });
 

@@ -401,11 +401,59 @@ describe("EventDrivenRemediation", () => {
       source_arn: expect.stringMatching(/^\$\{aws_cloudwatch_event_rule\..*\.arn\}$/),
     });
     // EventBridge sends no source account when it invokes a function: a source_account would refuse every event.
-    const permission = onlyResource(
-      parsedStack(singleTargetConfig("event-driven"), bundle),
-      "aws_lambda_permission",
-    );
-    expect(permission).not.toHaveProperty("source_account");
+    const stack = parsedStack(singleTargetConfig("event-driven"), bundle);
+    const permissions = Object.values(stack.resource?.aws_lambda_permission ?? {}) as Record<
+      string,
+      unknown
+    >[];
+    expect(permissions).toHaveLength(2);
+    for (const permission of permissions) expect(permission).not.toHaveProperty("source_account");
+  });
+
+  it("sends every instance entering running to the function, dead-lettered to a queue of its own with an alarm", () => {
+    // Given the event-driven stack
+    const stack = parsedStack(singleTargetConfig("event-driven"), bundle);
+    const rules = stack.resource?.aws_cloudwatch_event_rule ?? {};
+    const [ruleId, rule] = Object.entries(rules).find(([id]) => id.includes("instance-running")) as [
+      string,
+      Record<string, unknown>,
+    ];
+    // Then the rule matches EC2's running-state event and nothing else
+    expect(rule.name).toBe("ami-guard-instance-running");
+    expect(JSON.parse(String(rule.event_pattern))).toEqual({
+      source: ["aws.ec2"],
+      "detail-type": ["EC2 Instance State-change Notification"],
+      detail: { state: ["running"] },
+    });
+    // And it targets the function, with bounded retries into its own dead-letter queue
+    const target = Object.values(stack.resource?.aws_cloudwatch_event_target ?? {}).find(
+      (block) => (block as Record<string, unknown>).rule === `\${aws_cloudwatch_event_rule.${ruleId}.name}`,
+    ) as Record<string, unknown>;
+    const [functionId] = Object.keys(stack.resource?.aws_lambda_function ?? {});
+    const queues = stack.resource?.aws_sqs_queue ?? {};
+    const [queueId] = Object.entries(queues).find(
+      ([, queue]) => (queue as Record<string, unknown>).name === "ami-guard-running-delivery-failures",
+    ) as [string, unknown];
+    expect(target).toMatchObject({
+      arn: `\${aws_lambda_function.${functionId}.arn}`,
+      dead_letter_config: { arn: `\${aws_sqs_queue.${queueId}.arn}` },
+    });
+    // And only that rule may invoke the function through its permission
+    expect(
+      Object.values(stack.resource?.aws_lambda_permission ?? {}).filter(
+        (permission) =>
+          (permission as Record<string, unknown>).source_arn ===
+          `\${aws_cloudwatch_event_rule.${ruleId}.arn}`,
+      ),
+    ).toHaveLength(1);
+    // And an alarm watches the queue
+    expect(
+      Object.values(stack.resource?.aws_cloudwatch_metric_alarm ?? {}).filter(
+        (alarm) =>
+          JSON.stringify((alarm as Record<string, unknown>).dimensions) ===
+          JSON.stringify({ QueueName: `\${aws_sqs_queue.${queueId}.name}` }),
+      ),
+    ).toHaveLength(1);
   });
 
   it("reserves no concurrency unless configured, since a reservation fails the apply on small accounts", () => {
