@@ -357,8 +357,9 @@ describe("breaking one link makes the drill fail, naming that link", () => {
       return plan;
     });
     expect(report.broken?.link).toBe("invoke-permission");
+    // The instance-running rule's own permission is listed too: it does not stand in for the compliance rule's.
     expect(report.broken?.message).toContain(
-      `is limited to arn:aws:sns:${EVENT_DRIVEN_REGION}:${EVENT_DRIVEN_ACCOUNT}:ami-guard-notifications`,
+      `is limited to arn:aws:events:${EVENT_DRIVEN_REGION}:${EVENT_DRIVEN_ACCOUNT}:rule/ami-guard-instance-running, arn:aws:sns:${EVENT_DRIVEN_REGION}:${EVENT_DRIVEN_ACCOUNT}:ami-guard-notifications`,
     );
   });
 

@@ -177,8 +177,9 @@ describe("a mutated policy is caught", () => {
     };
     // Given the permission scoped by source_arn alone, Then EventBridge's invoke is allowed
     expect(await invoke(undefined)).toEqual([]);
-    // Given source_account added, Then the same invoke is denied
+    // Given source_account added to both permissions, Then the invoke from each rule is denied
     expect(await invoke(ACCOUNT)).toEqual([
+      "EventBridge invokes the function from its rule: expected Allowed, engine said ImplicitlyDenied",
       "EventBridge invokes the function from its rule: expected Allowed, engine said ImplicitlyDenied",
     ]);
   });
