@@ -176,6 +176,9 @@ describe("npm run drill on a configuration with every mode", () => {
       "pattern ignores the other-detail-type variant",
       `target "remediate" invokes function ami-guard-remediate, arn:aws:lambda:${EVENT_DRIVEN_REGION}:${EVENT_DRIVEN_ACCOUNT}:function:ami-guard-remediate (stand-in`,
       "✓ aws_lambda_permission lets events.amazonaws.com invoke ami-guard-remediate from rule ami-guard-non-compliant-instance",
+      `✓ event rule ami-guard-instance-running lets EC2's running-state event for ${DRILL_INSTANCE_ID} through`,
+      '✓ event rule ami-guard-instance-running\'s target "remediate" invokes function ami-guard-remediate',
+      "✓ aws_lambda_permission lets events.amazonaws.com invoke ami-guard-remediate from rule ami-guard-instance-running",
       "✓ the function's environment sets every variable the handler reads",
       "is the one the plan deploys (SHA-256 = source_code_hash)",
       "✓ the function ran from its zip",
@@ -336,6 +339,27 @@ describe("breaking one link makes the drill fail, naming that link", () => {
     expect(report.broken?.message).toContain(
       "send events to arn:aws:lambda:us-east-1:111122223333:function:nothing, which is no function this stack creates",
     );
+  });
+
+  it("the instance-running rule's pattern no longer matching EC2's running-state event", async () => {
+    // Given the plan with the running-state rule listening for stopped instances instead
+    const report = await drillEdited("event-driven", (plan) => {
+      const rule = plan.planned_values.root_module.resources.find((resource: { address: string }) =>
+        /\.event-driven_instance-running_rule_/.test(resource.address),
+      );
+      rule.values.event_pattern = JSON.stringify({
+        source: ["aws.ec2"],
+        "detail-type": ["EC2 Instance State-change Notification"],
+        detail: { state: ["stopped"] },
+      });
+      return plan;
+    });
+    // Then the drill names the missing link
+    expect(report.broken).toEqual({
+      link: "instance-running",
+      message:
+        "✗ no EventBridge rule on the default bus matches EC2's running-state event: an unapproved instance started again after its stop would run unseen",
+    });
   });
 
   it("the invoke permission dropped", async () => {

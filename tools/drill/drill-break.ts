@@ -8,6 +8,7 @@ const DRILL_LINKS = [
   "event-pattern",
   "event-target",
   "invoke-permission",
+  "instance-running",
   "function-environment",
   "function-code",
   "function-run",

@@ -6,6 +6,7 @@ import { checkPattern } from "./links/event-pattern";
 import { checkTarget } from "./links/event-target";
 import { checkEnvironment } from "./links/function-environment";
 import { runFunction } from "./links/function-run";
+import { checkInstanceRunningRule } from "./links/instance-running";
 import { checkPermission } from "./links/invoke-permission";
 import { checkRuleReevaluation } from "./links/reevaluation";
 import { checkRemediation } from "./links/remediation";
@@ -87,6 +88,7 @@ async function walk(input: StackDrillInput, say: Say): Promise<void> {
   const eventRule = checkPattern(view, rule, event, input.eventTemplate, say);
   const fn = checkTarget(view, eventRule, say);
   checkPermission(view, fn, eventRule, say);
+  checkInstanceRunningRule(view, fn, input.target, say);
   const variables = checkEnvironment(view, fn, say);
   if (!input.aws)
     throw new Error("an event-driven stack needs the loopback AWS endpoint to run its function");
