@@ -75,11 +75,11 @@ describe("the repository stands alone", () => {
 
   it("catches a path that climbs out of the clone", () => {
     // Given the way the recorded event used to be found, beside the clone
-    const source = 'const event = path.resolve(__dirname, "..", "..", "..", "shared", "event.json");';
+    const source = 'const event = path.resolve(__dirname, "..", "..", "..", "beside-the-clone", "event.json");';
     // When the check reads it as a file two folders deep
     const [found] = pathsBuiltFromDirname("tools/drill/sample-event.ts", source);
     // Then it sees where it points, and that it is outside
-    expect(found?.target).toBe(path.resolve(repositoryRoot, "..", "shared", "event.json"));
+    expect(found?.target).toBe(path.resolve(repositoryRoot, "..", "beside-the-clone", "event.json"));
     expect(isInsideRepository(found?.target ?? "")).toBe(false);
     expect(isInsideRepository(path.join(repositoryRoot, "tools", "drill"))).toBe(true);
   });
