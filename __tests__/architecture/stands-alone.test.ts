@@ -75,7 +75,8 @@ describe("the repository stands alone", () => {
 
   it("catches a path that climbs out of the clone", () => {
     // Given the way the recorded event used to be found, beside the clone
-    const source = 'const event = path.resolve(__dirname, "..", "..", "..", "beside-the-clone", "event.json");';
+    const source =
+      'const event = path.resolve(__dirname, "..", "..", "..", "beside-the-clone", "event.json");';
     // When the check reads it as a file two folders deep
     const [found] = pathsBuiltFromDirname("tools/drill/sample-event.ts", source);
     // Then it sees where it points, and that it is outside

@@ -123,6 +123,12 @@ function runningConditionsHold(event: unknown): boolean {
 
 const DELETE = Symbol("delete");
 
+/** Sets a field of an event under test, or removes it when the variant is DELETE. */
+function setOrDelete(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value === DELETE) delete target[key];
+  else target[key] = value;
+}
+
 /** Each field: the valid value, a near miss, gone, or any JSON at all. */
 function fieldVariant(valid: unknown, ...nearMisses: unknown[]): fc.Arbitrary<unknown> {
   return fc.oneof(
@@ -151,25 +157,21 @@ const mutatedEvents = fc
   .map((fields) => {
     const event = sampleEvent();
     const qualifier = event.detail.newEvaluationResult.evaluationResultIdentifier.evaluationResultQualifier;
-    const set = (target: Record<string, unknown>, key: string, value: unknown) => {
-      if (value === DELETE) delete target[key];
-      else target[key] = value;
-    };
-    set(event, "id", fields.id);
-    set(event, "source", fields.source);
-    set(event, "detail-type", fields.detailType);
-    set(event, "account", fields.account);
-    set(event, "region", fields.region);
-    set(event.detail, "messageType", fields.messageType);
-    set(event.detail.newEvaluationResult, "complianceType", fields.complianceType);
-    set(qualifier, "configRuleName", fields.ruleName);
-    set(event.detail, "configRuleName", fields.ruleName);
-    set(qualifier, "resourceType", fields.resourceType);
-    set(event.detail, "resourceType", fields.resourceType);
-    set(qualifier, "resourceId", fields.resourceId);
-    set(event.detail, "resourceId", fields.detailResourceId);
-    set(event.detail, "awsAccountId", fields.detailAccount);
-    set(event.detail.newEvaluationResult, "resultRecordedTime", fields.recorded);
+    setOrDelete(event, "id", fields.id);
+    setOrDelete(event, "source", fields.source);
+    setOrDelete(event, "detail-type", fields.detailType);
+    setOrDelete(event, "account", fields.account);
+    setOrDelete(event, "region", fields.region);
+    setOrDelete(event.detail, "messageType", fields.messageType);
+    setOrDelete(event.detail.newEvaluationResult, "complianceType", fields.complianceType);
+    setOrDelete(qualifier, "configRuleName", fields.ruleName);
+    setOrDelete(event.detail, "configRuleName", fields.ruleName);
+    setOrDelete(qualifier, "resourceType", fields.resourceType);
+    setOrDelete(event.detail, "resourceType", fields.resourceType);
+    setOrDelete(qualifier, "resourceId", fields.resourceId);
+    setOrDelete(event.detail, "resourceId", fields.detailResourceId);
+    setOrDelete(event.detail, "awsAccountId", fields.detailAccount);
+    setOrDelete(event.detail.newEvaluationResult, "resultRecordedTime", fields.recorded);
     return event as unknown;
   });
 
@@ -193,18 +195,14 @@ const mutatedRunningEvents = fc
   })
   .map((fields) => {
     const event = sampleRunningEvent();
-    const set = (target: Record<string, unknown>, key: string, value: unknown) => {
-      if (value === DELETE) delete target[key];
-      else target[key] = value;
-    };
-    set(event, "id", fields.id);
-    set(event, "source", fields.source);
-    set(event, "detail-type", fields.detailType);
-    set(event, "account", fields.account);
-    set(event, "region", fields.region);
-    set(event.detail, "state", fields.state);
-    set(event.detail, "instance-id", fields.instanceId);
-    set(event, "resources", fields.resources);
+    setOrDelete(event, "id", fields.id);
+    setOrDelete(event, "source", fields.source);
+    setOrDelete(event, "detail-type", fields.detailType);
+    setOrDelete(event, "account", fields.account);
+    setOrDelete(event, "region", fields.region);
+    setOrDelete(event.detail, "state", fields.state);
+    setOrDelete(event.detail, "instance-id", fields.instanceId);
+    setOrDelete(event, "resources", fields.resources);
     return event as unknown;
   });
 

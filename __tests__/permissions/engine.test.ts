@@ -16,7 +16,13 @@ import {
   stackPolicies,
   type TerraformJson,
 } from "../../tools/permissions/terraform-policies";
-import { ACCOUNT, everyStack, handlerBundleForTests, type StackCase } from "../policy/stacks";
+import {
+  ACCOUNT,
+  everyStack,
+  handlerBundleForTests,
+  STACK_CASE_LABELS,
+  type StackCase,
+} from "../policy/stacks";
 
 let cases: StackCase[];
 let bundleDir: string;
@@ -76,17 +82,7 @@ describe("every mode's runtime paths are allowed and its abuse paths denied by t
     }
   });
 
-  it.each([
-    "audit/create",
-    "audit/existing",
-    "manual/create",
-    "manual/existing",
-    "automatic/create",
-    "automatic/existing",
-    "event-driven/create",
-    "event-driven/existing",
-    "event-driven/create/cn-north-1",
-  ])("%s: the engine decides every path as expected", async (label) => {
+  it.each(STACK_CASE_LABELS)("%s: the engine decides every path as expected", async (label) => {
     const c = cases.find((candidate) => candidate.label === label) as StackCase;
     expect(await unexpectedOutcomes(pathsOf(c.stack, c.region), ACCOUNT)).toEqual([]);
   });

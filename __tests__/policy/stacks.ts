@@ -55,6 +55,12 @@ export function handlerBundleForTests(): Promise<LambdaBundle> {
   return buildLambdaBundle({ outdir: mkdtempSync(path.join(tmpdir(), "ami-guard-policy-bundle-")) });
 }
 
+/** The label of each stack `everyStack` builds, known before the stacks are (for `it.each`). */
+export const STACK_CASE_LABELS = [
+  ...REMEDIATION_MODES.flatMap((mode) => RECORDER_CHOICES.map((recorder) => `${mode}/${recorder}`)),
+  "event-driven/create/cn-north-1",
+];
+
 /** Every mode crossed with every recorder choice, plus a China-partition stack for the ARNs that differ. */
 export function everyStack(bundle: LambdaBundle): StackCase[] {
   const cases: StackCase[] = [];
