@@ -530,7 +530,6 @@ export class AmiGuard extends Construct {
       topic: this.topic,
       encryptionKey: this.encryptionKey,
       remediationConfiguration: this.remediation.configuration,
-      automationRoleArn: this.remediation.automationRole.role.arn,
       ...(remediation.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: remediation.reservedConcurrentExecutions }),

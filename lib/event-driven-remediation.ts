@@ -14,7 +14,6 @@ import { ServiceRole } from "./iam";
 import { type EncryptionKey, TOPIC_PUBLISHER_KEY_ACTIONS } from "./kms";
 import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
-import { STOP_INSTANCE_DOCUMENT } from "./remediation";
 import { terraformLiteral } from "./terraform-literal";
 
 export const FUNCTION_NAME = `${DEFAULT_NAME_PREFIX}-remediate`;
@@ -46,8 +45,6 @@ export interface EventDrivenRemediationProps {
   readonly encryptionKey: EncryptionKey;
   /** The remediation the function starts: events are routed to the function only once it exists. */
   readonly remediationConfiguration: ITerraformDependable;
-  /** The role the remediation's runbook runs as; the function may pass it to SSM, and only to SSM. */
-  readonly automationRoleArn: string;
   /**
    * Concurrent executions reserved for the function, which also caps a remediation storm (a bad AMI list
    * flags every instance at once). A reservation must leave the account 100 executions unreserved
@@ -112,31 +109,12 @@ export class EventDrivenRemediation extends Construct {
         },
         {
           // StartRemediationExecution has no resource type; the function refuses rules it was not deployed for.
+          // Config runs the runbook with its own remediation role, so the function holds no SSM or PassRole
+          // right and cannot start a stop behind Config's back (lib/remediation-caller.ts has the evidence).
           sid: "StartRemediation",
           effect: "Allow",
           actions: ["config:StartRemediationExecution"],
           resources: ["*"],
-        },
-        {
-          // AWS documents no permission StartRemediationExecution checks on its caller, and a caller without
-          // SSM permissions has been seen to get an execution that fails at initialisation: grant starting
-          // this one runbook, and passing its role to SSM, rather than depend on the undocumented. The
-          // handler confirms each execution after starting it, so a failure of either kind is loud.
-          sid: "StartStopRunbook",
-          effect: "Allow",
-          actions: ["ssm:StartAutomationExecution"],
-          resources: [
-            `arn:${partitionOf(props.region)}:ssm:${props.region}:${props.accountId}:automation-definition/${STOP_INSTANCE_DOCUMENT}:*`,
-          ],
-        },
-        {
-          sid: "PassAutomationRole",
-          effect: "Allow",
-          actions: ["iam:PassRole"],
-          resources: [props.automationRoleArn],
-          condition: [
-            { test: "StringEquals", variable: "iam:PassedToService", values: ["ssm.amazonaws.com"] },
-          ],
         },
         {
           // Read-only: tells a duplicate delivery (execution still running) from a real refusal.
