@@ -10,11 +10,40 @@ export const DECLARATIVE_POLICY_SYNTAX_URL =
   "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_declarative_syntax.html";
 
 /**
- * `audit_mode` identifies noncompliant images but does not block their use; `enabled` enforces; the page
- * also lists `disabled`. (The policy spells it `audit_mode`; EC2's own API says `audit-mode`.)
+ * The values of `allowed_images_settings.state`, exactly as the syntax page gives them: `enabled` enforces
+ * the criteria, `audit_mode` only reports what they would block. (The policy spells it `audit_mode`; EC2's
+ * own API says `audit-mode`.) `disabled` is not among them: EC2 reports `disabled` as an account's state
+ * (GetAllowedImagesSettings) and reaches it through DisableAllowedImagesSettings, but no page shows a
+ * declarative policy assigning it, and a policy that turns Allowed AMIs off prevents nothing. To stop
+ * preventing, remove `prevention` from the configuration: the policy is detached and deleted.
  */
-export const ALLOWED_IMAGES_STATES = ["audit_mode", "enabled", "disabled"] as const;
+export const ALLOWED_IMAGES_STATES_FACT = {
+  value: ["audit_mode", "enabled"] as const,
+  statement:
+    'Allowed Images Settings, policy contents: "state": { "@@assign": "enabled" } or "audit_mode"; enabled applies the image criteria, audit_mode reports which images they would block and blocks none (paraphrased).',
+  source: DECLARATIVE_POLICY_SYNTAX_URL,
+};
+export const ALLOWED_IMAGES_STATES = ALLOWED_IMAGES_STATES_FACT.value;
 export type AllowedImagesState = (typeof ALLOWED_IMAGES_STATES)[number];
+
+/**
+ * What Allowed AMIs never does, so the Config rule and its remediation stay in place beside it: it never
+ * restricts an AMI the account owns, and it governs discovery and launch only, never an instance already
+ * running.
+ */
+export const ALLOWED_AMIS_LIMITS = {
+  value: { restrictsOwnAmis: false, touchesRunningInstances: false },
+  statement:
+    "The Allowed AMIs feature does not restrict the AMIs owned by your account. Regardless of the criteria you set, the AMIs created by your account will always be discoverable and usable by users in your account. [enabled:] only AMIs matching these criteria are discoverable and can be used by your account to launch instances.",
+  source: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EnableAllowedImagesSettings.html",
+} as const;
+
+/** The policy's description: what it blocks, and what it leaves to the Config rule. */
+export function allowedImagesPolicyDescription(state: AllowedImagesState): string {
+  const effect =
+    state === "enabled" ? "blocks launches of AMIs" : "reports, without blocking, launches of AMIs";
+  return `Allowed AMIs (${state}): ${effect} from outside the approved providers. Never restricts AMIs the account owns and never touches running instances; the ami-guard Config rule covers those.`;
+}
 
 /** The owner aliases the page lists beside 12-digit account ids (EC2's API spells them with hyphens). */
 export const IMAGE_PROVIDER_ALIASES = ["amazon", "aws_marketplace", "aws_backup_vault"] as const;
@@ -85,8 +114,10 @@ const DEFAULT_ALLOWED_IMAGES_POLICY_NAME = "ami-guard-allowed-images";
 
 /**
  * An EC2 declarative policy turning on Allowed AMIs for the attached root or units. It blocks launches of
- * AMIs outside the criteria; it cannot name AMI ids and never touches a running instance, which is why the
- * Config rule and its remediation stay in place beside it.
+ * AMIs outside the criteria; it cannot name AMI ids, never restricts AMIs the account owns and never touches
+ * a running instance ({@link ALLOWED_AMIS_LIMITS}), which is why the Config rule and its remediation stay in
+ * place beside it. AttachPolicy fails until the organization has all features and DECLARATIVE_POLICY_EC2 is
+ * enabled on its root: `npm run preflight` checks both (see docs/operations.md).
  */
 export class AllowedImagesPolicy extends Construct {
   readonly policy: OrganizationsPolicy;
@@ -105,7 +136,7 @@ export class AllowedImagesPolicy extends Construct {
     this.policy = new OrganizationsPolicy(this, "policy", {
       name: props.policyName ?? DEFAULT_ALLOWED_IMAGES_POLICY_NAME,
       type: "DECLARATIVE_POLICY_EC2",
-      description: `Allowed AMIs (${props.state}): launches only from the approved image providers.`,
+      description: allowedImagesPolicyDescription(props.state),
       content: JSON.stringify(allowedImagesPolicyContent(props)),
     });
     // Ids as construct ids: attaching one more unit adds one resource and moves none.

@@ -43,6 +43,17 @@ export const AWS_REGIONS = [
 
 export type AwsRegion = (typeof AWS_REGIONS)[number];
 
+/**
+ * Partitions are a hard boundary: an account, its IAM and a service's cross-region features stay within
+ * one. So an aggregator collects from, and an organization's policy reaches, its own partition only.
+ */
+export const PARTITION_BOUNDARY = {
+  value: true,
+  statement:
+    "Partitions have independent instances of AWS Identity and Access Management (IAM) and provide a hard boundary between Regions in different partitions. [...] These types of capabilities are only supported between Regions in the same partition. You cannot use IAM credentials from one partition to interact with resources in a different partition.",
+  source: "https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html",
+} as const;
+
 /** The ARN partition of a region; resources in China and GovCloud live in their own partitions. */
 export function partitionOf(region: AwsRegion): "aws" | "aws-cn" | "aws-us-gov" {
   if (region.startsWith("cn-")) return "aws-cn";

@@ -5,6 +5,9 @@ import { TerraformStack, Testing } from "cdktf";
 import {
   AllowedImagesPolicy,
   allowedImagesPolicyContent,
+  ALLOWED_AMIS_LIMITS,
+  ALLOWED_IMAGES_STATES,
+  ALLOWED_IMAGES_STATES_FACT,
   DECLARATIVE_POLICY_SYNTAX_URL,
   isValidImageName,
 } from "../../lib/prevention";
@@ -31,6 +34,7 @@ describe("the declarative policy schema, written from AWS's page", () => {
 
   it.each([
     ["a state the page does not list", { state: { "@@assign": "audit-mode" } }],
+    ["a state no page shows a policy assigning", { state: { "@@assign": "disabled" } }],
     ["a criterion past criteria_10", { image_criteria: { criteria_11: {} } }],
     [
       "a provider alias spelled as EC2's API spells it",
@@ -50,6 +54,17 @@ describe("the declarative policy schema, written from AWS's page", () => {
 
   it("refuses a policy without the fixed top-level key", () => {
     expect(problemsOf({ allowed_images_settings: {} })).not.toEqual([]);
+  });
+});
+
+describe("the states", () => {
+  it("are exactly those the schema, written from the page, accepts, with the page as their source", () => {
+    // Given the states the configuration accepts, and the page they come from
+    expect(ALLOWED_IMAGES_STATES_FACT.source).toBe(DECLARATIVE_POLICY_SYNTAX_URL);
+    // Then each makes valid content, and nothing else the page's schema lists is missing
+    const schemaStates = schema.properties.ec2_attributes.properties.allowed_images_settings.properties.state
+      .properties["@@assign"].enum as string[];
+    expect([...ALLOWED_IMAGES_STATES].sort()).toEqual([...schemaStates].sort());
   });
 });
 
@@ -121,6 +136,29 @@ describe("AllowedImagesPolicy", () => {
       (attachment) => (attachment as { target_id: string }).target_id,
     );
     expect(targets.sort()).toEqual(["ou-ab12-cdef3456", "r-ab12"]);
+  });
+
+  it.each(ALLOWED_IMAGES_STATES)("says in its %s description what it does not stop", (state) => {
+    // Given the policy in this state
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "prevention");
+    new AllowedImagesPolicy(stack, "allowed-images", {
+      state,
+      imageProviders: [GOLDEN_IMAGE_ACCOUNT],
+      targetIds: ["r-ab12"],
+    });
+    const [policy] = Object.values(JSON.parse(Testing.synth(stack)).resource.aws_organizations_policy) as {
+      description: string;
+    }[];
+    // Then the description promises no more than Allowed AMIs does
+    expect(ALLOWED_AMIS_LIMITS.value).toEqual({ restrictsOwnAmis: false, touchesRunningInstances: false });
+    expect(policy?.description).toContain(
+      "Never restricts AMIs the account owns and never touches running instances",
+    );
+    expect(policy?.description).not.toMatch(/launches only from/);
+    expect(policy?.description).toMatch(state === "enabled" ? /blocks launches/ : /without blocking/);
+    // CreatePolicy takes a description of at most 512 characters
+    expect(policy?.description.length).toBeLessThanOrEqual(512);
   });
 
   it("refuses an account id or a typo as a target, naming each", () => {

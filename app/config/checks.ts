@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { AWS_REGIONS } from "../../lib/regions";
+import { AWS_REGIONS, type AwsRegion, PARTITION_BOUNDARY, partitionOf } from "../../lib/regions";
 import { MAX_INPUT_PARAMETERS_LENGTH } from "../approved-amis";
 import { expandPlacements, type Placement } from "./targets";
 
@@ -87,6 +87,7 @@ export function checkAcrossFields(value: unknown, ctx: z.RefinementCtx): void {
   }
   checkSettingsFitModes(config, ctx);
   checkTargetsAreUnique(config, ctx);
+  checkPartitions(value, config, ctx);
 }
 
 function checkApprovedAmis(config: LooseConfig, ctx: z.RefinementCtx): void {
@@ -201,6 +202,38 @@ function checkAmiRegions(value: unknown, ctx: z.RefinementCtx): void {
         code: "custom",
         path: [...where, "approvedAmiIdsByRegion", key],
         message: `unknown AWS region ${JSON.stringify(key)}; expected one such as "eu-central-1"`,
+      });
+    }
+  }
+}
+
+/**
+ * The aggregator and the prevention policy each live in one partition and reach only that partition
+ * ({@link PARTITION_BOUNDARY}): a target in another partition would never be aggregated or prevented, so it
+ * is refused, naming the target's region and the partition it would need.
+ */
+function checkPartitions(value: unknown, config: LooseConfig, ctx: z.RefinementCtx): void {
+  const raw = asRecord(value);
+  const partitionOfKnown = (region: unknown) =>
+    typeof region === "string" && KNOWN_REGIONS.has(region) ? partitionOf(region as AwsRegion) : undefined;
+  const scopes = [
+    ["aggregator", "the aggregator collects from its own partition only"],
+    ["prevention", "an organization's policy reaches accounts of its own partition only"],
+  ] as const;
+  for (const [field, reason] of scopes) {
+    const region = asRecord(raw[field]).region;
+    const home = partitionOfKnown(region);
+    if (home === undefined) continue;
+    const reported = new Set<string>();
+    for (const entry of config.entries) {
+      const partition = partitionOfKnown(entry.region);
+      const key = `${entry.source}/${String(entry.region)}`;
+      if (partition === undefined || partition === home || reported.has(key)) continue;
+      reported.add(key);
+      ctx.addIssue({
+        code: "custom",
+        path: [...entry.path, entry.source.startsWith("targetGroups") ? "regions" : "region"],
+        message: `${String(entry.region)} is in partition ${partition}, but ${field}.region ${String(region)} is in ${home}: ${reason} (partitions are a hard boundary, ${PARTITION_BOUNDARY.source}); deploy ${field} from a separate configuration per partition`,
       });
     }
   }

@@ -236,11 +236,14 @@ const prevention = z.strictObject({
     .describe("Role in that account that Terraform assumes. @default - the caller's own credentials"),
   state: z
     .enum(ALLOWED_IMAGES_STATES, {
-      error: () => `must be one of ${ALLOWED_IMAGES_STATES.map((s) => `"${s}"`).join(", ")}`,
+      error: (issue) =>
+        `must be one of ${ALLOWED_IMAGES_STATES.map((s) => `"${s}"`).join(", ")}, the states the declarative policy syntax documents${
+          issue.input === "disabled" ? '; to stop preventing, remove "prevention" from the configuration' : ""
+        }`,
     })
     .default("audit_mode")
     .describe(
-      '"audit_mode" reports launches it would block and blocks nothing; "enabled" blocks them. Roll out in audit_mode first. @default "audit_mode"',
+      '"audit_mode" reports launches it would block and blocks nothing; "enabled" blocks them. Roll out in audit_mode first. Neither restricts AMIs the accounts own nor touches running instances. @default "audit_mode"',
     ),
   imageProviders: z
     .array(imageProvider)
@@ -315,7 +318,7 @@ export const configSchema = z
     prevention: prevention
       .optional()
       .describe(
-        "An EC2 declarative policy turning on Allowed AMIs for the organization, in its own stack. @default - none",
+        "An EC2 declarative policy turning on Allowed AMIs for the organization, in its own stack. It blocks launches of AMIs from other providers; AMIs the accounts own and instances already running stay the Config rule's to find. Needs all features and DECLARATIVE_POLICY_EC2 enabled on the root, which `npm run preflight` checks. @default - none",
       ),
   })
   // `when` keeps the cross-field checks running when a field already failed, so one run reports every
