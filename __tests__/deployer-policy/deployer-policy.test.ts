@@ -14,6 +14,7 @@ import {
 import {
   LOCK_TABLE_ACTIONS,
   PREFLIGHT_ACTIONS,
+  PREVENTION_PREFLIGHT_ACTIONS,
   PROVIDER_ACTIONS,
   PROVIDER_CONFIGURATION_ACTIONS,
   STATE_OBJECT_ACTIONS,
@@ -21,7 +22,7 @@ import {
 import { buildLambdaBundle } from "../../app/lambda-bundle";
 import { ACCOUNT, everyStack } from "../policy/stacks";
 
-const CONFIG = parseConfig({
+const CONFIG_INPUT = {
   approvedAmiIds: ["ami-0abcdef1234567890"],
   targets: [{ accountId: ACCOUNT, region: "eu-central-1", assumeRoleName: "ami-guard-deploy" }],
   backend: {
@@ -31,7 +32,8 @@ const CONFIG = parseConfig({
     locking: "dynamodb",
     dynamodbTable: "locks",
   },
-});
+};
+const CONFIG = parseConfig(CONFIG_INPUT);
 const PRINCIPAL = `arn:aws:iam::${ACCOUNT}:role/ci`;
 
 /** Whether the policy, attached to the CI role, allows `action` on `resource` (iam-simulate). */
@@ -73,6 +75,7 @@ describe("the provider action table", () => {
       ...Object.values(PROVIDER_ACTIONS).flatMap((entry) => entry.actions),
       ...PROVIDER_CONFIGURATION_ACTIONS,
       ...PREFLIGHT_ACTIONS,
+      ...PREVENTION_PREFLIGHT_ACTIONS,
       ...STATE_OBJECT_ACTIONS,
       ...LOCK_TABLE_ACTIONS,
     ];
@@ -129,6 +132,31 @@ describe("the printed policy", () => {
     for (const action of [...PREFLIGHT_ACTIONS, ...PROVIDER_CONFIGURATION_ACTIONS]) {
       expect(`${action}: ${await allows(policy, action)}`).toBe(`${action}: Allowed`);
     }
+  });
+
+  it("allows the prevention preflight's Organizations reads only when prevention is deployed", async () => {
+    // Given the same configuration with a prevention policy deployed through a role of the management account
+    const withPrevention = deployerPolicy(
+      parseConfig({
+        ...CONFIG_INPUT,
+        prevention: {
+          accountId: "123456789012",
+          region: "us-east-1",
+          assumeRoleName: "ami-guard-deploy",
+          imageProviders: ["444455556666"],
+          targetIds: ["r-ab12"],
+        },
+      }),
+      resourceTypes,
+    );
+    // Then the reads the preflight names are allowed there, and absent without prevention
+    for (const action of PREVENTION_PREFLIGHT_ACTIONS) {
+      expect(`${action}: ${await allows(withPrevention, action)}`).toBe(`${action}: Allowed`);
+      expect(`${action}: ${await allows(policy, action)}`).not.toBe(`${action}: Allowed`);
+    }
+    expect(
+      await allows(withPrevention, "sts:AssumeRole", "arn:aws:iam::123456789012:role/ami-guard-deploy"),
+    ).toBe("Allowed");
   });
 
   it("reaches state only under the configured bucket prefix and lock table", async () => {

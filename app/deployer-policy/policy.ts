@@ -10,6 +10,7 @@ import {
   LOCAL_DATA_SOURCES,
   LOCK_TABLE_ACTIONS,
   PREFLIGHT_ACTIONS,
+  PREVENTION_PREFLIGHT_ACTIONS,
   PROVIDER_ACTIONS,
   PROVIDER_CONFIGURATION_ACTIONS,
   STATE_BUCKET_ACTIONS,
@@ -90,7 +91,11 @@ export function deployerPolicy(config: AmiGuardConfig, resourceTypes: readonly s
     {
       Sid: "ProviderAndPreflightReads",
       Effect: "Allow",
-      Action: unique([...PROVIDER_CONFIGURATION_ACTIONS, ...PREFLIGHT_ACTIONS]),
+      Action: unique([
+        ...PROVIDER_CONFIGURATION_ACTIONS,
+        ...PREFLIGHT_ACTIONS,
+        ...(config.prevention ? PREVENTION_PREFLIGHT_ACTIONS : []),
+      ]),
       Resource: "*",
     },
     ...[...byService.entries()]
@@ -112,7 +117,9 @@ export function deployerPolicy(config: AmiGuardConfig, resourceTypes: readonly s
     });
   }
   const roleArns = unique(
-    config.targets.map(assumeRoleArnFor).filter((arn): arn is string => arn !== undefined),
+    [...config.targets, ...(config.prevention ? [config.prevention] : [])]
+      .map(assumeRoleArnFor)
+      .filter((arn): arn is string => arn !== undefined),
   );
   if (roleArns.length > 0) {
     statements.push({

@@ -374,3 +374,12 @@ export const PREFLIGHT_ACTIONS: readonly string[] = [
   "lambda:GetFunctionConcurrency",
   "sns:ListSubscriptionsByTopic",
 ];
+
+/**
+ * The preflight's reads for the prevention stack (app/preflight/observe.ts): the organization's feature set
+ * and the policy types enabled on its root. Granted only when the configuration deploys prevention.
+ */
+export const PREVENTION_PREFLIGHT_ACTIONS: readonly string[] = [
+  "organizations:DescribeOrganization",
+  "organizations:ListRoots",
+];

@@ -23,6 +23,17 @@ export const SOURCES = {
   subscribe: "https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html",
   headBucket: "https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html",
   describeTable: "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html",
+  describeOrganization:
+    "https://docs.aws.amazon.com/organizations/latest/APIReference/API_DescribeOrganization.html",
+  listRoots: "https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListRoots.html",
+  policyTypeSummary:
+    "https://docs.aws.amazon.com/organizations/latest/APIReference/API_PolicyTypeSummary.html",
+  attachPolicy: "https://docs.aws.amazon.com/organizations/latest/APIReference/API_AttachPolicy.html",
+  enablePolicyType: "https://docs.aws.amazon.com/organizations/latest/APIReference/API_EnablePolicyType.html",
+  declarativePolicyPrerequisites:
+    "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_prereqs.html",
+  enableAllFeatures:
+    "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_org_support-all-features.html",
 } as const;
 
 /**
@@ -60,3 +71,30 @@ export function isPendingSubscription(subscriptionArn: string | undefined): bool
 
 /** HeadBucket needs s3:ListBucket; it answers 404 for a missing bucket and 403 without access (SOURCES.headBucket). */
 export const HEAD_BUCKET_ACTION = "s3:ListBucket";
+
+/** The policy type the prevention stack's policy is, and must be enabled on the root before AttachPolicy. */
+export const PREVENTION_POLICY_TYPE = "DECLARATIVE_POLICY_EC2";
+
+/**
+ * "Using declarative policies for an organization requires the following: Your organization must have all
+ * features enabled." (SOURCES.declarativePolicyPrerequisites). DescribeOrganization's FeatureSet is `ALL` or
+ * `CONSOLIDATED_BILLING` (SOURCES.describeOrganization); an account outside any organization gets
+ * AWSOrganizationsNotInUseException.
+ */
+export const ALL_FEATURES = "ALL";
+export const NOT_IN_AN_ORGANIZATION_ERROR = "AWSOrganizationsNotInUseException";
+
+/**
+ * "To attach a policy of the specified type to a root or to an OU or account in that root, it must be
+ * available in the organization and enabled for that root." Status: ENABLED | PENDING_ENABLE |
+ * PENDING_DISABLE (SOURCES.policyTypeSummary). Until then AttachPolicy fails with
+ * PolicyTypeNotEnabledException (SOURCES.attachPolicy). Only ENABLED lets an apply attach the policy; the
+ * pending states are asynchronous work (SOURCES.enablePolicyType) whose outcome the preflight cannot know.
+ */
+export const POLICY_TYPE_READY_STATUS = "ENABLED";
+
+/** The calls that fix each block, as the user runs them (the AWS CLI's names for the two operations). */
+export function enablePolicyTypeCommand(rootId: string): string {
+  return `aws organizations enable-policy-type --root-id ${rootId} --policy-type ${PREVENTION_POLICY_TYPE}`;
+}
+export const ENABLE_ALL_FEATURES_COMMAND = "aws organizations enable-all-features";

@@ -9,10 +9,16 @@ import type {
 } from "@aws-sdk/client-config-service";
 import { DELIVERY_CHANNEL_NAME, RECORDER_NAME } from "../../lib/config-recording";
 import {
+  ALL_FEATURES,
+  ENABLE_ALL_FEATURES_COMMAND,
+  enablePolicyTypeCommand,
   MINIMUM_UNRESERVED_CONCURRENCY,
+  POLICY_TYPE_READY_STATUS,
+  PREVENTION_POLICY_TYPE,
   RECORDED_TYPE,
   REGION_ENABLED_STATUSES,
   REGION_NOT_ENABLED,
+  SOURCES,
 } from "./aws-behaviour";
 
 const VERDICTS = ["pass", "warn", "block"] as const;
@@ -28,6 +34,9 @@ const CHECKS = [
   "state-bucket",
   "lock-table",
   "subscriptions",
+  "organization-features",
+  "policy-type",
+  "policy-targets",
 ] as const;
 export type CheckName = (typeof CHECKS)[number];
 
@@ -381,5 +390,101 @@ export function checkSubscriptions(observed: Observed<readonly string[] | undefi
         verdict: "warn",
         detail: `${pending.length} e-mail subscription(s) still pending confirmation: ${pending.join(", ")}`,
         action: "each address must follow the link in AWS's confirmation e-mail, or it hears nothing",
+      };
+}
+
+/** DescribeOrganization's FeatureSet, or undefined when the account belongs to no organization. */
+export function checkOrganizationFeatures(account: string, featureSet: Observed<string | undefined>): Row {
+  if (isFailed(featureSet)) return failedRow("organization-features", featureSet);
+  if (featureSet.value === undefined) {
+    return {
+      check: "organization-features",
+      verdict: "block",
+      detail: `account ${account} belongs to no organization; a declarative policy needs one with all features`,
+      action:
+        "set prevention.accountId to the organization's management account (or its delegated administrator for declarative policies)",
+    };
+  }
+  if (featureSet.value === ALL_FEATURES) {
+    return {
+      check: "organization-features",
+      verdict: "pass",
+      detail: "the organization has all features enabled",
+      action: "",
+    };
+  }
+  return {
+    check: "organization-features",
+    verdict: "block",
+    detail: `the organization's feature set is ${featureSet.value}; declarative policies need all features (${SOURCES.declarativePolicyPrerequisites})`,
+    action: `from the management account: ${ENABLE_ALL_FEATURES_COMMAND}; every invited account must then accept the handshake before it completes (${SOURCES.enableAllFeatures})`,
+  };
+}
+
+/** The organization's root as ListRoots returns it: its id and the status of each policy type on it. */
+export interface RootObservation {
+  readonly id: string;
+  readonly policyTypes: readonly { readonly type: string; readonly status: string }[];
+}
+
+/**
+ * Whether DECLARATIVE_POLICY_EC2 is enabled on the root: until it is ENABLED, AttachPolicy fails with
+ * PolicyTypeNotEnabledException, after the policy itself was created.
+ */
+export function checkPolicyType(roots: Observed<readonly RootObservation[]>): Row {
+  if (isFailed(roots)) return failedRow("policy-type", roots);
+  const [root] = roots.value;
+  if (root === undefined) {
+    return {
+      check: "policy-type",
+      verdict: "block",
+      detail: "ListRoots returned no root",
+      action: "check the account is the organization's management account or its delegated administrator",
+    };
+  }
+  const status = root.policyTypes.find((type) => type.type === PREVENTION_POLICY_TYPE)?.status;
+  if (status === POLICY_TYPE_READY_STATUS) {
+    return {
+      check: "policy-type",
+      verdict: "pass",
+      detail: `${PREVENTION_POLICY_TYPE} is ${status} on ${root.id}`,
+      action: "",
+    };
+  }
+  return {
+    check: "policy-type",
+    verdict: "block",
+    detail:
+      status === undefined
+        ? `${PREVENTION_POLICY_TYPE} is not enabled on ${root.id}: attaching the policy would fail with PolicyTypeNotEnabledException`
+        : `${PREVENTION_POLICY_TYPE} is ${status} on ${root.id}, not ${POLICY_TYPE_READY_STATUS}: attaching the policy may fail with PolicyTypeNotEnabledException`,
+    action:
+      status === "PENDING_ENABLE"
+        ? "wait until ListRoots shows it ENABLED, then run the preflight again"
+        : `from the management account: ${enablePolicyTypeCommand(root.id)}${status === "PENDING_DISABLE" ? " once the disable has finished" : ""}`,
+  };
+}
+
+/** Root ids among the policy's targets must be the organization's own root. */
+export function checkPolicyTargets(
+  targetIds: readonly string[],
+  roots: Observed<readonly RootObservation[]>,
+): Row | undefined {
+  const namedRoots = targetIds.filter((id) => id.startsWith("r-"));
+  if (namedRoots.length === 0 || isFailed(roots)) return undefined;
+  const known = new Set(roots.value.map((root) => root.id));
+  const unknown = namedRoots.filter((id) => !known.has(id));
+  return unknown.length === 0
+    ? {
+        check: "policy-targets",
+        verdict: "pass",
+        detail: `${namedRoots.join(", ")} is the organization's root`,
+        action: "",
+      }
+    : {
+        check: "policy-targets",
+        verdict: "block",
+        detail: `prevention.targetIds names ${unknown.join(", ")}, but the organization's root is ${[...known].join(", ") || "unknown"}`,
+        action: "fix prevention.targetIds",
       };
 }

@@ -20,15 +20,20 @@ import {
   GetFunctionConcurrencyCommand,
   type LambdaClient,
 } from "@aws-sdk/client-lambda";
+import {
+  DescribeOrganizationCommand,
+  ListRootsCommand,
+  type OrganizationsClient,
+} from "@aws-sdk/client-organizations";
 import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ListSubscriptionsByTopicCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
-import { HEAD_BUCKET_ACTION, isPendingSubscription } from "./aws-behaviour";
-import type { BucketObservation, ConcurrencyObservation, Observed } from "./checks";
+import { HEAD_BUCKET_ACTION, isPendingSubscription, NOT_IN_AN_ORGANIZATION_ERROR } from "./aws-behaviour";
+import type { BucketObservation, ConcurrencyObservation, Observed, RootObservation } from "./checks";
 
 /**
- * Error names AWS services use for a refused authorization: Config, Lambda, DynamoDB and STS say
- * AccessDenied(Exception), EC2 UnauthorizedOperation, SNS AuthorizationError.
+ * Error names AWS services use for a refused authorization: Config, Lambda, DynamoDB, Organizations and STS
+ * say AccessDenied(Exception), EC2 UnauthorizedOperation, SNS AuthorizationError.
  */
 const DENIED_ERROR_NAMES = new Set([
   "AccessDenied",
@@ -229,5 +234,42 @@ export function tableStatus(dynamodb: DynamoDBClient, table: string): Promise<Ob
     "dynamodb:DescribeTable",
     async () => (await dynamodb.send(new DescribeTableCommand({ TableName: table }))).Table?.TableStatus,
     { errorNames: ["ResourceNotFoundException"], value: undefined },
+  );
+}
+
+/** The organization's feature set (`ALL` or `CONSOLIDATED_BILLING`), or undefined outside any organization. */
+export function organizationFeatureSet(
+  organizations: OrganizationsClient,
+): Promise<Observed<string | undefined>> {
+  return read(
+    "organizations:DescribeOrganization",
+    async () => {
+      const answer = await organizations.send(new DescribeOrganizationCommand({}));
+      if (!answer.Organization?.FeatureSet) throw new Error("DescribeOrganization returned no FeatureSet");
+      return answer.Organization.FeatureSet;
+    },
+    { errorNames: [NOT_IN_AN_ORGANIZATION_ERROR], value: undefined },
+  );
+}
+
+/** The organization's roots with the status of each policy type enabled on them. */
+export function organizationRoots(organizations: OrganizationsClient): Promise<Observed<RootObservation[]>> {
+  return read(
+    "organizations:ListRoots",
+    async () => {
+      const roots = await allPages(
+        (NextToken) => organizations.send(new ListRootsCommand({ NextToken })),
+        (page) => page.Roots,
+        (page) => page.NextToken,
+      );
+      return roots.map((root) => ({
+        id: root.Id ?? "",
+        policyTypes: (root.PolicyTypes ?? []).map((type) => ({
+          type: type.Type ?? "",
+          status: type.Status ?? "",
+        })),
+      }));
+    },
+    { errorNames: [NOT_IN_AN_ORGANIZATION_ERROR], value: [] },
   );
 }

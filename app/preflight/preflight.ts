@@ -6,6 +6,7 @@ import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { LambdaClient } from "@aws-sdk/client-lambda";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
@@ -14,11 +15,15 @@ import { FUNCTION_NAME } from "../../lib/event-driven-remediation";
 import { NOTIFICATION_TOPIC_NAME } from "../../lib/notifications";
 import { type AwsRegion, partitionOf } from "../../lib/regions";
 import { assumeRoleArnFor, STACK_TAG_KEY, stackNameFor } from "../ami-guard-stack";
-import type { AmiGuardConfig, BackendConfig, Target } from "../config";
+import type { AmiGuardConfig, BackendConfig, PreventionConfig, Target } from "../config";
+import { preventionStackNameFor } from "../organization-stacks";
 import {
   checkAccount,
   checkConcurrency,
   checkLockTable,
+  checkOrganizationFeatures,
+  checkPolicyTargets,
+  checkPolicyType,
   checkRecorder,
   checkRegion,
   checkRuleName,
@@ -30,8 +35,9 @@ import {
 } from "./checks";
 import * as observe from "./observe";
 
-/** What the preflight checks for one stack, derived from the configuration. */
-interface StackPlan {
+/** What the preflight checks for one target stack, derived from the configuration. */
+interface TargetPlan {
+  readonly kind: "target";
   readonly stack: string;
   readonly target: Target;
   readonly ruleName: string;
@@ -42,17 +48,39 @@ interface StackPlan {
   readonly backend: BackendConfig;
 }
 
+/** The prevention stack: its policy needs an organization with all features and the policy type enabled. */
+interface PreventionPlan {
+  readonly kind: "prevention";
+  readonly stack: string;
+  readonly prevention: PreventionConfig;
+}
+
+type StackPlan = TargetPlan | PreventionPlan;
+
 export function planStacks(config: AmiGuardConfig): StackPlan[] {
-  return config.targets.map((target) => ({
-    stack: stackNameFor(target),
-    target,
-    ruleName: config.ruleName,
-    ...(target.mode === "event-driven" && config.reservedConcurrentExecutions !== undefined
-      ? { reservedConcurrentExecutions: config.reservedConcurrentExecutions }
-      : {}),
-    notificationEmails: target.mode === "audit" ? [] : config.notificationEmails,
-    backend: config.backend,
-  }));
+  const targets = config.targets.map(
+    (target): TargetPlan => ({
+      kind: "target",
+      stack: stackNameFor(target),
+      target,
+      ruleName: config.ruleName,
+      ...(target.mode === "event-driven" && config.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: config.reservedConcurrentExecutions }
+        : {}),
+      notificationEmails: target.mode === "audit" ? [] : config.notificationEmails,
+      backend: config.backend,
+    }),
+  );
+  const prevention: PreventionPlan[] = config.prevention
+    ? [
+        {
+          kind: "prevention",
+          stack: preventionStackNameFor(config.prevention),
+          prevention: config.prevention,
+        },
+      ]
+    : [];
+  return [...targets, ...prevention];
 }
 
 /** Clients reading the target account (through assumeRoleName when set). */
@@ -72,9 +100,17 @@ interface BackendClients {
   readonly dynamodb: DynamoDBClient;
 }
 
+/** Clients reading the organization from the account that deploys the prevention policy. */
+interface OrganizationClients {
+  readonly sts: STSClient;
+  /** Organizations is global: its one endpoint per partition, reached from the partition's home region. */
+  readonly organizations: OrganizationsClient;
+}
+
 interface ClientFactory {
   forTarget(target: Target): TargetClients;
   forBackend(region: AwsRegion): BackendClients;
+  forOrganization(prevention: PreventionConfig): OrganizationClients;
 }
 
 /**
@@ -87,20 +123,25 @@ const HOME_REGION: Readonly<Record<ReturnType<typeof partitionOf>, AwsRegion>> =
   "aws-us-gov": "us-gov-west-1",
 };
 
+/** The partition's home region, and client settings with the placement's credentials (its role when set). */
+function placedAt(placement: Pick<Target, "accountId" | "region" | "assumeRoleName">) {
+  const home = HOME_REGION[partitionOf(placement.region)];
+  const roleArn = assumeRoleArnFor(placement);
+  const credentials: ReturnType<typeof fromTemporaryCredentials> | undefined = roleArn
+    ? fromTemporaryCredentials({
+        params: { RoleArn: roleArn, RoleSessionName: "ami-guard-preflight" },
+        clientConfig: { region: home },
+      })
+    : undefined;
+  return { home, at: (region: AwsRegion) => ({ region, ...(credentials ? { credentials } : {}) }) };
+}
+
 /** The SDK's own clients; AWS_ENDPOINT_URL reroutes all of them, and S3 then addresses buckets by path. */
 export function sdkClients(env: NodeJS.ProcessEnv = process.env): ClientFactory {
   const endpointOverridden = Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
   return {
     forTarget(target) {
-      const home = HOME_REGION[partitionOf(target.region)];
-      const roleArn = assumeRoleArnFor(target);
-      const credentials: ReturnType<typeof fromTemporaryCredentials> | undefined = roleArn
-        ? fromTemporaryCredentials({
-            params: { RoleArn: roleArn, RoleSessionName: "ami-guard-preflight" },
-            clientConfig: { region: home },
-          })
-        : undefined;
-      const at = (region: AwsRegion) => ({ region, ...(credentials ? { credentials } : {}) });
+      const { home, at } = placedAt(target);
       return {
         sts: new STSClient(at(home)),
         ec2: new EC2Client(at(home)),
@@ -108,6 +149,10 @@ export function sdkClients(env: NodeJS.ProcessEnv = process.env): ClientFactory 
         lambda: new LambdaClient(at(target.region)),
         sns: new SNSClient(at(target.region)),
       };
+    },
+    forOrganization(prevention) {
+      const { home, at } = placedAt(prevention);
+      return { sts: new STSClient(at(home)), organizations: new OrganizationsClient(at(home)) };
     },
     forBackend(region) {
       return {
@@ -118,7 +163,33 @@ export function sdkClients(env: NodeJS.ProcessEnv = process.env): ClientFactory 
   };
 }
 
+/**
+ * The prevention stack creates the policy and attaches it; AttachPolicy fails until the organization has all
+ * features and DECLARATIVE_POLICY_EC2 is enabled on the root. The stack does not enable the type itself: in
+ * provider 5.100.0 only aws_organizations_organization.enabled_policy_types can, and that resource owns the
+ * organization (its full list of policy types, and DeleteOrganization on destroy), so it would fight whatever
+ * already manages the organization. See docs/operations.md.
+ */
+async function preflightPrevention(plan: PreventionPlan, clients: ClientFactory): Promise<Finding[]> {
+  const { prevention, stack } = plan;
+  const rows: Omit<Finding, "stack">[] = [];
+  const done = () => rows.map((row) => ({ stack, ...row }));
+  const aws = clients.forOrganization(prevention);
+  const identity = checkAccount(prevention.accountId, await observe.callerAccount(aws.sts));
+  rows.push(identity);
+  if (identity.verdict === "block") return done();
+  rows.push(
+    checkOrganizationFeatures(prevention.accountId, await observe.organizationFeatureSet(aws.organizations)),
+  );
+  const roots = await observe.organizationRoots(aws.organizations);
+  rows.push(checkPolicyType(roots));
+  const targets = checkPolicyTargets(prevention.targetIds, roots);
+  if (targets) rows.push(targets);
+  return done();
+}
+
 async function preflightStack(plan: StackPlan, clients: ClientFactory): Promise<Finding[]> {
+  if (plan.kind === "prevention") return preflightPrevention(plan, clients);
   const { target, stack } = plan;
   const rows: Omit<Finding, "stack">[] = [];
   const done = () => rows.map((row) => ({ stack, ...row }));

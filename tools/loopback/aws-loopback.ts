@@ -5,6 +5,7 @@
  * It binds 127.0.0.1 on a free port and speaks the wire protocols of the services ami-guard reads:
  * - AWS Config, JSON 1.1: `POST /` with `X-Amz-Target: StarlingDoveService.<Operation>`, JSON body;
  * - DynamoDB, JSON 1.0: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`;
+ * - AWS Organizations, JSON 1.1: `POST /` with `X-Amz-Target: AWSOrganizationsV20161128.<Operation>`;
  * - EC2, SNS and STS, the query protocols: `POST /` with a form body `Action=<Operation>&Version=...`, XML;
  * - Lambda, REST JSON: `GET /2016-08-19/account-settings` (GetAccountSettings) and
  *   `GET /2019-09-30/functions/<name>/concurrency` (GetFunctionConcurrency);
@@ -27,7 +28,16 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-type LoopbackService = "config" | "dynamodb" | "ec2" | "sns" | "sts" | "lambda" | "s3" | "unknown";
+type LoopbackService =
+  | "config"
+  | "dynamodb"
+  | "organizations"
+  | "ec2"
+  | "sns"
+  | "sts"
+  | "lambda"
+  | "s3"
+  | "unknown";
 
 export interface RecordedRequest {
   readonly service: LoopbackService;
@@ -37,7 +47,7 @@ export interface RecordedRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-  /** The JSON body of a Config or DynamoDB request. */
+  /** The JSON body of a Config, DynamoDB or Organizations request. */
   readonly json?: unknown;
   /** The form fields of a query-protocol request (EC2, SNS, STS). */
   readonly params?: Readonly<Record<string, string>>;
@@ -53,6 +63,7 @@ type Responder = LoopbackResponse | ((request: RecordedRequest) => LoopbackRespo
 
 const CONFIG_TARGET_PREFIX = "StarlingDoveService.";
 const DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810.";
+const ORGANIZATIONS_TARGET_PREFIX = "AWSOrganizationsV20161128.";
 const JSON_11 = "application/x-amz-json-1.1";
 const JSON_10 = "application/x-amz-json-1.0";
 const XML = "text/xml";
@@ -181,6 +192,14 @@ function parseRequest(request: IncomingMessage, body: string): RecordedRequest {
       json: body === "" ? undefined : JSON.parse(body),
     };
   }
+  if (target?.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
+    return {
+      ...base,
+      service: "organizations",
+      operation: target.slice(ORGANIZATIONS_TARGET_PREFIX.length),
+      json: body === "" ? undefined : JSON.parse(body),
+    };
+  }
   if (target?.startsWith(DYNAMODB_TARGET_PREFIX)) {
     return {
       ...base,
@@ -233,6 +252,7 @@ function unknownOperation(request: RecordedRequest): LoopbackResponse {
   const message = `the loopback does not script ${request.operation}`;
   switch (request.service) {
     case "config":
+    case "organizations":
       return configError("UnknownOperationException", message);
     case "dynamodb":
       return dynamodbError("UnknownOperationException", message);
@@ -269,6 +289,50 @@ export function configError(type: string, message: string, status = 400): Loopba
     headers: { "content-type": JSON_11, "x-amzn-errortype": type },
     body: JSON.stringify({ __type: type, message }),
   };
+}
+
+// ---- Organizations (JSON 1.1) ------------------------------------------------------------------------
+
+/** Organizations speaks the same JSON 1.1 protocol as Config: success and errors have the same shape. */
+const organizationsJson = configJson;
+export const organizationsError = configError;
+
+/** A DescribeOrganization answer for an organization of this feature set, run from `managementAccount`. */
+export function organizationDescribed(
+  featureSet: "ALL" | "CONSOLIDATED_BILLING",
+  managementAccount: string,
+  id = "o-a1b2c3d4e5",
+): LoopbackResponse {
+  return organizationsJson({
+    Organization: {
+      Id: id,
+      Arn: `arn:aws:organizations::${managementAccount}:organization/${id}`,
+      FeatureSet: featureSet,
+      MasterAccountId: managementAccount,
+      MasterAccountArn: `arn:aws:organizations::${managementAccount}:account/${id}/${managementAccount}`,
+      MasterAccountEmail: "management@example.com",
+      AvailablePolicyTypes: [],
+    },
+  });
+}
+
+/** A ListRoots answer: the one root, with the policy types enabled on it and their status. */
+export function organizationRoots(
+  rootId: string,
+  policyTypes: Readonly<Record<string, "ENABLED" | "PENDING_ENABLE" | "PENDING_DISABLE">>,
+  organizationId = "o-a1b2c3d4e5",
+  managementAccount = "123456789012",
+): LoopbackResponse {
+  return organizationsJson({
+    Roots: [
+      {
+        Id: rootId,
+        Arn: `arn:aws:organizations::${managementAccount}:root/${organizationId}/${rootId}`,
+        Name: "Root",
+        PolicyTypes: Object.entries(policyTypes).map(([Type, Status]) => ({ Type, Status })),
+      },
+    ],
+  });
 }
 
 // ---- DynamoDB (JSON 1.0) -----------------------------------------------------------------------------
