@@ -10,12 +10,16 @@ export const DECLARATIVE_POLICY_SYNTAX_URL =
   "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_declarative_syntax.html";
 
 /**
- * The values of `allowed_images_settings.state`, exactly as the syntax page gives them: `enabled` enforces
- * the criteria, `audit_mode` only reports what they would block. (The policy spells it `audit_mode`; EC2's
- * own API says `audit-mode`.) `disabled` is not among them: EC2 reports `disabled` as an account's state
- * (GetAllowedImagesSettings) and reaches it through DisableAllowedImagesSettings, but no page shows a
- * declarative policy assigning it, and a policy that turns Allowed AMIs off prevents nothing. To stop
- * preventing, remove `prevention` from the configuration: the policy is detached and deleted.
+ * The values of `allowed_images_settings.state` the syntax page shows a policy assigning: `enabled`, which
+ * enforces the criteria (the page's own Allowed Images example, kept in
+ * `__tests__/prevention/fixtures/documented-allowed-images-example.json`), and `audit_mode`, which only
+ * reports what they would block (the policy spells it `audit_mode`; EC2's own API says `audit-mode`). They
+ * match the two values EC2's EnableAllowedImagesSettings accepts. `disabled` is not accepted: EC2 reports
+ * `disabled` as an account's state (GetAllowedImagesSettings) and reaches it through
+ * DisableAllowedImagesSettings, but no page shows a declarative policy assigning it, and where the
+ * documentation is silent the configuration refuses rather than guess. A policy turning Allowed AMIs off
+ * would prevent nothing anyway: to stop preventing, remove `prevention`, and the policy is detached and
+ * deleted.
  */
 export const ALLOWED_IMAGES_STATES_FACT = {
   value: ["audit_mode", "enabled"] as const,
@@ -28,8 +32,8 @@ export type AllowedImagesState = (typeof ALLOWED_IMAGES_STATES)[number];
 
 /**
  * What Allowed AMIs never does, so the Config rule and its remediation stay in place beside it: it never
- * restricts an AMI the account owns, and it governs discovery and launch only, never an instance already
- * running.
+ * restricts an AMI the account owns (the page's words), and its criteria govern which AMIs are discoverable
+ * and can launch instances, so an instance already running is never touched (read from the same sentence).
  */
 export const ALLOWED_AMIS_LIMITS = {
   value: { restrictsOwnAmis: false, touchesRunningInstances: false },
