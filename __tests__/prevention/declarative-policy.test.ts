@@ -3,11 +3,11 @@ import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { TerraformStack, Testing } from "cdktf";
 import {
-  AllowedImagesPolicy,
-  allowedImagesPolicyContent,
   ALLOWED_AMIS_LIMITS,
   ALLOWED_IMAGES_STATES,
   ALLOWED_IMAGES_STATES_FACT,
+  AllowedImagesPolicy,
+  allowedImagesPolicyContent,
   DECLARATIVE_POLICY_SYNTAX_URL,
   isValidImageName,
 } from "../../lib/prevention";
