@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
+import { buildLambdaBundle } from "../../app/lambda-bundle";
 import { type PlanRun, planStacks } from "../../tools/terraform/plan-stacks";
 import { REPO_ROOT, scratchFolder, succeeded } from "../terraform/support";
 
@@ -206,13 +207,36 @@ describe("the packed package", () => {
     expect(packedFiles.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
   });
 
-  it("asks nothing of a consumer beyond the peers: the handler's and the app's packages stay out", () => {
-    expect(repoPackage.dependencies ?? {}).toEqual({});
-    expect(Object.keys(repoPackage.peerDependencies).sort()).toEqual([
-      "@cdktf/provider-aws",
-      "cdktf",
-      "constructs",
-    ]);
+  it("declares every package its code loads, and no other: the handler's and the app's stay out", () => {
+    // Given the packages the built modules require (the handler's SDK clients are inside its zip)
+    const required = new Set(
+      packedFiles
+        .filter((file) => file.endsWith(".js"))
+        .flatMap((file) => [
+          ...readFileSync(path.join(packedSource, file), "utf8").matchAll(/require\("([^"]+)"\)/g),
+        ])
+        .map((match) => match[1] as string)
+        .filter((specifier) => !specifier.startsWith(".") && !specifier.startsWith("node:"))
+        .map((specifier) =>
+          specifier
+            .split("/")
+            .slice(0, specifier.startsWith("@") ? 2 : 1)
+            .join("/"),
+        ),
+    );
+    // Then each is a peer or a dependency, and every dependency is one of them
+    const declared = { ...repoPackage.peerDependencies, ...repoPackage.dependencies };
+    expect([...required].filter((name) => !(name in declared))).toEqual([]);
+    expect(Object.keys(repoPackage.dependencies ?? {}).filter((name) => !required.has(name))).toEqual([]);
+    expect([...required].sort()).toEqual(["@cdktf/provider-aws", "cdktf", "constructs"]);
+  });
+
+  it("ships the function the app deploys: its zip is byte for byte the one synthesis builds", async () => {
+    // Given the zip the app's synthesis makes from the same sources (the loopback and drill suites run it)
+    const synthesized = await buildLambdaBundle({ outdir: scratchFolder("package-app-bundle") });
+    const packed = readFileSync(path.join(packedSource, "dist", "assets", "remediation-handler.zip"));
+    // Then the package carries that very function, not a build of its own
+    expect(createHash("sha256").update(packed).digest("base64")).toBe(synthesized.sourceCodeHash);
   });
 
   it("matches the checked-in API report", () => {
