@@ -1,6 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
 import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
 import { buildLambdaBundle } from "../../app/lambda-bundle";
@@ -133,9 +141,10 @@ let packedSource = "";
 let typeCheck: Outcome | undefined;
 const synths = new Map<ConsumerKind, Outcome & { readonly stackJson?: string }>();
 let plan: PlanRun | undefined;
+let root = "";
 
 beforeAll(async () => {
-  const root = scratchFolder("package");
+  root = scratchFolder("package");
   const env = npmEnvironment(path.join(root, "npm-cache"));
 
   // 1. npm pack, from the sources: prepack builds dist/ there
@@ -186,6 +195,11 @@ beforeAll(async () => {
     });
   }
 }, 600_000);
+
+// The packed copy, the project and the plans go as soon as the file is done, not at the end of the run.
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
 
 describe("the packed package", () => {
   it("holds the build, the handler zip and the changelog, and no sources", () => {
