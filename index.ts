@@ -28,7 +28,7 @@ export type { ConfigRecording } from "./lib/config-recording";
 export type { RemediationDashboard } from "./lib/dashboard";
 export type { EventDrivenRemediation } from "./lib/event-driven-remediation";
 export type { DeadLetterQueue } from "./lib/failure-handling";
-export { type FunctionCode, functionCodeFromZip } from "./lib/function-code";
+export { FunctionCode, functionCodeFromZip } from "./lib/function-code";
 export type { ServiceRole } from "./lib/iam";
 export type { EncryptionKey } from "./lib/kms";
 export { DEFAULT_NAME_PREFIX, type ResourceNames, resourceNames } from "./lib/names";

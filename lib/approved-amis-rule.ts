@@ -15,7 +15,7 @@ export interface ApprovedAmisRuleProps {
    * What must exist before the rule: a rule cannot be created in a region without a recorder.
    * @default - nothing (the account's existing recorder)
    */
-  readonly dependsOn?: ITerraformDependable[];
+  readonly dependsOn?: ITerraformDependable[] | undefined;
 }
 
 /** The rule's InputParameters exactly as AWS Config receives them; the limits are checked on this text. */
@@ -35,7 +35,7 @@ export class ApprovedAmisRule extends Construct {
       source: { owner: "AWS", sourceIdentifier: APPROVED_AMIS_RULE_IDENTIFIER },
       inputParameters: ruleInputParameters(props.approvedAmiIds),
       scope: { complianceResourceTypes: [EC2_INSTANCE_RESOURCE_TYPE] },
-      dependsOn: props.dependsOn,
+      ...(props.dependsOn ? { dependsOn: props.dependsOn } : {}),
     });
   }
 }

@@ -28,7 +28,7 @@ export interface StopInstanceRemediationProps {
    * Config starts remediation itself, with retries; otherwise it waits for an operator or the function.
    * @default - remediation waits to be started
    */
-  readonly automatic?: AutomaticRetrySettings;
+  readonly automatic?: AutomaticRetrySettings | undefined;
 }
 
 /**

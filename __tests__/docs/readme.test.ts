@@ -30,3 +30,12 @@ describe("the README's promise to a newcomer", () => {
     expect(links.filter((link) => !existsSync(path.join(ROOT, link)))).toEqual([]);
   });
 });
+
+describe("the README's library section", () => {
+  it.each(["package.json", "main.ts"])("shows examples/consumer/%s as the consumer test runs it", (file) => {
+    // The consumer test builds exactly these files, so the README cannot show code that does not work
+    const example = readFileSync(path.join(ROOT, "examples", "consumer", file), "utf8");
+    const fence = file.endsWith(".json") ? "json" : "ts";
+    expect(readme).toContain(`\`\`\`${fence}\n${example}\`\`\``);
+  });
+});

@@ -1,0 +1,38 @@
+// The stack of main.ts from an ES module: named imports from the CommonJS package, through Node's interop.
+// (ES modules resolve no folder index, so the provider class is imported by its file.)
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
+import { AmiGuard, FunctionCode, Recording, RemediationMode } from "ami-guard";
+import { App, TerraformOutput, TerraformStack } from "cdktf";
+
+const accountId = "111122223333";
+const region = "eu-central-1";
+
+const app = new App();
+const stack = new TerraformStack(app, "platform");
+new AwsProvider(stack, "aws", { region, allowedAccountIds: [accountId] });
+
+const functionCode = FunctionCode.bundled();
+
+const web = new AmiGuard(stack, "web", {
+  namePrefix: "web-amis",
+  ruleName: "web-approved-amis",
+  accountId,
+  region,
+  approvedAmiIds: ["ami-0abcdef1234567890"],
+  remediation: RemediationMode.eventDriven({ functionCode }),
+  recording: Recording.create(),
+});
+const recorder = web.recording?.recorderStatus;
+const data = new AmiGuard(stack, "data", {
+  namePrefix: "data-amis",
+  ruleName: "data-approved-amis",
+  accountId,
+  region,
+  approvedAmiIds: ["ami-01234567"],
+  remediation: RemediationMode.eventDriven({ functionCode, dryRun: true }),
+  recording: Recording.existing({ dependsOn: recorder ? [recorder] : [] }),
+});
+
+new TerraformOutput(stack, "web_rule_name", { value: web.rule.name });
+new TerraformOutput(stack, "data_rule_name", { value: data.rule.name });
+app.synth();
