@@ -300,7 +300,17 @@ export type InstanceDecision =
   | { readonly action: "approved-since"; readonly imageId: string; readonly detail: string }
   | { readonly action: "remediate"; readonly notes: readonly string[] }
   | { readonly action: "dry-run"; readonly notes: readonly string[] }
-  | { readonly action: "guard"; readonly guard: Guard; readonly detail: string; readonly notify: boolean }
+  /**
+   * Left running, and logged and counted only: one message per instance would turn a scale-out into a mail
+   * storm, so the stack's alarm on the count is what tells people, once per state change.
+   */
+  | {
+      readonly action: "guard";
+      readonly guard: Guard;
+      readonly detail: string;
+      /** The instance's group, for the log line the list of instances left running is queried from. */
+      readonly autoScalingGroup?: string;
+    }
   /** Try again later: the invocation fails so Lambda's asynchronous retries come back. */
   | { readonly action: "retry"; readonly detail: string };
 
@@ -309,7 +319,8 @@ export type InstanceDecision =
  * Lambda's own retries) and the list may have approved the instance's AMI since. The list the stack
  * deployed with the function is the same list the rule holds, so it answers without waiting for Config to
  * evaluate again. Then the guard rails, in order: an Auto Scaling group would relaunch the same AMI after a stop (a loop), so
- * people are told instead; an exemption is deliberate, so it is only logged; a pending instance cannot be
+ * the instance is left running and counted, and the stack's alarm on that count tells people; an exemption
+ * is deliberate, so it is only logged and counted; a pending instance cannot be
  * stopped yet; one that is stopping, stopped or gone needs nothing. Dry-run comes last, so it reports what
  * would really happen.
  */
@@ -334,7 +345,7 @@ export function decideForInstance(
       action: "guard",
       guard: "auto-scaling-group",
       detail: `in Auto Scaling group ${JSON.stringify(group)}, which would replace it with the same AMI`,
-      notify: true,
+      autoScalingGroup: group,
     };
   }
   const exemption = readExemption(facts.tags[settings.exemptionTagKey], now);
@@ -343,12 +354,11 @@ export function decideForInstance(
       action: "guard",
       guard: "exempt",
       detail: `tag ${settings.exemptionTagKey} exempts it${exemption.until ? ` until ${exemption.until.toISOString()}` : ""}`,
-      notify: false,
     };
   }
   if (facts.state === "pending") return { action: "retry", detail: "the instance is still pending" };
   if (facts.state !== "running") {
-    return { action: "guard", guard: "not-running", detail: `the instance is ${facts.state}`, notify: false };
+    return { action: "guard", guard: "not-running", detail: `the instance is ${facts.state}` };
   }
   const notes = exemption.note ? [exemption.note] : [];
   return settings.dryRun ? { action: "dry-run", notes } : { action: "remediate", notes };
@@ -361,11 +371,13 @@ export interface CurrentEvaluation {
   readonly resultRecordedTime?: Date;
 }
 
-export type EvaluationCheck =
-  | { readonly agrees: true }
-  | { readonly agrees: false; readonly detail: string }
-  /** An instance-running event for an instance Config does not call NON_COMPLIANT: do nothing, fail nothing. */
-  | { readonly agrees: "not-non-compliant"; readonly detail: string };
+export type EvaluationCheck = { readonly agrees: true } | { readonly agrees: false; readonly detail: string };
+
+function describeEvaluation(evaluation: CurrentEvaluation): string {
+  return evaluation.complianceType === undefined
+    ? "holds no result of the rule for the instance"
+    : `calls the instance ${evaluation.complianceType}${evaluation.resultRecordedTime ? ` (recorded ${evaluation.resultRecordedTime.toISOString()})` : ""}`;
+}
 
 /**
  * Before anything is stopped, Config must still call the instance NON_COMPLIANT. The AMI check above has
@@ -376,22 +388,36 @@ export type EvaluationCheck =
 export function checkCurrentEvaluation(
   evaluation: CurrentEvaluation,
   imageId: string | undefined,
-  trigger: Trigger = "compliance-change",
 ): EvaluationCheck {
   if (evaluation.complianceType === NON_COMPLIANT) return { agrees: true };
-  const seen =
-    evaluation.complianceType === undefined
-      ? "holds no result of the rule for the instance"
-      : `calls the instance ${evaluation.complianceType}${evaluation.resultRecordedTime ? ` (recorded ${evaluation.resultRecordedTime.toISOString()})` : ""}`;
-  if (trigger === "instance-running") {
-    // Not evaluated yet (a new instance: its own compliance change follows), or COMPLIANT: Config has not
-    // asked for a stop, and the running-state event is no reason to overrule it.
-    return { agrees: "not-non-compliant", detail: `the instance entered running and Config ${seen}` };
-  }
   return {
     agrees: false,
-    detail: `the instance runs ${imageId ?? "an AMI DescribeInstances did not name"}, which the stack's list does not approve, but Config ${seen}`,
+    detail: `the instance runs ${imageId ?? "an AMI DescribeInstances did not name"}, which the stack's list does not approve, but Config ${describeEvaluation(evaluation)}`,
   };
+}
+
+export type StartedInstanceDecision =
+  /** Config calls it NON_COMPLIANT: read the instance and go on as for a compliance change. */
+  | { readonly action: "proceed" }
+  /** Config calls it COMPLIANT: an approved instance started. */
+  | { readonly action: "approved-launch"; readonly detail: string }
+  /** Config holds no verdict yet (a new instance), or NOT_APPLICABLE, INSUFFICIENT_DATA. */
+  | { readonly action: "not-non-compliant"; readonly detail: string };
+
+/**
+ * An instance entering `running` is asked of Config before anything else: the rule fires for every start in
+ * the region, and a scale-out of hundreds of instances must cost one Config read each and nothing more.
+ * Only NON_COMPLIANT goes on. No result yet is the usual answer for a new instance (Config records it and
+ * evaluates it minutes later, and that evaluation's own compliance change reaches the function), and the
+ * running-state event is no reason to overrule Config either way.
+ */
+export function decideForStartedInstance(evaluation: CurrentEvaluation): StartedInstanceDecision {
+  if (evaluation.complianceType === NON_COMPLIANT) return { action: "proceed" };
+  const detail = `the instance entered running and Config ${describeEvaluation(evaluation)}`;
+  if (evaluation.complianceType === COMPLIANCE_CHANGE_EVENT.compliant) {
+    return { action: "approved-launch", detail };
+  }
+  return { action: "not-non-compliant", detail };
 }
 
 /** One read of DescribeRemediationExecutionStatus for the instance, after this invocation started it. */

@@ -5,13 +5,18 @@ import {
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { EC2_INSTANCE_RESOURCE_TYPE as EC2_INSTANCE, METRIC } from "../lib/contract";
+import {
+  AUTO_SCALING_GROUP_LOG_FIELD,
+  EC2_INSTANCE_RESOURCE_TYPE as EC2_INSTANCE,
+  METRIC,
+} from "../lib/contract";
 import type { AwsClients } from "./clients";
 import {
   type CurrentEvaluation,
   checkCurrentEvaluation,
   decide,
   decideForInstance,
+  decideForStartedInstance,
   type ExecutionJudgement,
   type ExecutionStatus,
   type InstanceFacts,
@@ -38,7 +43,9 @@ export type Outcome =
   | "dry-run"
   | "remediation-started"
   | "remediation-already-running"
-  /** An instance-running event for an instance Config does not call NON_COMPLIANT now. */
+  /** An instance-running event for an instance Config calls COMPLIANT: an approved instance started. */
+  | "approved-launch"
+  /** An instance-running event for an instance Config holds no verdict on yet (a new instance). */
   | "not-non-compliant";
 
 /** What the invocation did; Lambda discards it for asynchronous invocations, tests and drills read it. */
@@ -146,9 +153,26 @@ async function remediate(
   deps: HandlerDependencies,
 ): Promise<HandlerResult> {
   const obs = deps.observability;
-  const facts = await describeInstance(clients, target.instanceId);
-  const verdict = decideForInstance(facts, settings, deps.now());
   const instanceId = target.instanceId;
+  if (target.trigger === "instance-running") {
+    // Config first: every start in the region arrives here, and only a NON_COMPLIANT one is worth more.
+    const started = decideForStartedInstance(await currentEvaluation(clients, target));
+    if (started.action === "approved-launch") {
+      obs.info("started instance is approved", { decision: "approved-launch", detail: started.detail });
+      obs.count(METRIC.approvedLaunches);
+      return { outcome: "approved-launch", instanceId };
+    }
+    if (started.action === "not-non-compliant") {
+      obs.info("remediation skipped: Config does not call the started instance NON_COMPLIANT", {
+        decision: "not-non-compliant",
+        detail: started.detail,
+      });
+      obs.count(METRIC.runningNotNonCompliant);
+      return { outcome: "not-non-compliant", instanceId };
+    }
+  }
+  const facts = await describeInstance(clients, instanceId);
+  const verdict = decideForInstance(facts, settings, deps.now());
 
   switch (verdict.action) {
     case "retry":
@@ -162,24 +186,20 @@ async function remediate(
       obs.count(METRIC.approvedSinceSkips);
       return { outcome: "approved-since", instanceId };
     case "guard":
+      // No message per instance: a scale-out would send hundreds. The count's alarm notifies once, and
+      // this line is what the query behind it lists (INSTANCES_LEFT_RUNNING_QUERY).
       obs.info("remediation skipped by a guard rail", {
         decision: "guarded",
         guard: verdict.guard,
         detail: verdict.detail,
+        ...(verdict.autoScalingGroup === undefined
+          ? {}
+          : { [AUTO_SCALING_GROUP_LOG_FIELD]: verdict.autoScalingGroup }),
       });
       obs.count(METRIC.guardSkips, { name: "Guard", value: verdict.guard });
-      if (verdict.notify) {
-        await notify(clients, settings, obs, `not stopped (${verdict.guard})`, target, {
-          outcome: "guarded",
-          guard: verdict.guard,
-          detail: verdict.detail,
-        });
-      }
       return { outcome: "guarded", reason: verdict.guard, instanceId };
     case "dry-run":
-      if (!(await confirmNonCompliant(clients, target, facts.imageId, obs))) {
-        return { outcome: "not-non-compliant", instanceId };
-      }
+      await confirmNonCompliant(clients, target, facts.imageId);
       obs.info("dry run: would start remediation", { decision: "dry-run", notes: verdict.notes });
       obs.count(METRIC.dryRuns);
       await notify(clients, settings, obs, "dry run, would be stopped", target, {
@@ -188,9 +208,7 @@ async function remediate(
       });
       return { outcome: "dry-run", instanceId };
     case "remediate":
-      if (!(await confirmNonCompliant(clients, target, facts.imageId, obs))) {
-        return { outcome: "not-non-compliant", instanceId };
-      }
+      await confirmNonCompliant(clients, target, facts.imageId);
       return startRemediation(target, settings, clients, deps, verdict.notes);
   }
 }
@@ -264,27 +282,17 @@ async function describeInstance(clients: AwsClients, instanceId: string): Promis
 const MAX_EVALUATION_PAGES = 20;
 
 /**
- * `true` when Config calls the instance NON_COMPLIANT now. For a compliance change any other answer throws;
- * for an instance-running event it is logged and counted, and the caller does nothing more.
+ * Returns when Config calls the instance NON_COMPLIANT now, and throws otherwise. An instance-running event
+ * asked Config before anything else and came this far only on NON_COMPLIANT, so it is not asked twice.
  */
 async function confirmNonCompliant(
   clients: AwsClients,
   target: RemediationTarget,
   imageId: string | undefined,
-  obs: Observability,
-): Promise<boolean> {
-  const check = checkCurrentEvaluation(await currentEvaluation(clients, target), imageId, target.trigger);
-  if (check.agrees === true) return true;
-  if (check.agrees === "not-non-compliant") {
-    obs.info("remediation skipped: Config does not call the started instance NON_COMPLIANT", {
-      decision: "not-non-compliant",
-      trigger: target.trigger,
-      detail: check.detail,
-    });
-    obs.count(METRIC.runningNotNonCompliant);
-    return false;
-  }
-  throw new ComplianceDisagreementError(check.detail);
+): Promise<void> {
+  if (target.trigger === "instance-running") return;
+  const check = checkCurrentEvaluation(await currentEvaluation(clients, target), imageId);
+  if (!check.agrees) throw new ComplianceDisagreementError(check.detail);
 }
 
 /**

@@ -7,7 +7,13 @@ import {
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Construct } from "constructs";
 import { DEAD_LETTER_ALARM_MISSING_DATA } from "./aws-facts";
-import { METRIC, METRIC_NAMESPACE, METRIC_SERVICE_DIMENSION } from "./contract";
+import {
+  type Guard,
+  METRIC,
+  METRIC_NAMESPACE,
+  METRIC_SERVICE_DIMENSION,
+  type MetricDimensionName,
+} from "./contract";
 import { addDeadLetteredTarget, type DeadLetterQueue } from "./failure-handling";
 import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
@@ -21,6 +27,16 @@ export const REMEDIATION_FAILURE_METRIC = {
   namespace: METRIC_NAMESPACE,
   metricName: METRIC.remediationsFailed,
   dimensions: METRIC_SERVICE_DIMENSION,
+} as const;
+
+/**
+ * The handler's count of NON_COMPLIANT instances left running because they belong to an Auto Scaling
+ * group: `GuardSkips` with its `Guard` dimension, beside `service`.
+ */
+export const AUTO_SCALING_GUARD_METRIC = {
+  namespace: METRIC_NAMESPACE,
+  metricName: METRIC.guardSkips,
+  dimension: { Guard: "auto-scaling-group" } satisfies Partial<Record<MetricDimensionName, Guard>>,
 } as const;
 
 /** Five minutes, one period: a single failure pages; there is no background noise to average out. */
@@ -42,6 +58,8 @@ export const ALARM_MEANINGS = {
     "EventBridge could not publish a failed-stop notification to the topic (topic or key policy, or the topic was deleted): a stop that failed in SSM went unreported. Check the remediation executions in the Config console.",
   "remediation-failures":
     "The function decided to stop an instance but Config refused to start the remediation (permissions, throttling, or a still-running execution). The function's log says which.",
+  "auto-scaling-guard":
+    "Instances Config calls NON_COMPLIANT were left running because they belong to an Auto Scaling group (a stop would make the group launch the same AMI again). One notification per state change, however many instances: the dashboard's table 'Instances left running' (a Logs Insights query on the function's log group, /aws/lambda/<prefix>-remediate) lists each instance and its group. Fix each group's launch template. OK means none new for 5 minutes, not that they are gone.",
 } as const;
 
 export type AlarmName = keyof typeof ALARM_MEANINGS;
@@ -115,6 +133,14 @@ export class PipelineAlarms extends Construct {
         metricName: REMEDIATION_FAILURE_METRIC.metricName,
         statistic: "Sum",
         dimensions: { service: serviceName },
+      });
+      // The function sends no message per instance it leaves running in a group: a scale-out of hundreds
+      // would send hundreds. This alarm notifies once per state change instead (ALARM_ACTIONS_ON_TRANSITION_ONLY).
+      alarm("auto-scaling-guard", {
+        namespace: AUTO_SCALING_GUARD_METRIC.namespace,
+        metricName: AUTO_SCALING_GUARD_METRIC.metricName,
+        statistic: "Sum",
+        dimensions: { service: serviceName, ...AUTO_SCALING_GUARD_METRIC.dimension },
       });
     }
     for (const { alarm: name, queue } of props.deadLetterQueues) {

@@ -553,6 +553,7 @@ export class AmiGuard extends Construct {
       region,
       namePrefix,
       functionName: this.eventDriven.function.functionName,
+      functionLogGroupName: this.eventDriven.logGroup.name,
       deadLetterQueues: [
         { label: "function failures", queueName: this.eventDriven.failureQueue.queue.name },
         { label: "event delivery failures", queueName: this.eventDriven.deliveryFailureQueue.queue.name },

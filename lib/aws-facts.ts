@@ -128,3 +128,30 @@ export const EC2_TAG_KEY_LIMITS: DocumentedFact<{
     "Maximum key length – 128 Unicode characters in UTF-8. Don't use the aws: prefix in your tag names or values because it's reserved for AWS use (paraphrased).",
   source: "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions",
 };
+
+/**
+ * An alarm's SNS action runs when the alarm changes state, not again while it stays there: an alarm on a
+ * count notifies once when a scale-out starts it, however many instances follow, and once when it clears.
+ */
+export const ALARM_ACTIONS_ON_TRANSITION_ONLY: DocumentedFact<boolean> = {
+  value: true,
+  statement:
+    "Except for Auto Scaling actions, the actions happen only on state transitions, and are not performed again if the condition persists for hours or days.",
+  source: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-actions.html",
+};
+
+/**
+ * What GetComplianceDetailsByResource answers for an instance the rule has not evaluated yet (every newly
+ * started instance, for the minutes before Config records and evaluates it) is not documented: the reference
+ * says it returns the results of "which Config rules were used to evaluate the resource", and that
+ * INSUFFICIENT_DATA "is returned when an AWS Config rule cannot be evaluated". The function therefore reads
+ * both an answer without the rule's result and any answer but NON_COMPLIANT or COMPLIANT as "no verdict
+ * yet", and acts on NON_COMPLIANT only: a wrong reading delays a stop until the evaluation's own compliance
+ * change arrives, and never causes one.
+ */
+export const COMPLIANCE_DETAILS_WITHOUT_A_VERDICT: DocumentedFact<readonly string[]> = {
+  value: ["(no result of the rule)", "NOT_APPLICABLE", "INSUFFICIENT_DATA"],
+  statement:
+    "Returns the evaluation results for the specified AWS resource. The results indicate which AWS Config rules were used to evaluate the resource, when each rule was last invoked, and whether the resource complies with each rule. INSUFFICIENT_DATA is a valid ComplianceType that is returned when an AWS Config rule cannot be evaluated.",
+  source: "https://docs.aws.amazon.com/config/latest/APIReference/API_GetComplianceDetailsByResource.html",
+};

@@ -69,13 +69,20 @@ export const METRIC = {
   eventsIgnored: "EventsIgnored",
   guardSkips: "GuardSkips",
   /**
-   * The instance's AMI is on the stack's list now: a compliance change predates a list change (or was
-   * redriven); for an instance-running event this is the everyday case, an approved instance started.
+   * The instance's AMI is on the stack's list now, though Config's NON_COMPLIANT says it was not when the
+   * rule evaluated it: the list approved the AMI since (a stale or redriven compliance change, or a started
+   * instance Config has not evaluated again). Never an ordinary approved launch: those are `ApprovedLaunches`.
    */
   approvedSinceSkips: "ApprovedSinceSkips",
   /**
-   * An instance-running event for an instance Config does not call NON_COMPLIANT now (COMPLIANT, or not
-   * evaluated yet: a new instance's own compliance change follows). Nothing is stopped; not a failure.
+   * An instance-running event for an instance Config calls COMPLIANT: an approved instance started. Counted
+   * from Config's answer alone, with no call to EC2 and no notification.
+   */
+  approvedLaunches: "ApprovedLaunches",
+  /**
+   * An instance-running event for an instance Config holds no verdict on (no result of the rule yet, which
+   * is every new instance: its own compliance change follows; or NOT_APPLICABLE, INSUFFICIENT_DATA).
+   * Nothing is read of EC2, nothing stopped, nobody notified; not a failure.
    */
   runningNotNonCompliant: "RunningNotNonCompliant",
   notificationsFailed: "NotificationsFailed",
@@ -83,6 +90,23 @@ export const METRIC = {
   remediationDelay: "RemediationDelay",
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/**
+ * What one invocation came to: each invocation counts `EventsReceived` and exactly one of these, so their
+ * sum over any period equals the events received and no event goes unaccounted for.
+ */
+export const OUTCOME_METRICS = [
+  METRIC.eventsIgnored,
+  METRIC.remediationsStarted,
+  METRIC.remediationsAlreadyRunning,
+  METRIC.dryRuns,
+  METRIC.guardSkips,
+  METRIC.approvedSinceSkips,
+  METRIC.approvedLaunches,
+  METRIC.runningNotNonCompliant,
+  METRIC.remediationsDeferred,
+  METRIC.remediationsFailed,
+] as const satisfies readonly MetricName[];
 
 /** The extra dimension some counts carry alone (why an event was ignored, which guard skipped it). */
 export type MetricDimensionName = "Reason" | "Guard";
@@ -100,12 +124,34 @@ export const METRIC_DIMENSION: Readonly<Partial<Record<MetricName, MetricDimensi
   [METRIC.guardSkips]: "Guard",
 };
 
+/**
+ * The log line's field naming the Auto Scaling group of an instance the `auto-scaling-group` guard left
+ * running. The group is not a metric dimension: its values are unbounded (every group anyone creates), and
+ * each dimension value is a metric of its own; the log line carries it instead, read by the query below.
+ */
+export const AUTO_SCALING_GROUP_LOG_FIELD = "autoScalingGroup";
+
+/**
+ * The Logs Insights query, on the function's log group, that lists every instance a guard left running,
+ * with its guard and group: the list behind the `GuardSkips` count, the alarm on it and the dashboard's
+ * table. It reads the fields the handler writes on its `guarded` log line (Powertools logs JSON, whose
+ * top-level fields Logs Insights discovers). Regular expressions rather than quoted strings: the query
+ * travels inside the dashboard's `jsonencode(...)`, where cdktf writes a double quote unescaped.
+ */
+export const INSTANCES_LEFT_RUNNING_QUERY = [
+  "fields @timestamp, guard, autoScalingGroup, instanceId, trigger",
+  "filter decision like /^guarded$/ and guard like /^(auto-scaling-group|exempt)$/",
+  `stats count(*) as events, max(@timestamp) as lastSeen by guard, ${AUTO_SCALING_GROUP_LOG_FIELD}, instanceId`,
+  "sort lastSeen desc",
+].join("\n| ");
+
 /** The compliance-change event the rule's evaluations produce (Config's EventBridge event). */
 export const COMPLIANCE_CHANGE_EVENT = {
   source: "aws.config",
   detailType: "Config Rules Compliance Change",
   messageType: "ComplianceChangeNotification",
   nonCompliant: "NON_COMPLIANT",
+  compliant: "COMPLIANT",
 } as const;
 
 /** The only resource type the rule evaluates and the function acts on. */

@@ -3,6 +3,7 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import {
   GUARDS,
+  INSTANCES_LEFT_RUNNING_QUERY,
   METRIC,
   METRIC_DIMENSION,
   METRIC_NAMESPACE,
@@ -29,6 +30,13 @@ export const DASHBOARD_BODY_SYNTAX_URL =
 export function dashboardNameFor(region: AwsRegion, namePrefix: string = DEFAULT_NAME_PREFIX): string {
   return resourceNames(namePrefix, region).dashboardName;
 }
+
+/**
+ * The table the `auto-scaling-guard` alarm's description points to: a log widget (`"type": "log"`, its
+ * `query` starting `SOURCE '<log group>' |`, DASHBOARD_BODY_SYNTAX_URL, "Properties of a Log Widget Object").
+ */
+export const INSTANCES_LEFT_RUNNING_TITLE =
+  "Instances left running (Auto Scaling group or exempt), by instance and group";
 
 /** One metric as the dashboard shows it: namespace, name and every dimension, exactly as emitted. */
 export interface DashboardMetric {
@@ -73,6 +81,11 @@ export interface RemediationDashboardProps {
    * @default - no function widgets (manual and automatic modes: Config runs the remediation, and emits no metrics)
    */
   readonly functionName?: string;
+  /**
+   * Event-driven mode: the function's log group, which the table of instances left running queries.
+   * @default - no such table
+   */
+  readonly functionLogGroupName?: string;
   /** Queues whose every message is an event that was lost, by a label for the graph. */
   readonly deadLetterQueues: readonly { readonly label: string; readonly queueName: string }[];
   /** Names of the stack's alarms; the dashboard shows their state. */
@@ -90,7 +103,7 @@ const HALF_WIDTH = 12;
 const HEIGHT = 6;
 
 interface Widget {
-  readonly type: "metric" | "alarm" | "text";
+  readonly type: "metric" | "alarm" | "text" | "log";
   readonly x: number;
   readonly y: number;
   readonly width: number;
@@ -136,8 +149,15 @@ export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DI
         serviceName,
       ),
       functionMetric(
+        METRIC.approvedLaunches,
+        "started, approved (Config: COMPLIANT)",
+        "Sum",
+        undefined,
+        serviceName,
+      ),
+      functionMetric(
         METRIC.runningNotNonCompliant,
-        "skipped: started, not NON_COMPLIANT",
+        "started, no verdict from Config yet",
         "Sum",
         undefined,
         serviceName,
@@ -238,6 +258,22 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
       ),
     },
   });
+  if (props.functionLogGroupName !== undefined) {
+    y += 3;
+    widgets.push({
+      type: "log",
+      x: 0,
+      y,
+      width: FULL_WIDTH,
+      height: HEIGHT,
+      properties: {
+        title: INSTANCES_LEFT_RUNNING_TITLE,
+        region: props.region,
+        view: "table",
+        query: `SOURCE '${props.functionLogGroupName}' | ${INSTANCES_LEFT_RUNNING_QUERY}`,
+      },
+    });
+  }
   return { widgets };
 }
 

@@ -13,13 +13,24 @@ import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
 import { createHandler } from "../../handler/index";
 import { createPowertoolsObservability } from "../../handler/observability";
 import type { HandlerSettings } from "../../handler/settings";
-import { GUARDS, METRIC_NAMESPACE, POWERTOOLS_ENVIRONMENT } from "../../lib/contract";
+import { ALARM_MEANINGS, AUTO_SCALING_GUARD_METRIC } from "../../lib/alarms";
+import {
+  AUTO_SCALING_GROUP_LOG_FIELD,
+  GUARDS,
+  INSTANCES_LEFT_RUNNING_QUERY,
+  METRIC,
+  METRIC_NAMESPACE,
+  METRIC_SERVICE_DIMENSION,
+  OUTCOME_METRICS,
+  POWERTOOLS_ENVIRONMENT,
+} from "../../lib/contract";
 import {
   type DashboardMetric,
   dashboardBody,
   dashboardNameFor,
   functionDashboardMetrics,
   functionMetric,
+  INSTANCES_LEFT_RUNNING_TITLE,
   RemediationDashboard,
   type RemediationDashboardProps,
 } from "../../lib/dashboard";
@@ -36,6 +47,7 @@ const EVENT_DRIVEN: RemediationDashboardProps = {
   accountId: ACCOUNT,
   region: REGION,
   functionName: "ami-guard-remediate",
+  functionLogGroupName: "/aws/lambda/ami-guard-remediate",
   deadLetterQueues: [
     { label: "function failures", queueName: "ami-guard-function-failures" },
     { label: "event delivery failures", queueName: "ami-guard-event-delivery-failures" },
@@ -77,6 +89,28 @@ describe("the dashboard body", () => {
     // Terraform encodes the body, so references to queues and alarms resolve inside it
     expect(dashboard?.dashboard_body).toMatch(/^\$\{jsonencode\(/);
     expect(dashboard?.dashboard_body).toContain("ami-guard-function-failures");
+  });
+
+  it("ends with the table of instances left running that the Auto Scaling alarm's description names", () => {
+    // Given an event-driven stack's dashboard
+    const last = dashboardBody(EVENT_DRIVEN).widgets.at(-1);
+    // Then its last widget runs the Logs Insights query on the function's log group, as a table
+    expect(last).toMatchObject({
+      type: "log",
+      properties: {
+        title: INSTANCES_LEFT_RUNNING_TITLE,
+        region: REGION,
+        view: "table",
+        query: `SOURCE '/aws/lambda/ami-guard-remediate' | ${INSTANCES_LEFT_RUNNING_QUERY}`,
+      },
+    });
+    // And the query reads the field the handler writes the group under, for both guards that leave instances running
+    expect(INSTANCES_LEFT_RUNNING_QUERY).toContain(`by guard, ${AUTO_SCALING_GROUP_LOG_FIELD}, instanceId`);
+    expect(INSTANCES_LEFT_RUNNING_QUERY).toContain("guard like /^(auto-scaling-group|exempt)$/");
+    // And holds no double quote, which the dashboard's jsonencode would carry into HCL unescaped
+    expect(INSTANCES_LEFT_RUNNING_QUERY).not.toContain('"');
+    const [titleStart] = INSTANCES_LEFT_RUNNING_TITLE.split(" (");
+    expect(ALARM_MEANINGS["auto-scaling-guard"]).toContain(`'${titleStart}'`);
   });
 
   it("refuses a metric shown with dimensions the function does not emit it with", () => {
@@ -252,6 +286,17 @@ describe("every function metric the dashboard shows is one the function emits", 
       instance("running");
       configMock.on(GetComplianceDetailsByResourceCommand).resolves({ EvaluationResults: [] });
       await invoke(settings(), sampleRunningEvent({ account: ACCOUNT, region: REGION, instance: INSTANCE }));
+      configMock.on(GetComplianceDetailsByResourceCommand).resolves({
+        EvaluationResults: [
+          {
+            EvaluationResultIdentifier: {
+              EvaluationResultQualifier: { ConfigRuleName: RULE, ResourceId: INSTANCE },
+            },
+            ComplianceType: "COMPLIANT" as const,
+          },
+        ],
+      });
+      await invoke(settings(), sampleRunningEvent({ account: ACCOUNT, region: REGION, instance: INSTANCE }));
       configMock.on(GetComplianceDetailsByResourceCommand).resolves(nonCompliant);
       instance("running");
       configMock
@@ -293,6 +338,25 @@ describe("every function metric the dashboard shows is one the function emits", 
       expect(emitted.map(keyOf)).toContain(keyOf(metric));
     },
   );
+
+  it("shows a line for every outcome of an event the function acted on", () => {
+    // Ignored events carry a Reason per event kind and are not drawn in the outcomes graph.
+    const acted = OUTCOME_METRICS.filter((name) => name !== METRIC.eventsIgnored);
+    expect(new Set(functionDashboardMetrics().outcomes.map((metric) => metric.metricName))).toEqual(
+      new Set(acted),
+    );
+  });
+
+  it("alarms on a count the function emits, with the dimensions it emits it with", () => {
+    const alarmed: DashboardMetric = {
+      namespace: AUTO_SCALING_GUARD_METRIC.namespace,
+      metricName: AUTO_SCALING_GUARD_METRIC.metricName,
+      dimensions: { service: METRIC_SERVICE_DIMENSION.service, ...AUTO_SCALING_GUARD_METRIC.dimension },
+      label: "alarm",
+      stat: "Sum",
+    };
+    expect(emitted.map(keyOf)).toContain(keyOf(alarmed));
+  });
 
   it("shows a line for every guard the function has", () => {
     const guardLines = functionDashboardMetrics().outcomes.filter((metric) => "Guard" in metric.dimensions);

@@ -304,14 +304,14 @@ describe("the synthesized function, unpacked and run as deployed", () => {
     // Given the recorded EC2 state-change event for an unapproved instance entering running
     // When the deployed function handles it
     const outcome = await invoke(sampleRunningEvent());
-    // Then the same calls as a compliance change, under the deployed rule
+    // Then Config is asked first, and the rest is a compliance change's path, under the deployed rule
     expect(outcome).toMatchObject({
       ok: true,
       result: { outcome: "remediation-started", instanceId: INSTANCE },
     });
     expect(aws.requests.map((request) => `${request.service}:${request.operation}`)).toEqual([
-      "ec2:DescribeInstances",
       "config:GetComplianceDetailsByResource",
+      "ec2:DescribeInstances",
       "config:StartRemediationExecution",
       "config:DescribeRemediationExecutionStatus",
       "sns:Publish",
@@ -321,21 +321,55 @@ describe("the synthesized function, unpacked and run as deployed", () => {
 
   it("does nothing for a started instance Config has not evaluated yet, with one log line and a metric", async () => {
     // Given a new instance on an unapproved AMI, with no result of the rule yet
-    aws.enqueue("DescribeInstances", ec2Instances([{ instanceId: INSTANCE, imageId: UNAPPROVED_AMI }]));
     aws.enqueue("GetComplianceDetailsByResource", configJson({ EvaluationResults: [] }));
     // When
     const outcome = await invoke(sampleRunningEvent());
-    // Then it succeeds, starts nothing, and says why
+    // Then it succeeds after one call to Config, reads nothing of EC2, starts nothing, and says why
     expect(outcome).toMatchObject({
       ok: true,
       result: { outcome: "not-non-compliant", instanceId: INSTANCE },
     });
-    expect(aws.requestsFor("StartRemediationExecution")).toEqual([]);
+    expect(aws.requests.map((request) => `${request.service}:${request.operation}`)).toEqual([
+      "config:GetComplianceDetailsByResource",
+    ]);
     const lines = jsonLogLines(outcome.stdout);
     expect(lines.filter((line) => line.decision === "not-non-compliant")).toEqual([
       expect.objectContaining({ trigger: "instance-running", instanceId: INSTANCE, rule: RULE }),
     ]);
     expect(lines.find((line) => "_aws" in line)).toMatchObject({ RunningNotNonCompliant: 1 });
+  });
+
+  it("counts a started instance Config calls COMPLIANT as an approved launch, not as approved since", async () => {
+    // Given an approved instance started, which Config has evaluated
+    aws.enqueue("GetComplianceDetailsByResource", configEvaluation(RULE, INSTANCE, "COMPLIANT"));
+    // When
+    const outcome = await invoke(sampleRunningEvent());
+    // Then one call to Config, one line, and its own metric
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: "approved-launch", instanceId: INSTANCE } });
+    expect(aws.requests.map((request) => `${request.service}:${request.operation}`)).toEqual([
+      "config:GetComplianceDetailsByResource",
+    ]);
+    const emf = jsonLogLines(outcome.stdout).find((line) => "_aws" in line);
+    expect(emf).toMatchObject({ ApprovedLaunches: 1 });
+    expect(emf).not.toHaveProperty("ApprovedSinceSkips");
+  });
+
+  it("leaves an Auto Scaling group's instance running with a log line naming the group, and no message", async () => {
+    // Given a NON_COMPLIANT instance launched by a group
+    aws.enqueue(
+      "DescribeInstances",
+      ec2Instances([
+        { instanceId: INSTANCE, imageId: UNAPPROVED_AMI, tags: { "aws:autoscaling:groupName": "web" } },
+      ]),
+    );
+    // When its compliance change arrives
+    const outcome = await invoke(sampleEvent());
+    // Then nothing is published: the stack's alarm on the count notifies instead
+    expect(outcome).toMatchObject({ ok: true, result: { outcome: "guarded", reason: "auto-scaling-group" } });
+    expect(aws.requestsFor("Publish")).toEqual([]);
+    expect(jsonLogLines(outcome.stdout)).toContainEqual(
+      expect.objectContaining({ decision: "guarded", autoScalingGroup: "web", instanceId: INSTANCE }),
+    );
   });
 
   it("makes no request at all for an event about another rule", async () => {

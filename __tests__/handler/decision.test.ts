@@ -3,6 +3,7 @@ import {
   checkCurrentEvaluation,
   decide,
   decideForInstance,
+  decideForStartedInstance,
   type EventDecision,
   EXECUTION_CLOCK_SKEW_MS,
   type InstanceFacts,
@@ -334,11 +335,12 @@ describe("decideForInstance", () => {
     expect(decideForInstance(running(), settings(), now)).toEqual({ action: "remediate", notes: [] });
   });
 
-  it("does not stop an instance of an Auto Scaling group, and asks for a notification", () => {
-    expect(decideForInstance(running({ [AUTO_SCALING_GROUP_TAG]: "web" }), settings(), now)).toMatchObject({
+  it("does not stop an instance of an Auto Scaling group, and names the group for the log line", () => {
+    expect(decideForInstance(running({ [AUTO_SCALING_GROUP_TAG]: "web" }), settings(), now)).toEqual({
       action: "guard",
       guard: "auto-scaling-group",
-      notify: true,
+      detail: 'in Auto Scaling group "web", which would replace it with the same AMI',
+      autoScalingGroup: "web",
     });
   });
 
@@ -349,11 +351,11 @@ describe("decideForInstance", () => {
     });
   });
 
-  it("skips an exempt instance without a notification", () => {
-    expect(decideForInstance(running({ [EXEMPTION_TAG]: "true" }), settings(), now)).toMatchObject({
+  it("skips an exempt instance, naming no group", () => {
+    expect(decideForInstance(running({ [EXEMPTION_TAG]: "true" }), settings(), now)).toEqual({
       action: "guard",
       guard: "exempt",
-      notify: false,
+      detail: `tag ${EXEMPTION_TAG} exempts it`,
     });
   });
 
@@ -388,7 +390,6 @@ describe("decideForInstance", () => {
       expect(decideForInstance({ state, tags: {} }, settings(), now)).toMatchObject({
         action: "guard",
         guard: "not-running",
-        notify: false,
       });
     },
   );
@@ -495,20 +496,28 @@ describe("checkCurrentEvaluation", () => {
       detail: expect.stringContaining("holds no result of the rule for the instance"),
     });
   });
-  it("for an instance entering running, proceeds on NON_COMPLIANT only and stands down, not fails, otherwise", () => {
-    expect(
-      checkCurrentEvaluation({ complianceType: "NON_COMPLIANT" }, UNAPPROVED_AMI, "instance-running"),
-    ).toEqual({ agrees: true });
-    expect(
-      checkCurrentEvaluation({ complianceType: "COMPLIANT" }, UNAPPROVED_AMI, "instance-running"),
-    ).toEqual({
-      agrees: "not-non-compliant",
+});
+
+describe("decideForStartedInstance", () => {
+  it("goes on to read the instance only when Config calls it NON_COMPLIANT", () => {
+    expect(decideForStartedInstance({ complianceType: "NON_COMPLIANT" })).toEqual({ action: "proceed" });
+  });
+
+  it("counts an instance Config calls COMPLIANT as an approved launch", () => {
+    expect(decideForStartedInstance({ complianceType: "COMPLIANT" })).toEqual({
+      action: "approved-launch",
       detail: "the instance entered running and Config calls the instance COMPLIANT",
     });
-    expect(checkCurrentEvaluation({}, UNAPPROVED_AMI, "instance-running")).toEqual({
-      agrees: "not-non-compliant",
+  });
+
+  it("stands down, not fails, when Config holds no verdict yet or calls it anything else", () => {
+    expect(decideForStartedInstance({})).toEqual({
+      action: "not-non-compliant",
       detail: "the instance entered running and Config holds no result of the rule for the instance",
     });
+    for (const complianceType of ["NOT_APPLICABLE", "INSUFFICIENT_DATA"]) {
+      expect(decideForStartedInstance({ complianceType })).toMatchObject({ action: "not-non-compliant" });
+    }
   });
 });
 

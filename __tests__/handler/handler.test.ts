@@ -22,7 +22,7 @@ import {
   RetryLaterError,
 } from "../../handler/remediate";
 import { type HandlerSettings, SettingsError } from "../../handler/settings";
-import { METRIC } from "../../lib/contract";
+import { AUTO_SCALING_GROUP_LOG_FIELD, METRIC } from "../../lib/contract";
 import {
   APPROVED_AMI,
   EXEMPTION_TAG,
@@ -313,20 +313,29 @@ describe("handler: starting the remediation", () => {
 });
 
 describe("handler: guard rails", () => {
-  it("does not stop an Auto Scaling group's instance, and notifies instead", async () => {
+  it("does not stop an Auto Scaling group's instance, and logs and counts it without a message of its own", async () => {
     instanceIs("running", { [AUTO_SCALING_GROUP_TAG]: "web-asg" });
 
     const result = await handlerWith()(sampleEvent());
 
     expect(result).toEqual({ outcome: "guarded", reason: "auto-scaling-group", instanceId: INSTANCE });
     expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
-    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
-    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain("web-asg");
-    expect(observability.metrics).toContainEqual({
-      name: METRIC.guardSkips,
-      value: 1,
-      dimension: { name: "Guard", value: "auto-scaling-group" },
-    });
+    // The stack's alarm on the count notifies, once per state change however many instances a group adds.
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+    expect(observability.lines).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({
+          decision: "guarded",
+          guard: "auto-scaling-group",
+          [AUTO_SCALING_GROUP_LOG_FIELD]: "web-asg",
+          instanceId: INSTANCE,
+        }),
+      }),
+    ]);
+    expect(observability.metrics).toEqual([
+      { name: METRIC.eventsReceived, value: 1 },
+      { name: METRIC.guardSkips, value: 1, dimension: { name: "Guard", value: "auto-scaling-group" } },
+    ]);
   });
 
   it("skips an exempt instance and logs it, without a notification", async () => {
@@ -497,46 +506,91 @@ describe("handler: an instance entering running (started again after its stop)",
     expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.remediationsStarted]);
   });
 
+  it("asks Config once and reads nothing of EC2 before it knows the instance is NON_COMPLIANT", async () => {
+    const result = await handlerWith()(sampleRunningEvent());
+    expect(result.outcome).toBe("remediation-started");
+    // Config's verdict first; the instance-running path does not ask Config a second time.
+    expect(configMock).toHaveReceivedCommandTimes(GetComplianceDetailsByResourceCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
+  });
+
   it.each([
-    ["COMPLIANT", "COMPLIANT" as const, "calls the instance COMPLIANT"],
-    ["no result yet (a new instance)", undefined, "holds no result of the rule for the instance"],
+    [
+      "COMPLIANT (an approved instance started)",
+      "COMPLIANT" as const,
+      "approved-launch",
+      METRIC.approvedLaunches,
+      "calls the instance COMPLIANT",
+    ],
+    [
+      "no result yet (a new instance)",
+      undefined,
+      "not-non-compliant",
+      METRIC.runningNotNonCompliant,
+      "holds no result of the rule for the instance",
+    ],
+    [
+      "NOT_APPLICABLE",
+      "NOT_APPLICABLE" as const,
+      "not-non-compliant",
+      METRIC.runningNotNonCompliant,
+      "calls the instance NOT_APPLICABLE",
+    ],
   ])(
-    "does nothing, logs why in one line and counts it, when Config's result is %s",
-    async (_name, type, seen) => {
+    "does nothing but one log line and one metric, with no call to EC2, when Config's result is %s",
+    async (_name, type, outcome, metric, seen) => {
       // Given Config does not call the instance NON_COMPLIANT
       configSays(type);
       // When EC2 reports it entered running
       const result = await handlerWith()(sampleRunningEvent());
-      // Then nothing is started, nothing is thrown, nobody is paged
-      expect(result).toEqual({ outcome: "not-non-compliant", instanceId: INSTANCE });
-      expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+      // Then nothing is read of EC2, nothing started, nothing thrown, nobody paged
+      expect(result).toEqual({ outcome, instanceId: INSTANCE });
+      expect(ec2Mock.calls()).toHaveLength(0);
+      expect(configMock.calls().map((call) => call.args[0].constructor.name)).toEqual([
+        "GetComplianceDetailsByResourceCommand",
+      ]);
       expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
       expect(observability.lines).toEqual([
         expect.objectContaining({
           level: "info",
           fields: expect.objectContaining({
-            decision: "not-non-compliant",
+            decision: outcome,
             trigger: "instance-running",
             detail: expect.stringContaining(seen),
           }),
         }),
       ]);
-      expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.runningNotNonCompliant]);
+      expect(observability.metricNames()).toEqual([METRIC.eventsReceived, metric]);
     },
   );
+
+  it("keeps ApprovedSinceSkips for its meaning: an approved launch is never counted there", async () => {
+    configSays("COMPLIANT");
+    instanceIs("running", {}, APPROVED_AMI);
+    await handlerWith()(sampleRunningEvent());
+    expect(observability.metricNames()).not.toContain(METRIC.approvedSinceSkips);
+  });
 
   it("stands down in a dry run too, without reporting a stop that would not happen", async () => {
     configSays("COMPLIANT");
     const result = await handlerWith({ dryRun: true })(sampleRunningEvent());
-    expect(result.outcome).toBe("not-non-compliant");
+    expect(result.outcome).toBe("approved-launch");
     expect(observability.metricNames()).not.toContain(METRIC.dryRuns);
   });
 
-  it("skips an approved instance without asking Config", async () => {
+  it("skips an instance Config still calls NON_COMPLIANT whose AMI the list approved since", async () => {
     instanceIs("running", {}, APPROVED_AMI);
     const result = await handlerWith()(sampleRunningEvent());
     expect(result).toEqual({ outcome: "approved-since", instanceId: INSTANCE });
-    expect(configMock.calls()).toHaveLength(0);
+    expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.approvedSinceSkips]);
+  });
+
+  it("leaves an Auto Scaling group's started instance running without a message of its own", async () => {
+    instanceIs("running", { [AUTO_SCALING_GROUP_TAG]: "web-asg" });
+    const result = await handlerWith()(sampleRunningEvent());
+    expect(result).toEqual({ outcome: "guarded", reason: "auto-scaling-group", instanceId: INSTANCE });
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
   });
 
   it("remediates nothing and says why for a malformed state-change event", async () => {

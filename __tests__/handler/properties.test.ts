@@ -213,8 +213,12 @@ describe("handler properties", () => {
   beforeAll(() => process.on("unhandledRejection", onUnhandled));
   afterAll(() => process.off("unhandledRejection", onUnhandled));
 
-  async function runOnce(event: unknown): Promise<{ calls: number; threw: unknown }> {
+  async function runOnce(
+    event: unknown,
+    arrange: () => void = () => {},
+  ): Promise<{ calls: number; threw: unknown }> {
     resetMocks();
+    arrange();
     const handler = createHandler({
       settings: () => settings(),
       clients: () => clients,
@@ -276,6 +280,43 @@ describe("handler properties", () => {
       { numRuns: 400 },
     );
     expect(remediated).toBeGreaterThan(10);
+    expect(unhandled).toEqual([]);
+  });
+
+  it("for instance-running events, costs one Config read and nothing more unless Config says NON_COMPLIANT", async () => {
+    const answers = fc.constantFrom(
+      "NON_COMPLIANT",
+      "COMPLIANT",
+      "NOT_APPLICABLE",
+      "INSUFFICIENT_DATA",
+      "none",
+    );
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(mutatedRunningEvents, answers, async (event, answer) => {
+        const holds = runningConditionsHold(event);
+        const { calls, threw } = await runOnce(event, () => {
+          configMock.on(GetComplianceDetailsByResourceCommand).resolves({
+            EvaluationResults:
+              answer === "none"
+                ? []
+                : [
+                    {
+                      EvaluationResultIdentifier: {
+                        EvaluationResultQualifier: { ConfigRuleName: RULE, ResourceId: INSTANCE },
+                      },
+                      ComplianceType: answer as "COMPLIANT",
+                    },
+                  ],
+          });
+        });
+        expect(threw).toBeUndefined();
+        expect(calls).toBe(!holds ? 0 : answer === "NON_COMPLIANT" ? 5 : 1);
+        if (holds) seen.add(answer);
+      }),
+      { numRuns: 300 },
+    );
+    expect(seen.size).toBe(5);
     expect(unhandled).toEqual([]);
   });
 });

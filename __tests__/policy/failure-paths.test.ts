@@ -108,6 +108,7 @@ describe("event-driven failure paths", () => {
 
   it("alarms on errors, throttles, every queue and the handler's failure metric, notifying the topic", () => {
     expect(alarmNames(eventDriven)).toEqual([
+      "ami-guard-auto-scaling-guard",
       "ami-guard-event-delivery-failures-queue",
       "ami-guard-function-errors",
       "ami-guard-function-failures-queue",
