@@ -16,9 +16,24 @@ export interface AwsClients {
  */
 const SDK_MAX_ATTEMPTS = 3;
 
-/** Endpoints come from the SDK's usual sources, including AWS_ENDPOINT_URL, which the loopback tests use. */
-export function createAwsClients(region: string): AwsClients {
-  const options = { region, maxAttempts: SDK_MAX_ATTEMPTS, retryMode: "standard" } as const;
+/** Where a tool runs the clients instead: one endpoint for every service, and fixed credentials. */
+export interface ClientConnection {
+  readonly endpoint: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/**
+ * Endpoints come from the SDK's usual sources, including AWS_ENDPOINT_URL, which the loopback tests use.
+ * @param connection @default - the SDK's own sources (Lambda's role and endpoints); the storm passes the
+ * loopback server's, so it runs these same clients in process without touching the environment
+ */
+export function createAwsClients(region: string, connection?: ClientConnection): AwsClients {
+  const options = {
+    region,
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    retryMode: "standard",
+    ...(connection ? { endpoint: connection.endpoint, credentials: { ...connection.credentials } } : {}),
+  } as const;
   return {
     config: new ConfigServiceClient(options),
     ec2: new EC2Client(options),

@@ -42,6 +42,17 @@ export const AUTO_SCALING_GUARD_METRIC = {
 /** Five minutes, one period: a single failure pages; there is no background noise to average out. */
 const PERIOD_SECONDS = 300;
 
+/**
+ * How every alarm here evaluates: a sum of at least one in a single five-minute period fires it, and a
+ * period without one (no data is not breaching) clears it. The storm's tally replays this to count what
+ * the Auto Scaling alarm sends.
+ */
+export const ALARM_EVALUATION = {
+  periodSeconds: PERIOD_SECONDS,
+  evaluationPeriods: 1,
+  threshold: 1,
+} as const;
+
 /** What each alarm tells the person it pages; the alarm description carries the same text. */
 export const ALARM_MEANINGS = {
   "function-errors":
@@ -107,9 +118,9 @@ export class PipelineAlarms extends Construct {
           alarmName: alarmNameFor(namePrefix, name),
           alarmDescription: ALARM_MEANINGS[name],
           // A metric-math alarm carries its period on each metric instead.
-          ...(config.metricQuery ? {} : { period: PERIOD_SECONDS }),
-          evaluationPeriods: 1,
-          threshold: 1,
+          ...(config.metricQuery ? {} : { period: ALARM_EVALUATION.periodSeconds }),
+          evaluationPeriods: ALARM_EVALUATION.evaluationPeriods,
+          threshold: ALARM_EVALUATION.threshold,
           comparisonOperator: "GreaterThanOrEqualToThreshold",
           // For the function's metrics no data means no invocations: nothing happened.
           treatMissingData: "notBreaching",

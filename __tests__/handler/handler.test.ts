@@ -22,6 +22,7 @@ import {
   RetryLaterError,
 } from "../../handler/remediate";
 import { type HandlerSettings, SettingsError } from "../../handler/settings";
+import { COMPLIANCE_DETAILS_WITHOUT_A_VERDICT } from "../../lib/aws-facts";
 import { AUTO_SCALING_GROUP_LOG_FIELD, METRIC } from "../../lib/contract";
 import {
   APPROVED_AMI,
@@ -89,7 +90,7 @@ function configError(name: string): ConfigServiceServiceException {
 }
 
 /** Config's current result of the rule for the instance, beside another rule's result that must be ignored. */
-function configSays(complianceType: "COMPLIANT" | "NON_COMPLIANT" | "NOT_APPLICABLE" | undefined) {
+function configSays(complianceType: string | undefined) {
   const result = (ConfigRuleName: string, ComplianceType: string) => ({
     EvaluationResultIdentifier: {
       EvaluationResultQualifier: { ConfigRuleName, ResourceType: "AWS::EC2::Instance", ResourceId: INSTANCE },
@@ -561,6 +562,17 @@ describe("handler: an instance entering running (started again after its stop)",
         }),
       ]);
       expect(observability.metricNames()).toEqual([METRIC.eventsReceived, metric]);
+    },
+  );
+
+  it.each(COMPLIANCE_DETAILS_WITHOUT_A_VERDICT.value)(
+    "stands down on %s, an answer the documentation gives no meaning for a new instance",
+    async (answer) => {
+      const type = answer.startsWith("(") ? undefined : answer;
+      configSays(type);
+      const result = await handlerWith()(sampleRunningEvent());
+      expect(result).toEqual({ outcome: "not-non-compliant", instanceId: INSTANCE });
+      expect(ec2Mock.calls()).toHaveLength(0);
     },
   );
 
