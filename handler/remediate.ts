@@ -136,13 +136,33 @@ export async function handleEvent(event: unknown, deps: HandlerDependencies): Pr
       obs.count(METRIC.remediationsDeferred);
       throw error;
     }
-    obs.error("remediation failed", { decision: "failed", error: errorFields(error) });
-    obs.count(METRIC.remediationsFailed);
-    await notify(clients, settings, obs, "remediation failed", target, {
-      outcome: "failed",
-      error: errorFields(error),
+    const unread = error instanceof StartedInstanceUnreadError;
+    const cause = unread ? error.cause : error;
+    obs.error("remediation failed", {
+      decision: "failed",
+      error: errorFields(cause),
+      ...(unread ? { notified: false } : {}),
     });
-    throw error;
+    obs.count(METRIC.remediationsFailed);
+    if (!unread) {
+      await notify(clients, settings, obs, "remediation failed", target, {
+        outcome: "failed",
+        error: errorFields(cause),
+      });
+    }
+    throw cause;
+  }
+}
+
+/**
+ * Config could not be asked about a started instance (throttled by a burst of starts, say). Nothing is known
+ * of the instance, so no message names it, or a throttled scale-out would send one per start: the failure
+ * is logged and counted, the remediation-failures alarm notifies once, and Lambda retries the event.
+ */
+class StartedInstanceUnreadError extends Error {
+  constructor(override readonly cause: unknown) {
+    super("Config's result for the started instance could not be read");
+    this.name = "StartedInstanceUnreadError";
   }
 }
 
@@ -156,7 +176,13 @@ async function remediate(
   const instanceId = target.instanceId;
   if (target.trigger === "instance-running") {
     // Config first: every start in the region arrives here, and only a NON_COMPLIANT one is worth more.
-    const started = decideForStartedInstance(await currentEvaluation(clients, target));
+    let evaluation: CurrentEvaluation;
+    try {
+      evaluation = await currentEvaluation(clients, target);
+    } catch (error) {
+      throw new StartedInstanceUnreadError(error);
+    }
+    const started = decideForStartedInstance(evaluation);
     if (started.action === "approved-launch") {
       obs.info("started instance is approved", { decision: "approved-launch", detail: started.detail });
       obs.count(METRIC.approvedLaunches);

@@ -576,6 +576,27 @@ describe("handler: an instance entering running (started again after its stop)",
     },
   );
 
+  it("fails without a message of its own when Config cannot be read for a started instance", async () => {
+    // Given Config throttles the read past the SDK's attempts (a burst of starts)
+    configMock.on(GetComplianceDetailsByResourceCommand).rejects(configError("ThrottlingException"));
+    // When EC2 reports an instance entered running
+    await expect(handlerWith()(sampleRunningEvent())).rejects.toMatchObject({ name: "ThrottlingException" });
+    // Then Lambda retries it, the failure is logged and counted for its alarm, and no message names it
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.remediationsFailed]);
+    expect(observability.lines).toEqual([
+      expect.objectContaining({
+        level: "error",
+        fields: expect.objectContaining({
+          decision: "failed",
+          notified: false,
+          error: expect.objectContaining({ name: "ThrottlingException" }),
+        }),
+      }),
+    ]);
+  });
+
   it("keeps ApprovedSinceSkips for its meaning: an approved launch is never counted there", async () => {
     configSays("COMPLIANT");
     instanceIs("running", {}, APPROVED_AMI);

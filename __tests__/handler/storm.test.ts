@@ -23,7 +23,8 @@ describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server
   const knownNonCompliantStarts = mix.autoScalingRestarts + mix.standaloneRestarts;
   /** Unapproved instances in no group and not exempt: the ones to stop. */
   const toStop = mix.standaloneNew + mix.standaloneRestarts;
-  const invocations = starts + newUnapproved + mix.duplicates + mix.notYetVisible;
+  const lambdaRetries = mix.notYetVisible + mix.throttledStarts;
+  const invocations = starts + newUnapproved + mix.duplicates + lambdaRetries;
   let report: StormReport;
 
   beforeAll(async () => {
@@ -44,13 +45,15 @@ describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server
       keptAwayByPattern: mix.approvedNew,
     });
     expect(report.invocations).toBe(invocations);
-    expect(report.lambdaRetries).toBe(mix.notYetVisible);
+    expect(report.lambdaRetries).toBe(lambdaRetries);
   });
 
   it("asks Config once per start, and reads EC2 only for instances Config calls NON_COMPLIANT", () => {
-    // Config: every start once; a compliance change only on the way to a stop (groups and exemptions end
-    // before it), once per instance stopped from one.
-    expect(report.calls["config:GetComplianceDetailsByResource"]).toBe(starts + mix.standaloneNew);
+    // Config: every start once, and three throttled attempts more for each start whose first invocation
+    // Config throttled; a compliance change only on the way to a stop (groups and exemptions end before it).
+    expect(report.calls["config:GetComplianceDetailsByResource"]).toBe(
+      starts + 3 * mix.throttledStarts + mix.standaloneNew,
+    );
     // EC2: the starts Config calls NON_COMPLIANT, every compliance change, the retries and the duplicates.
     expect(report.calls["ec2:DescribeInstances"]).toBe(
       knownNonCompliantStarts + newUnapproved + mix.notYetVisible + mix.duplicates,
@@ -70,9 +73,17 @@ describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server
     ]);
   });
 
-  it("sends one message per stop and none per instance left running; the group's alarm sends one each way", () => {
+  it("sends one message per stop, none per instance left running or throttled; each alarm sends one each way", () => {
     expect(report.notifications.published).toBe(toStop);
-    expect(report.notifications.alarmTransitions).toEqual({ toAlarm: 1, toOk: 1 });
+    expect(report.notifications.alarms).toEqual({
+      "auto-scaling-guard": { toAlarm: 1, toOk: 1 },
+      "remediation-failures": { toAlarm: 1, toOk: 1 },
+      "function-errors": { toAlarm: 1, toOk: 1 },
+    });
+  });
+
+  it("fails, and has Lambda retry, each start Config throttled on every attempt, naming none in a message", () => {
+    expect(report.outcomes.RemediationsFailed).toBe(mix.throttledStarts);
   });
 
   it("leaves every group's and exempt instance running, and defers only what EC2 did not show yet", () => {

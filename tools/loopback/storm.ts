@@ -15,7 +15,7 @@ import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
 import { createHandler, type HandlerResult } from "../../handler/index";
 import type { LogFields, MetricDimension, Observability } from "../../handler/observability";
 import { readSettings } from "../../handler/settings";
-import { ALARM_EVALUATION, AUTO_SCALING_GUARD_METRIC } from "../../lib/alarms";
+import { ALARM_EVALUATION, type AlarmName, AUTO_SCALING_GUARD_METRIC } from "../../lib/alarms";
 import { ALARM_ACTIONS_ON_TRANSITION_ONLY } from "../../lib/aws-facts";
 import {
   APPROVED_AMI_IDS_SEPARATOR,
@@ -37,6 +37,7 @@ import {
 } from "../drill/sample-event";
 import {
   AwsLoopback,
+  configError,
   configEvaluation,
   configJson,
   ec2Instances,
@@ -74,6 +75,11 @@ export interface StormMix {
   readonly notYetVisible: number;
   /** Of the new standalone ones' compliance changes, how many EventBridge delivers twice. */
   readonly duplicates: number;
+  /**
+   * Of the group's new instances, how many find Config throttling their read on every attempt the SDK makes,
+   * so the first invocation fails and Lambda's retry reads it.
+   */
+  readonly throttledStarts: number;
 }
 
 /** 1,000 starts: half of them one group's scale-out on an unapproved AMI. */
@@ -87,6 +93,7 @@ export const STORM_MIX: StormMix = {
   exemptNew: 50,
   notYetVisible: 20,
   duplicates: 10,
+  throttledStarts: 30,
 };
 
 export const STORM_WINDOW_MS = 60_000;
@@ -96,11 +103,13 @@ const EVALUATION_DELAY_MS = 120_000;
 const LAMBDA_RETRY_DELAY_MS = 60_000;
 /** Lambda's asynchronous invocation: the first attempt and two retries. */
 const LAMBDA_ATTEMPTS = 3;
+/** The SDK's attempts per call, as the function's clients make them (handler/clients.ts). */
+const SDK_ATTEMPTS = 3;
 /** Invocations in flight at once: Lambda runs many copies, and the loopback serves them concurrently. */
 const CONCURRENCY = 16;
 const START = new Date("2026-12-07T09:00:00Z");
 
-type Kind = keyof Omit<StormMix, "notYetVisible" | "duplicates">;
+type Kind = keyof Omit<StormMix, "notYetVisible" | "duplicates" | "throttledStarts">;
 
 interface StormInstance {
   readonly id: string;
@@ -205,6 +214,9 @@ interface Invocation {
   readonly errorName?: string;
 }
 
+/** The stack's alarms a storm can move: on the Auto Scaling guard's count, and on failed invocations. */
+type StormAlarm = Extract<AlarmName, "auto-scaling-guard" | "remediation-failures" | "function-errors">;
+
 export interface StormReport {
   readonly mix: StormMix;
   /** Events EventBridge delivered to the function, by kind, and those its patterns kept away. */
@@ -219,10 +231,10 @@ export interface StormReport {
   readonly lambdaRetries: number;
   /** Requests the loopback served, by `service:Operation`. */
   readonly calls: Readonly<Record<string, number>>;
-  /** Messages to the topic: the function's own Publish calls, and what the Auto Scaling alarm sends. */
+  /** Messages to the topic: the function's own Publish calls, and what the alarms the storm moves send. */
   readonly notifications: {
     readonly published: number;
-    readonly alarmTransitions: { readonly toAlarm: number; readonly toOk: number };
+    readonly alarms: Readonly<Record<StormAlarm, { readonly toAlarm: number; readonly toOk: number }>>;
   };
   /** Each outcome metric's count over all invocations; `GuardSkips` by its Guard. */
   readonly outcomes: Readonly<Record<string, number>>;
@@ -255,10 +267,16 @@ async function stormAgainst(aws: AwsLoopback, mix: StormMix): Promise<StormRepor
   }
   const standaloneNew = instances.filter((instance) => instance.kind === "standaloneNew");
   const hiddenReads = new Map(standaloneNew.slice(0, mix.notYetVisible).map((instance) => [instance.id, 1]));
+  const throttledReads = new Map(
+    instances
+      .filter((instance) => instance.kind === "autoScalingNew")
+      .slice(0, mix.throttledStarts)
+      .map((instance) => [instance.id, SDK_ATTEMPTS]),
+  );
   /** The simulated time of each instance's current invocation, for the execution status Config reports. */
   const clock = new Map<string, Date>();
   const started = new Set<string>();
-  wireWorld(aws, { byId, state, evaluations, hiddenReads, clock, started });
+  wireWorld(aws, { byId, state, evaluations, hiddenReads, throttledReads, clock, started });
 
   const settings = readSettings({
     [HANDLER_ENVIRONMENT.ruleName]: RULE,
@@ -285,6 +303,15 @@ async function stormAgainst(aws: AwsLoopback, mix: StormMix): Promise<StormRepor
     });
 
   const invocations: Invocation[] = [];
+  let lambdaRetries = 0;
+  /** Invokes each delivery, then Lambda's retries of those that failed, until none is left. */
+  const drain = async (deliveries: readonly Delivery[]): Promise<void> => {
+    let pending = [...deliveries];
+    while (pending.length > 0) {
+      lambdaRetries += pending.filter((delivery) => delivery.attempt > 1).length;
+      pending = await invokeAll(pending);
+    }
+  };
   const invokeAll = async (deliveries: readonly Delivery[]): Promise<Delivery[]> => {
     const retries: Delivery[] = [];
     let next = 0;
@@ -331,7 +358,7 @@ async function stormAgainst(aws: AwsLoopback, mix: StormMix): Promise<StormRepor
     attempt: 1,
   }));
   const startDeliveries = routed(starts);
-  let pending = await invokeAll(startDeliveries);
+  await drain(startDeliveries);
 
   // Phase two: Config has recorded and evaluated the new instances; one compliance change each.
   const fresh = interleaved(instances.filter((instance) => instance.evaluatedLater !== undefined));
@@ -343,20 +370,15 @@ async function stormAgainst(aws: AwsLoopback, mix: StormMix): Promise<StormRepor
     attempt: 1,
   }));
   const changeDeliveries = routed(changes);
-  pending = [...pending, ...(await invokeAll(changeDeliveries))];
+  await drain(changeDeliveries);
 
-  // Then EventBridge's duplicates of some compliance changes, and Lambda's retries, until none is left.
+  // Then EventBridge's duplicates of some compliance changes.
   const duplicated = changeDeliveries
     .filter((delivery) => byId.get(delivery.instanceId)?.kind === "standaloneNew")
     .filter((delivery) => !hiddenReads.has(delivery.instanceId))
     .slice(0, mix.duplicates)
     .map((delivery) => ({ ...delivery, at: new Date(delivery.at.getTime() + LAMBDA_RETRY_DELAY_MS) }));
-  pending = [...pending, ...duplicated];
-  let lambdaRetries = 0;
-  while (pending.length > 0) {
-    lambdaRetries += pending.filter((delivery) => delivery.attempt > 1).length;
-    pending = await invokeAll(pending);
-  }
+  await drain(duplicated);
 
   return tallyOf({
     mix,
@@ -379,6 +401,7 @@ interface World {
   readonly state: Map<string, string>;
   readonly evaluations: ReadonlyMap<string, string>;
   readonly hiddenReads: Map<string, number>;
+  readonly throttledReads: Map<string, number>;
   readonly clock: ReadonlyMap<string, Date>;
   readonly started: Set<string>;
 }
@@ -408,6 +431,11 @@ function wireWorld(aws: AwsLoopback, world: World): void {
   });
   aws.setDefault("GetComplianceDetailsByResource", (request) => {
     const id = (request.json as { ResourceId?: string } | undefined)?.ResourceId ?? "";
+    const throttled = world.throttledReads.get(id) ?? 0;
+    if (throttled > 0) {
+      world.throttledReads.set(id, throttled - 1);
+      return configError("ThrottlingException", "Rate exceeded");
+    }
     const result = world.evaluations.get(id);
     // Documentation is silent on an instance not evaluated yet; the storm answers with no result for it.
     return result
@@ -483,7 +511,14 @@ function tallyOf(run: {
   const unaccounted: string[] = [];
   const outcomeNames = new Set<string>(OUTCOME_METRICS);
   const guardTimes: number[] = [];
+  const failureTimes: number[] = [];
+  const errorTimes: number[] = [];
   for (const { delivery, tally, result, errorName } of run.invocations) {
+    // Lambda's Errors less the handler's deferrals: what the function-errors alarm reads.
+    if (errorName !== undefined && errorName !== "RetryLaterError") errorTimes.push(delivery.at.getTime());
+    if (tally.metrics.some((metric) => metric.name === METRIC.remediationsFailed)) {
+      failureTimes.push(delivery.at.getTime());
+    }
     const own = tally.metrics.filter((metric) => outcomeNames.has(metric.name));
     for (const metric of own) {
       const key = metric.dimension ? `${metric.name}{${metric.dimension.value}}` : metric.name;
@@ -510,7 +545,14 @@ function tallyOf(run: {
     invocations: run.invocations.length,
     lambdaRetries: run.lambdaRetries,
     calls,
-    notifications: { published: calls["sns:Publish"] ?? 0, alarmTransitions: alarmTransitions(guardTimes) },
+    notifications: {
+      published: calls["sns:Publish"] ?? 0,
+      alarms: {
+        "auto-scaling-guard": alarmTransitions(guardTimes),
+        "remediation-failures": alarmTransitions(failureTimes),
+        "function-errors": alarmTransitions(errorTimes),
+      },
+    },
     outcomes,
     instancesStopped: run.started.size,
     guarded,
@@ -616,13 +658,14 @@ export function formatStormReport(report: StormReport): string {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([call, count]): [string, number] => [`calls ${call}`, count]),
     ["SNS messages from the function", report.notifications.published],
-    [
-      "messages from the auto-scaling-guard alarm (to ALARM, to OK)",
-      `${report.notifications.alarmTransitions.toAlarm}, ${report.notifications.alarmTransitions.toOk}`,
-    ],
+    ...Object.entries(report.notifications.alarms).map(([alarm, { toAlarm, toOk }]): [string, string] => [
+      `messages from the ${alarm} alarm (to ALARM, to OK)`,
+      `${toAlarm}, ${toOk}`,
+    ]),
     ["instances stopped", report.instancesStopped],
     ...GUARDS.map((guard): [string, number] => [`guarded: ${guard}`, report.guarded[guard]]),
     ["deferred", report.deferred],
+    ["failed (retried by Lambda)", report.outcomes[METRIC.remediationsFailed] ?? 0],
     ...Object.entries(report.outcomes)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, count]): [string, number] => [`outcome ${name}`, count]),
