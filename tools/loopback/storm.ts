@@ -226,7 +226,7 @@ export interface StormReport {
     readonly duplicates: number;
     readonly keptAwayByPattern: number;
   };
-  /** Every invocation: each delivered event once, plus Lambda's retries of the deferred ones. */
+  /** Every invocation: each delivered event once, plus Lambda's retries of the invocations that failed. */
   readonly invocations: number;
   readonly lambdaRetries: number;
   /** Requests the loopback served, by `service:Operation`. */
