@@ -1,12 +1,15 @@
 import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { SSMClient } from "@aws-sdk/client-ssm";
 
 /** The SDK clients the handler uses, in one place so tests can hand in mocked or loopback-bound ones. */
 export interface AwsClients {
   readonly config: ConfigServiceClient;
   readonly ec2: EC2Client;
   readonly sns: SNSClient;
+  /** Reads whose run a failed stop was; only pipelines that route failed runs through the function call it. */
+  readonly ssm?: SSMClient;
 }
 
 /**
@@ -38,5 +41,6 @@ export function createAwsClients(region: string, connection?: ClientConnection):
     config: new ConfigServiceClient(options),
     ec2: new EC2Client(options),
     sns: new SNSClient(options),
+    ssm: new SSMClient(options),
   };
 }

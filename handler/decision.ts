@@ -1,4 +1,5 @@
 import {
+  AUTOMATION_STATUS_CHANGE_EVENT,
   COMPLIANCE_CHANGE_EVENT,
   EC2_INSTANCE_RESOURCE_TYPE,
   type Guard,
@@ -43,6 +44,12 @@ export const IGNORE_REASONS = [
   "malformed-instance-id",
   "inconsistent-event",
   "not-running-state",
+  /** A status change of another runbook, or of a run that did not fail. */
+  "not-a-failed-stop",
+  /** The instance lacks the tag of this pipeline's scope: another pipeline's, or nobody's. */
+  "out-of-scope",
+  /** A failed stop run as another automation role: another pipeline's failure. */
+  "other-pipeline",
 ] as const;
 export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
@@ -61,8 +68,16 @@ export interface RemediationTarget {
   readonly resultRecordedTime?: Date;
 }
 
+/** A run of the stop runbook ended unsuccessfully; whose it was is read from SSM before anyone is told. */
+export interface FailedRun {
+  readonly eventId: string;
+  readonly executionId: string;
+  readonly status: string;
+}
+
 export type EventDecision =
   | { readonly action: "remediate"; readonly target: RemediationTarget }
+  | { readonly action: "check-failed-run"; readonly run: FailedRun }
   | {
       readonly action: "ignore";
       readonly reason: IgnoreReason;
@@ -92,6 +107,9 @@ export function decide(event: unknown, settings: HandlerSettings): EventDecision
 
   if (source === INSTANCE_STATE_CHANGE_EVENT.source) {
     return decideInstanceRunning(envelope.data, settings);
+  }
+  if (source === AUTOMATION_STATUS_CHANGE_EVENT.source) {
+    return decideFailedRun(envelope.data, settings);
   }
   if (source !== CONFIG_SOURCE) {
     return ignore(
@@ -247,6 +265,49 @@ function decideInstanceRunning(
   };
 }
 
+const STOP_RUNBOOK = AUTOMATION_STATUS_CHANGE_EVENT.stopRunbook;
+const FAILED_RUN_STATUSES: readonly string[] = AUTOMATION_STATUS_CHANGE_EVENT.failedStatuses;
+const EXECUTION_ID = /^[0-9a-f-]{36}$/;
+
+/** A failed run of the stop runbook, from SSM: checked here, attributed to a pipeline after a read. */
+function decideFailedRun(
+  envelope: {
+    readonly id: string;
+    readonly account: string;
+    readonly region: string;
+    readonly "detail-type": string;
+    readonly detail: Record<string, unknown>;
+  },
+  settings: HandlerSettings,
+): EventDecision {
+  const { id, account, region, detail } = envelope;
+  const detailType = envelope["detail-type"];
+  if (detailType !== AUTOMATION_STATUS_CHANGE_EVENT.detailType) {
+    return ignore(
+      "other-detail-type",
+      [mismatch("detail-type", detailType, AUTOMATION_STATUS_CHANGE_EVENT.detailType)],
+      id,
+    );
+  }
+  if (account !== settings.accountId) {
+    return ignore("other-account", [mismatch("account", account, settings.accountId)], id);
+  }
+  if (region !== settings.region)
+    return ignore("other-region", [mismatch("region", region, settings.region)], id);
+  const { ExecutionId: executionId, Definition: definition, Status: status } = detail;
+  if (typeof executionId !== "string" || !EXECUTION_ID.test(executionId)) {
+    return ignore("malformed-event", [`detail.ExecutionId ${JSON.stringify(executionId)}`], id);
+  }
+  if (definition !== STOP_RUNBOOK || typeof status !== "string" || !FAILED_RUN_STATUSES.includes(status)) {
+    return ignore(
+      "not-a-failed-stop",
+      [`detail.Definition ${JSON.stringify(definition)}, detail.Status ${JSON.stringify(status)}`],
+      id,
+    );
+  }
+  return { action: "check-failed-run", run: { eventId: id, executionId, status } };
+}
+
 /** What DescribeInstances tells the guard rails; `undefined` state when the instance is not visible. */
 export interface InstanceFacts {
   readonly state?: string;
@@ -296,6 +357,8 @@ function isCalendarDate(yyyyMmDd: string): boolean {
 export { GUARDS, type Guard } from "../lib/contract";
 
 export type InstanceDecision =
+  /** The instance lacks this pipeline's scope tag: another pipeline's instance, never ours to stop. */
+  | { readonly action: "out-of-scope"; readonly detail: string }
   /** The instance's AMI is on the stack's list now: the event is older than the list. */
   | { readonly action: "approved-since"; readonly imageId: string; readonly detail: string }
   | { readonly action: "remediate"; readonly notes: readonly string[] }
@@ -331,6 +394,15 @@ export function decideForInstance(
 ): InstanceDecision {
   if (facts.state === undefined) {
     return { action: "retry", detail: "DescribeInstances does not show the instance yet" };
+  }
+  // Config's scope already keeps other instances out of the rule; the running-state rule sees every
+  // instance, and a scope edited outside Terraform must not let one pipeline stop another's instances.
+  if (settings.scopeTag && facts.tags[settings.scopeTag.key] !== settings.scopeTag.value) {
+    const seen = facts.tags[settings.scopeTag.key];
+    return {
+      action: "out-of-scope",
+      detail: `tag ${settings.scopeTag.key} is ${seen === undefined ? "absent" : JSON.stringify(seen)}, not ${JSON.stringify(settings.scopeTag.value)}`,
+    };
   }
   if (facts.imageId !== undefined && settings.approvedAmiIds.includes(facts.imageId)) {
     return {

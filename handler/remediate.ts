@@ -5,6 +5,7 @@ import {
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { PublishCommand } from "@aws-sdk/client-sns";
+import { GetAutomationExecutionCommand } from "@aws-sdk/client-ssm";
 import {
   AUTO_SCALING_GROUP_LOG_FIELD,
   EC2_INSTANCE_RESOURCE_TYPE as EC2_INSTANCE,
@@ -19,6 +20,7 @@ import {
   decideForStartedInstance,
   type ExecutionJudgement,
   type ExecutionStatus,
+  type FailedRun,
   type InstanceFacts,
   judgeExecution,
   type RemediationTarget,
@@ -46,7 +48,9 @@ export type Outcome =
   /** An instance-running event for an instance Config calls COMPLIANT: an approved instance started. */
   | "approved-launch"
   /** An instance-running event for an instance Config holds no verdict on yet (a new instance). */
-  | "not-non-compliant";
+  | "not-non-compliant"
+  /** A failed stop run as this pipeline's automation role: its people were told. */
+  | "failed-run-notified";
 
 /** What the invocation did; Lambda discards it for asynchronous invocations, tests and drills read it. */
 export interface HandlerResult {
@@ -118,6 +122,10 @@ export async function handleEvent(event: unknown, deps: HandlerDependencies): Pr
     });
     obs.count(METRIC.eventsIgnored, { name: "Reason", value: decision.reason });
     return { outcome: "ignored", reason: decision.reason };
+  }
+
+  if (decision.action === "check-failed-run") {
+    return reportFailedRun(decision.run, settings, deps.clients(), obs);
   }
 
   const { target } = decision;
@@ -201,6 +209,10 @@ async function remediate(
   const verdict = decideForInstance(facts, settings, deps.now());
 
   switch (verdict.action) {
+    case "out-of-scope":
+      obs.info("event ignored", { decision: "ignored", reason: "out-of-scope", details: [verdict.detail] });
+      obs.count(METRIC.eventsIgnored, { name: "Reason", value: "out-of-scope" });
+      return { outcome: "ignored", reason: "out-of-scope", instanceId };
     case "retry":
       throw new RetryLaterError(verdict.detail);
     case "approved-since":
@@ -285,6 +297,68 @@ async function startRemediation(
     notes,
   });
   return { outcome: "remediation-started", instanceId: target.instanceId };
+}
+
+/**
+ * Every pipeline runs the same AWS-owned runbook and SSM's event names neither parameters nor role
+ * (AUTOMATION_STATUS_EVENT_FIELDS in lib/aws-facts.ts): the run's own parameters say whose it was. A run as
+ * another role is another pipeline's, or an operator's own, and is left to them.
+ */
+async function reportFailedRun(
+  run: FailedRun,
+  settings: HandlerSettings,
+  clients: AwsClients,
+  obs: Observability,
+): Promise<HandlerResult> {
+  obs.appendKeys({ eventId: run.eventId, executionId: run.executionId });
+  if (!settings.automationRoleArn || !clients.ssm) {
+    // A deployment that routes failed runs here without saying whose are its own must not drop them.
+    throw new Error("a failed run arrived, but the function was not deployed with its automation role");
+  }
+  const response = await clients.ssm.send(
+    new GetAutomationExecutionCommand({ AutomationExecutionId: run.executionId }),
+  );
+  const execution = response.AutomationExecution;
+  const role = execution?.Parameters?.AutomationAssumeRole?.[0];
+  if (role !== settings.automationRoleArn) {
+    const details = [
+      `AutomationAssumeRole is ${JSON.stringify(role)}, not ${JSON.stringify(settings.automationRoleArn)}`,
+    ];
+    obs.info("event ignored", { decision: "ignored", reason: "other-pipeline", details });
+    obs.count(METRIC.eventsIgnored, { name: "Reason", value: "other-pipeline" });
+    return { outcome: "ignored", reason: "other-pipeline" };
+  }
+  const instanceIds = execution?.Parameters?.InstanceId ?? [];
+  obs.warn("stop run failed", { decision: "failed-run", status: run.status, instanceIds });
+  try {
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: settings.topicArn,
+        Subject: `ami-guard: stop ${run.status.toLowerCase()} for ${instanceIds.join(", ") || "an instance"}`
+          .replace(/[^\x20-\x7e]/g, "?")
+          .slice(0, 100),
+        Message: JSON.stringify(
+          {
+            outcome: "stop-run-failed",
+            status: run.status,
+            executionId: run.executionId,
+            instanceIds,
+            failureMessage: execution?.FailureMessage,
+            account: settings.accountId,
+            region: settings.region,
+            eventId: run.eventId,
+          },
+          null,
+          2,
+        ),
+      }),
+    );
+  } catch (error) {
+    // Unlike a started stop, this notification is the whole point: the invocation fails and Lambda retries.
+    obs.count(METRIC.notificationsFailed);
+    throw error;
+  }
+  return { outcome: "failed-run-notified" };
 }
 
 async function describeInstance(clients: AwsClients, instanceId: string): Promise<InstanceFacts> {

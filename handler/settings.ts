@@ -1,4 +1,8 @@
-import { APPROVED_AMI_IDS_SEPARATOR, HANDLER_ENVIRONMENT } from "../lib/contract";
+import {
+  APPROVED_AMI_IDS_SEPARATOR,
+  HANDLER_ENVIRONMENT,
+  OPTIONAL_HANDLER_ENVIRONMENT,
+} from "../lib/contract";
 
 /** What the function was deployed for, read from the variables the stack sets (see HANDLER_ENVIRONMENT). */
 export interface HandlerSettings {
@@ -12,6 +16,13 @@ export interface HandlerSettings {
   readonly topicArn: string;
   /** The AMI ids the stack's rule approves now; an instance running one of them is not stopped. */
   readonly approvedAmiIds: readonly string[];
+  /**
+   * The tag an instance must carry for this pipeline to act on it; unset when the pipeline takes every
+   * instance of its account and region.
+   */
+  readonly scopeTag?: { readonly key: string; readonly value: string };
+  /** Set when failed runs of the stop runbook reach the function: only runs as this role are ours. */
+  readonly automationRoleArn?: string;
 }
 
 /**
@@ -60,7 +71,32 @@ export function readSettings(env: NodeJS.ProcessEnv): HandlerSettings {
     exemptionTagKey: required("exemptionTagKey"),
     topicArn: required("topicArn", /^arn:aws[\w-]*:sns:/),
     approvedAmiIds,
+    ...optionalSettings(env, problems),
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;
+}
+
+function optionalSettings(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Pick<HandlerSettings, "scopeTag" | "automationRoleArn"> {
+  const read = (name: string) => {
+    const value = env[name];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const key = read(OPTIONAL_HANDLER_ENVIRONMENT.scopeTagKey);
+  const value = read(OPTIONAL_HANDLER_ENVIRONMENT.scopeTagValue);
+  // Half a scope would act on every instance: refuse it rather than guess.
+  if ((key === undefined) !== (value === undefined))
+    problems.push(
+      `${OPTIONAL_HANDLER_ENVIRONMENT.scopeTagKey} and ${OPTIONAL_HANDLER_ENVIRONMENT.scopeTagValue} must be set together`,
+    );
+  const role = read(OPTIONAL_HANDLER_ENVIRONMENT.automationRoleArn);
+  if (role !== undefined && !/^arn:aws[\w-]*:iam::\d{12}:role\//.test(role))
+    problems.push(`${OPTIONAL_HANDLER_ENVIRONMENT.automationRoleArn}=${JSON.stringify(role)} is malformed`);
+  return {
+    ...(key !== undefined && value !== undefined ? { scopeTag: { key, value } } : {}),
+    ...(role === undefined ? {} : { automationRoleArn: role }),
+  };
 }

@@ -241,6 +241,12 @@ export interface FailedRemediationNotificationsProps {
    * @default "ami-guard"
    */
   readonly namePrefix?: string;
+  /**
+   * Where failed runs go instead of the topic: the ARN of a function that tells this pipeline's runs from
+   * another's (SSM's event cannot, see AUTOMATION_STATUS_EVENT_FIELDS) and notifies the topic itself.
+   * @default - the topic: every failed run of the runbook in the account and region is this pipeline's
+   */
+  readonly deliverToArn?: string;
 }
 
 /**
@@ -263,7 +269,7 @@ export class FailedRemediationNotifications extends Construct {
     this.deliveryFailures = addDeadLetteredTarget(this, {
       rule: this.eventRule,
       queueName: names.notificationDeliveryFailuresQueueName,
-      target: { targetId: "notify", arn: props.topic.arn },
+      target: { targetId: "notify", arn: props.deliverToArn ?? props.topic.arn },
     });
   }
 }

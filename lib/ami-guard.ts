@@ -1,9 +1,15 @@
 import { isAbsolute } from "node:path";
 import type { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { type ITerraformDependable, TerraformStack, Token } from "cdktf";
+import { dependable, type ITerraformDependable, Lazy, TerraformResource, TerraformStack, Token } from "cdktf";
+import { makeUniqueId } from "cdktf/lib/private/unique";
 import { Construct } from "constructs";
 import { AggregationAuthorization, type AggregatorLocation } from "./aggregator";
+import { InstanceScope, instanceScopeProblems } from "./instance-scope";
+
+export { InstanceScope } from "./instance-scope";
+
 import {
   ALARM_NAMES,
   alarmNameFor,
@@ -15,6 +21,7 @@ import { ApprovedAmisRule } from "./approved-amis-rule";
 import {
   APPROVED_AMIS_PARAMETER_LIMITS,
   AUTOMATIC_REMEDIATION_LIMITS,
+  AUTOMATION_STATUS_EVENT_FIELDS,
   CONFIG_RULE_NAME_LIMITS,
   EC2_TAG_KEY_LIMITS,
   ONE_CONFIGURATION_RECORDER_PER_REGION,
@@ -33,9 +40,29 @@ import {
   resourceNames,
 } from "./names";
 import { NotificationTopic } from "./notifications";
-import { AWS_REGIONS, type AwsRegion } from "./regions";
+import { AWS_REGIONS, type AwsRegion, partitionOf } from "./regions";
 import { type AutomaticRetrySettings, StopInstanceRemediation } from "./remediation";
 import { AFTER_CHANGE_DELAY_MINUTES, RuleReevaluation } from "./rule-reevaluation";
+
+/**
+ * The construct id that keeps the shipped app's Terraform addresses: cdktf leaves an id of "Default" out of
+ * every address, so a pipeline built with it has the addresses the app's stacks already hold. Any other id
+ * prefixes every address and, without `moved` blocks ({@link AmiGuard.movedFrom}), replaces every resource:
+ * a replaced Config rule loses its compliance history.
+ */
+export const ADDRESS_PRESERVING_ID = "Default";
+
+/** The Config rule name of the shipped app, which deployed stacks already carry. */
+export const DEFAULT_RULE_NAME = "approved-amis-by-id";
+
+/**
+ * The rule name a pipeline gets when none is given. The default prefix keeps the name the app's stacks
+ * already carry (renaming a rule replaces it and loses its compliance history); any other prefix derives
+ * its own, so pipelines side by side never share a rule.
+ */
+export function defaultRuleName(namePrefix: string): string {
+  return namePrefix === DEFAULT_NAME_PREFIX ? DEFAULT_RULE_NAME : `${namePrefix}-approved-amis`;
+}
 
 /** AWS's own defaults for a remediation Config retries itself (RemediationConfiguration). */
 export const DEFAULT_AUTOMATIC_RETRY: AutomaticRetrySettings = {
@@ -123,14 +150,22 @@ export interface CreateRecording {
   readonly noncurrentVersionExpirationDays?: number;
 }
 
-/** The account already records EC2 instances in this region (one recorder per account and region). */
+/**
+ * The account already records EC2 instances in this region (one recorder per account and region). When
+ * another AmiGuard in the same stack creates the recorder, the rule waits for it without being told.
+ */
 export interface ExistingRecording {
   readonly recorder: "existing";
   /**
-   * What the rule must wait for, such as the recorder status of another pipeline in the same stack.
-   * @default - nothing: the recorder already runs
+   * What the rule must wait for besides a recorder another AmiGuard of the stack creates.
+   * @default - nothing more
    */
   readonly dependsOn?: readonly ITerraformDependable[];
+  /**
+   * The AmiGuard of the same stack whose recorder this pipeline uses ({@link Recording.shared}).
+   * @default - any AmiGuard of the stack that creates one, or the account's own recorder
+   */
+  readonly sharedWith?: AmiGuard;
 }
 
 export type Recording = CreateRecording | ExistingRecording;
@@ -140,18 +175,37 @@ export const Recording = {
     recorder: "create",
     ...settings,
   }),
-  existing: (settings: Omit<ExistingRecording, "recorder"> = {}): ExistingRecording => ({
+  existing: (settings: Omit<ExistingRecording, "recorder" | "sharedWith"> = {}): ExistingRecording => ({
     recorder: "existing",
     ...settings,
   }),
+  /** The recorder `other` creates in the same stack: this pipeline's rule waits until it runs. */
+  shared: (other: AmiGuard): ExistingRecording => ({ recorder: "existing", sharedWith: other }),
 } as const;
 
 export interface AmiGuardProps {
-  /** The 12-digit account the pipeline is deployed to: ARNs and confused-deputy conditions name it. */
-  readonly accountId: string;
-  readonly region: AwsRegion;
-  /** Name of the AWS Config rule (letters, digits, hyphens and underscores; at most 128). */
-  readonly ruleName: string;
+  /**
+   * The 12-digit account the pipeline is deployed to: ARNs and confused-deputy conditions name it.
+   * @default - the one account of the stack's AWS provider `allowed_account_ids`
+   */
+  readonly accountId?: string;
+  /**
+   * The region of the stack's AWS provider; given, it must agree with it.
+   * @default - the stack's AWS provider region
+   */
+  readonly region?: AwsRegion;
+  /**
+   * Name of the AWS Config rule (letters, digits, hyphens and underscores; at most 128).
+   * @default - "approved-amis-by-id" with the default prefix (the app's rule), `<namePrefix>-approved-amis` otherwise
+   */
+  readonly ruleName?: string;
+  /**
+   * The instances this pipeline evaluates and stops. Pipelines side by side in one account and region each
+   * take `InstanceScope.tagged(key, value)` with one key and their own value; a pipeline taking every
+   * instance must be alone.
+   * @default InstanceScope.allInstances()
+   */
+  readonly instanceScope?: InstanceScope;
   /** AMI ids instances may run: 1 to 21, at most 1,024 characters joined with commas. */
   readonly approvedAmiIds: readonly string[];
   readonly remediation: RemediationMode;
@@ -235,20 +289,27 @@ function wholeNumberIn(value: unknown, min: number, max: number): string | undef
   return undefined;
 }
 
-/** Checks what a caller could get wrong that AWS would only refuse at apply time, or never. */
+/**
+ * Checks what a caller could get wrong that AWS would only refuse at apply time, or never. Account and
+ * region are those given; {@link AmiGuard} first fills them in from the stack's provider.
+ */
 export function amiGuardPropsProblems(props: AmiGuardProps): string[] {
   const problems: string[] = [];
   const add = (field: string, message: string | undefined) => {
     if (message) problems.push(`${field}: ${message}`);
   };
 
-  if (isLiteral(props.accountId) && !/^\d{12}$/.test(props.accountId))
+  if (props.accountId === undefined)
+    add("accountId", "is required when the stack's AWS provider does not name exactly one allowed account");
+  else if (isLiteral(props.accountId) && !/^\d{12}$/.test(props.accountId))
     add("accountId", `must be a 12-digit AWS account id, got "${props.accountId}"`);
-  const regionKnown = (AWS_REGIONS as readonly string[]).includes(props.region);
-  if (!regionKnown)
+  const regionKnown = props.region !== undefined && (AWS_REGIONS as readonly string[]).includes(props.region);
+  if (props.region === undefined)
+    add("region", "is required when the stack's AWS provider has no literal region");
+  else if (!regionKnown)
     add("region", `unknown AWS region "${props.region}"; expected one such as "eu-central-1"`);
 
-  if (isLiteral(props.ruleName)) {
+  if (props.ruleName !== undefined && isLiteral(props.ruleName)) {
     const { maxLength } = CONFIG_RULE_NAME_LIMITS.value;
     if (props.ruleName.length > maxLength)
       add(
@@ -286,12 +347,56 @@ export function amiGuardPropsProblems(props: AmiGuardProps): string[] {
 
   problems.push(...remediationProblems(props.remediation));
   problems.push(...recordingProblems(props.recording));
+  const scope = props.instanceScope ?? InstanceScope.allInstances();
+  problems.push(...instanceScopeProblems(scope));
+  if (
+    scope instanceof InstanceScope &&
+    scope.tag &&
+    (props.remediation?.mode === "manual" || props.remediation?.mode === "automatic")
+  )
+    add(
+      "instanceScope",
+      `a tag scope needs mode "event-driven" or "audit": SSM's failed-run event carries no parameters or role, so only the function can tell this pipeline's failed stops from another's (${AUTOMATION_STATUS_EVENT_FIELDS.source}); in mode "${props.remediation.mode}" every pipeline would be paged for every failure`,
+    );
+  if (props.reevaluationIntervalHours !== undefined)
+    add(
+      "reevaluationIntervalHours",
+      wholeNumberIn(props.reevaluationIntervalHours, 1, REEVALUATION_INTERVAL_LIMITS.max),
+    );
+  problems.push(
+    ...aggregatorProblems(props.aggregationAuthorization, regionKnown ? props.region : undefined),
+  );
 
   const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
-  if (regionKnown) {
+  if (regionKnown && props.region !== undefined) {
     const alarms = ALARM_SUFFIXES.map(({ suffix, rule }) => ({ name: `${namePrefix}${suffix}`, rule }));
     for (const problem of namePrefixProblems(namePrefix, props.region, alarms)) add("namePrefix", problem);
   }
+  return problems;
+}
+
+/** EventBridge Scheduler's rate for the recurring re-evaluation: 1 to 168 hours (RuleReevaluation). */
+const REEVALUATION_INTERVAL_LIMITS = { min: 1, max: 168 } as const;
+
+function aggregatorProblems(
+  aggregator: AggregatorLocation | undefined,
+  region: AwsRegion | undefined,
+): string[] {
+  if (aggregator === undefined) return [];
+  const problems: string[] = [];
+  if (typeof aggregator?.accountId !== "string" || !/^\d{12}$/.test(aggregator.accountId))
+    problems.push(
+      `aggregationAuthorization.accountId: must be a 12-digit AWS account id, got ${JSON.stringify(aggregator?.accountId)}`,
+    );
+  const known = (AWS_REGIONS as readonly string[]).includes(aggregator?.region);
+  if (!known)
+    problems.push(
+      `aggregationAuthorization.region: unknown AWS region ${JSON.stringify(aggregator?.region)}; expected one such as "us-east-1"`,
+    );
+  else if (region && partitionOf(aggregator.region) !== partitionOf(region))
+    problems.push(
+      `aggregationAuthorization.region: "${aggregator.region}" is in partition ${partitionOf(aggregator.region)}, this pipeline's "${region}" in ${partitionOf(region)}; an aggregator collects only within its partition`,
+    );
   return problems;
 }
 
@@ -327,10 +432,17 @@ function remediationProblems(remediation: RemediationMode): string[] {
   }
   if (remediation.mode === "event-driven") {
     const code = remediation.functionCode;
-    if (typeof code?.zipPath !== "string" || !isAbsolute(code.zipPath))
-      add("functionCode.zipPath", "must be the zip's absolute path");
-    if (!SOURCE_CODE_HASH.test(code?.sourceCodeHash ?? ""))
-      add("functionCode.sourceCodeHash", "must be the base64 SHA-256 of the zip (44 characters)");
+    if (code === undefined || code === null)
+      add(
+        "functionCode",
+        "is required in mode event-driven: the remediation handler's zip (functionCodeFromZip)",
+      );
+    else {
+      if (typeof code.zipPath !== "string" || !isAbsolute(code.zipPath))
+        add("functionCode.zipPath", "must be the zip's absolute path");
+      if (!SOURCE_CODE_HASH.test(code.sourceCodeHash ?? ""))
+        add("functionCode.sourceCodeHash", "must be the base64 SHA-256 of the zip (44 characters)");
+    }
     const tagKey = remediation.exemptionTagKey;
     if (tagKey !== undefined) {
       const { maxLength, reservedPrefix } = EC2_TAG_KEY_LIMITS.value;
@@ -351,7 +463,12 @@ function remediationProblems(remediation: RemediationMode): string[] {
 function recordingProblems(recording: Recording): string[] {
   if (recording?.recorder !== "create" && recording?.recorder !== "existing")
     return ['recording.recorder: must be "create" or "existing"'];
-  if (recording.recorder === "existing") return [];
+  if (recording.recorder === "existing") {
+    const other = recording.sharedWith;
+    if (other !== undefined && !(other instanceof AmiGuard && other.recording))
+      return ["recording.sharedWith: must be an AmiGuard that creates its recorder (Recording.create())"];
+    return [];
+  }
   const problems: string[] = [];
   for (const field of ["snapshotExpirationDays", "noncurrentVersionExpirationDays"] as const) {
     const value = recording[field];
@@ -368,10 +485,15 @@ function recordingProblems(recording: Recording): string[] {
  * brings the AWS provider for that account and region.
  */
 export class AmiGuard extends Construct {
+  /** The id that keeps the shipped app's Terraform addresses ({@link ADDRESS_PRESERVING_ID}). */
+  static readonly ADDRESS_PRESERVING_ID = ADDRESS_PRESERVING_ID;
+
   readonly accountId: string;
   readonly region: AwsRegion;
   readonly ruleName: string;
   readonly remediationMode: RemediationModeName;
+  /** The instances this pipeline evaluates and may stop. */
+  readonly instanceScope: InstanceScope;
   /** Every physical name the pipeline uses, derived from its prefix. */
   readonly names: ResourceNames;
   readonly approvedAmisRule: ApprovedAmisRule;
@@ -398,18 +520,33 @@ export class AmiGuard extends Construct {
   /** The aggregator authorized, as given. */
   readonly authorizedAggregator?: AggregatorLocation;
 
-  constructor(scope: Construct, id: string, props: AmiGuardProps) {
+  constructor(scope: Construct, id: string, givenProps: AmiGuardProps) {
+    // Everything is judged before the node exists: a refused construction leaves nothing in the tree, so
+    // the same id can be used again once the props are fixed.
+    const path = scope.node.path ? `${scope.node.path}/${id}` : id;
+    const { props, problems: providerProblems } = withProviderTarget(scope, givenProps);
+    const problems = [
+      ...providerProblems,
+      ...amiGuardPropsProblems(props),
+      ...conflictsWithSiblings(scope, props),
+    ];
+    if (problems.length > 0) throw new AmiGuardPropsError(path, problems);
     super(scope, id);
-    const problems = [...amiGuardPropsProblems(props), ...this.conflictsWithSiblings(props)];
-    if (problems.length > 0) throw new AmiGuardPropsError(this.node.path || id, problems);
 
-    const { accountId, region, remediation } = props;
+    const { remediation } = props;
+    const accountId = props.accountId as string;
+    const region = props.region as AwsRegion;
     const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
+    const ruleName = props.ruleName ?? defaultRuleName(namePrefix);
     this.accountId = accountId;
     this.region = region;
-    this.ruleName = props.ruleName;
+    this.ruleName = ruleName;
     this.remediationMode = remediation.mode;
+    this.instanceScope = props.instanceScope ?? InstanceScope.allInstances();
     this.names = resourceNames(namePrefix, region);
+    // A pipeline sharing its account routes failed runs through its function, which keeps only its own.
+    const failedRunsThroughFunction =
+      this.instanceScope.tag !== undefined && remediation.mode === "event-driven";
 
     // Construct ids and their order are the Terraform addresses and the order of the synthesized file:
     // changing either replaces resources (a replaced Config rule loses its compliance history).
@@ -427,22 +564,29 @@ export class AmiGuard extends Construct {
           : { noncurrentVersionExpirationDays: recording.noncurrentVersionExpirationDays }),
       });
     }
-    // Rules evaluate only once the recorder runs; with an existing recorder there is nothing to wait for.
+    // Rules evaluate only once the recorder runs: a recorder of the same stack is waited for, wherever it is.
     const ruleDependsOn = this.recording
       ? [this.recording.recorderStatus]
-      : recording.recorder === "existing" && recording.dependsOn
-        ? [...recording.dependsOn]
-        : undefined;
+      : recording.recorder === "existing"
+        ? [
+            ...new Set([
+              ...(recording.dependsOn ?? []),
+              ...siblingRecorders(scope, this, recording.sharedWith),
+            ]),
+          ]
+        : [];
     this.approvedAmisRule = new ApprovedAmisRule(this, "approved-amis", {
-      ruleName: props.ruleName,
+      ruleName,
       approvedAmiIds: props.approvedAmiIds,
-      dependsOn: ruleDependsOn,
+      dependsOn: ruleDependsOn.length > 0 ? ruleDependsOn : undefined,
+      ...(this.instanceScope.tag ? { scope: this.instanceScope.ruleScope() } : {}),
     });
     this.rule = this.approvedAmisRule.rule;
+    if (this.recording) waitForThisRecorder(scope, this, this.recording.recorderStatus);
     // Every mode, audit too: the compliance a reader sees should follow the list, not lag it by weeks.
     this.reevaluation = new RuleReevaluation(this, "reevaluation", {
       rule: this.rule,
-      ruleName: props.ruleName,
+      ruleName,
       accountId,
       region,
       names: this.names,
@@ -490,7 +634,10 @@ export class AmiGuard extends Construct {
       namePrefix,
       encryptionKey: this.encryptionKey,
       emails: props.notificationEmails ?? [],
-      publishingRuleArns: [eventRuleArn(region, accountId, this.names.failedRemediationRuleName)],
+      // Failed runs reach the topic through EventBridge only when no function sorts them first.
+      publishingRuleArns: failedRunsThroughFunction
+        ? []
+        : [eventRuleArn(region, accountId, this.names.failedRemediationRuleName)],
     });
     this.topic = this.notifications.topic;
     this.failedRemediation = new FailedRemediationNotifications(this, "failed-remediation", {
@@ -498,6 +645,10 @@ export class AmiGuard extends Construct {
       region,
       namePrefix,
       topic: this.topic,
+      // The function is built below; its ARN is read when the stack is synthesized.
+      ...(failedRunsThroughFunction
+        ? { deliverToArn: Lazy.stringValue({ produce: () => this.eventDriven?.function.arn }) }
+        : {}),
     });
     const notificationFailures = this.failedRemediation.deliveryFailures;
     if (remediation.mode !== "event-driven") {
@@ -519,7 +670,7 @@ export class AmiGuard extends Construct {
     }
 
     this.eventDriven = new EventDrivenRemediation(this, "event-driven", {
-      ruleName: props.ruleName,
+      ruleName,
       accountId,
       region,
       namePrefix,
@@ -530,6 +681,15 @@ export class AmiGuard extends Construct {
       topic: this.topic,
       encryptionKey: this.encryptionKey,
       remediationConfiguration: this.remediation.configuration,
+      ...(this.instanceScope.tag ? { scopeTag: this.instanceScope.tag } : {}),
+      ...(failedRunsThroughFunction
+        ? {
+            failedRuns: {
+              rule: this.failedRemediation.eventRule,
+              automationRoleArn: this.remediation.automationRole.role.arn,
+            },
+          }
+        : {}),
       ...(remediation.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: remediation.reservedConcurrentExecutions }),
@@ -568,48 +728,143 @@ export class AmiGuard extends Construct {
   }
 
   /**
-   * Pipelines already built in the same stack for the same account and region: their names, their Config
-   * rule and the region's single recorder must not be claimed twice.
+   * Declares a `moved` block for every resource of this pipeline from the address it had under
+   * `previousId` in the same parent (the app's pipeline is {@link ADDRESS_PRESERVING_ID}): Terraform then
+   * moves each one in state instead of replacing it. Call it once, after construction; remove it (and the
+   * old id) once every state it applies to has been planned and applied with it.
    */
-  private conflictsWithSiblings(props: AmiGuardProps): string[] {
+  movedFrom(previousId: string): this {
     const stack = TerraformStack.of(this);
-    const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
-    const others = stack.node
-      .findAll()
-      .filter(
-        (c): c is AmiGuard =>
-          c instanceof AmiGuard &&
-          c !== this &&
-          c.names !== undefined &&
-          c.region === props.region &&
-          isLiteral(c.accountId) &&
-          c.accountId === props.accountId,
-      );
-    return others.flatMap((other) => {
-      const where = `the AmiGuard at ${other.node.path} (same account and region)`;
-      const problems: string[] = [];
-      if (other.names.namePrefix === namePrefix)
-        problems.push(
-          `namePrefix: "${namePrefix}" is already used by ${where}; their resources would collide`,
-        );
-      if (other.ruleName === props.ruleName)
-        problems.push(`ruleName: "${props.ruleName}" is already the Config rule of ${where}`);
-      const authorized = other.authorizedAggregator;
-      const wanted = props.aggregationAuthorization;
-      if (
-        authorized &&
-        wanted &&
-        authorized.accountId === wanted.accountId &&
-        authorized.region === wanted.region
-      )
-        problems.push(
-          `aggregationAuthorization: ${where} already authorizes the aggregator in ${wanted.accountId} ${wanted.region}`,
-        );
-      if (other.recording && props.recording?.recorder === "create")
-        problems.push(
-          `recording: ${where} already creates the region's configuration recorder, and AWS Config allows one (${ONE_CONFIGURATION_RECORDER_PER_REGION.source}); use Recording.existing({ dependsOn: [<that AmiGuard>.recording.recorderStatus] })`,
-        );
-      return problems;
-    });
+    for (const child of this.node.findAll()) {
+      if (!(child instanceof TerraformResource)) continue;
+      const scopes = child.node.scopes;
+      const components = scopes
+        .slice(scopes.indexOf(stack) + 1)
+        .map((c) => (c === this ? previousId : c.node.id));
+      child.moveFromId(`${child.terraformResourceType}.${makeUniqueId(components)}`);
+    }
+    return this;
   }
+}
+
+/** An AwsProvider of the stack without an alias: the one every resource of the pipeline is created with. */
+function defaultProviderOf(scope: Construct): AwsProvider | undefined {
+  return TerraformStack.of(scope)
+    .node.findAll()
+    .find((c): c is AwsProvider => c instanceof AwsProvider && c.alias === undefined);
+}
+
+/**
+ * Account and region from the stack's AWS provider where the props leave them out, and a problem where
+ * both are literals that disagree: the provider decides where resources go, the props what ARNs name.
+ */
+function withProviderTarget(
+  scope: Construct,
+  props: AmiGuardProps,
+): { props: AmiGuardProps; problems: string[] } {
+  const provider = defaultProviderOf(scope);
+  const problems: string[] = [];
+  const providerRegion = provider?.region;
+  const literalRegion = isLiteral(providerRegion) ? providerRegion : undefined;
+  const accounts = provider?.allowedAccountIds;
+  const literalAccount =
+    Array.isArray(accounts) && accounts.length === 1 && isLiteral(accounts[0]) ? accounts[0] : undefined;
+  if (props.region !== undefined && literalRegion !== undefined && props.region !== literalRegion)
+    problems.push(
+      `region: "${props.region}" differs from the stack's AWS provider region "${literalRegion}", where every resource is created; leave region out to take the provider's`,
+    );
+  if (
+    isLiteral(props.accountId) &&
+    Array.isArray(accounts) &&
+    accounts.every((a) => isLiteral(a)) &&
+    !accounts.includes(props.accountId)
+  )
+    problems.push(
+      `accountId: "${props.accountId}" is not among the stack's AWS provider allowed_account_ids (${accounts.join(", ")})`,
+    );
+  return {
+    props: {
+      ...props,
+      ...(props.region === undefined && literalRegion !== undefined
+        ? { region: literalRegion as AwsRegion }
+        : {}),
+      ...(props.accountId === undefined && literalAccount !== undefined ? { accountId: literalAccount } : {}),
+    },
+    problems,
+  };
+}
+
+function pipelinesOfStack(scope: Construct, except?: AmiGuard): AmiGuard[] {
+  return TerraformStack.of(scope)
+    .node.findAll()
+    .filter((c): c is AmiGuard => c instanceof AmiGuard && c !== except && c.names !== undefined);
+}
+
+/** Recorder statuses of the stack this pipeline's rule waits for: the one named, or any sibling's. */
+function siblingRecorders(scope: Construct, self: AmiGuard, sharedWith?: AmiGuard): ITerraformDependable[] {
+  if (sharedWith?.recording) return [sharedWith.recording.recorderStatus];
+  return pipelinesOfStack(scope, self).flatMap((other) =>
+    other.recording ? [other.recording.recorderStatus] : [],
+  );
+}
+
+/** Rules of pipelines built earlier with `Recording.existing()` wait for the recorder built now. */
+function waitForThisRecorder(scope: Construct, self: AmiGuard, status: ITerraformDependable): void {
+  for (const other of pipelinesOfStack(scope, self)) {
+    if (other.recording) continue;
+    other.rule.dependsOn = [...(other.rule.dependsOn ?? []), dependable(status)];
+  }
+}
+
+/**
+ * Pipelines already built in the same stack. One stack holds one provider, so whatever account and region
+ * values they were given, they share an account and region: their names, their Config rule, the region's
+ * single recorder and the instances they act on must not be claimed twice.
+ */
+function conflictsWithSiblings(scope: Construct, props: AmiGuardProps): string[] {
+  const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
+  const ruleName = props.ruleName ?? defaultRuleName(namePrefix);
+  const given = props.instanceScope ?? InstanceScope.allInstances();
+  // A malformed scope is reported by the props check; judged here as every instance, it still conflicts.
+  const scopeOf = given instanceof InstanceScope ? given : InstanceScope.allInstances();
+  const acts = props.remediation?.mode !== "audit";
+  return pipelinesOfStack(scope).flatMap((other) => {
+    const where = `the AmiGuard at ${other.node.path} (same stack, so same account and region)`;
+    const problems: string[] = [];
+    if (other.names.namePrefix === namePrefix)
+      problems.push(`namePrefix: "${namePrefix}" is already used by ${where}; their resources would collide`);
+    if (other.ruleName === ruleName)
+      problems.push(`ruleName: "${ruleName}" is already the Config rule of ${where}`);
+    const authorized = other.authorizedAggregator;
+    const wanted = props.aggregationAuthorization;
+    if (
+      authorized &&
+      wanted &&
+      authorized.accountId === wanted.accountId &&
+      authorized.region === wanted.region
+    )
+      problems.push(
+        `aggregationAuthorization: ${where} already authorizes the aggregator in ${wanted.accountId} ${wanted.region}`,
+      );
+    if (other.recording && props.recording?.recorder === "create")
+      problems.push(
+        `recording: ${where} already creates the region's configuration recorder, and AWS Config allows one (${ONE_CONFIGURATION_RECORDER_PER_REGION.source}); use Recording.shared(<that AmiGuard>) or Recording.existing()`,
+      );
+    const otherActs = other.remediationMode !== "audit";
+    if (acts || otherActs) {
+      const mine = scopeOf.tag;
+      const theirs = other.instanceScope.tag;
+      if (!mine || !theirs)
+        problems.push(
+          `instanceScope: this pipeline takes ${scopeOf.describe()} and ${where} takes ${other.instanceScope.describe()}, so one would evaluate and stop the other's instances; give each InstanceScope.tagged(<one key>, <its own value>)`,
+        );
+      else if (mine.key !== theirs.key)
+        problems.push(
+          `instanceScope: tag key "${mine.key}" differs from "${theirs.key}" of ${where}; an instance carrying both would be judged by both lists: use one key with a value per pipeline`,
+        );
+      else if (mine.value === theirs.value)
+        problems.push(`instanceScope: ${where} already takes ${other.instanceScope.describe()}`);
+    }
+    return problems;
+  });
 }

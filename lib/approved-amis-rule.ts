@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 const APPROVED_AMIS_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
 
 import { EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
+import type { RuleScopeBlock } from "./instance-scope";
 
 export interface ApprovedAmisRuleProps {
   readonly ruleName: string;
@@ -16,6 +17,11 @@ export interface ApprovedAmisRuleProps {
    * @default - nothing (the account's existing recorder)
    */
   readonly dependsOn?: ITerraformDependable[] | undefined;
+  /**
+   * The instances the rule evaluates (InstanceScope.ruleScope()).
+   * @default - every AWS::EC2::Instance
+   */
+  readonly scope?: RuleScopeBlock;
 }
 
 /** The rule's InputParameters exactly as AWS Config receives them; the limits are checked on this text. */
@@ -34,7 +40,7 @@ export class ApprovedAmisRule extends Construct {
       description: "EC2 instances must run an AMI from the approved list kept by ami-guard.",
       source: { owner: "AWS", sourceIdentifier: APPROVED_AMIS_RULE_IDENTIFIER },
       inputParameters: ruleInputParameters(props.approvedAmiIds),
-      scope: { complianceResourceTypes: [EC2_INSTANCE_RESOURCE_TYPE] },
+      scope: props.scope ? { ...props.scope } : { complianceResourceTypes: [EC2_INSTANCE_RESOURCE_TYPE] },
       ...(props.dependsOn ? { dependsOn: props.dependsOn } : {}),
     });
   }

@@ -155,3 +155,54 @@ export const COMPLIANCE_DETAILS_WITHOUT_A_VERDICT: DocumentedFact<readonly strin
     "Returns the evaluation results for the specified AWS resource. The results indicate which AWS Config rules were used to evaluate the resource, when each rule was last invoked, and whether the resource complies with each rule. INSUFFICIENT_DATA is a valid ComplianceType that is returned when an AWS Config rule cannot be evaluated.",
   source: "https://docs.aws.amazon.com/config/latest/APIReference/API_GetComplianceDetailsByResource.html",
 };
+
+/**
+ * A Config rule's scope is one of three documented forms: resource types, a tag key and value, or one
+ * resource type and one resource id. The reference lists them as alternatives and is silent on a tag
+ * combined with resource types, so a pipeline scoped by tag sets the tag alone (the documented form); the
+ * managed rule itself evaluates only AWS::EC2::Instance (its page's "Resource Types"), and the function
+ * refuses any other type and any instance without the tag.
+ */
+export const CONFIG_RULE_SCOPE_FORMS: DocumentedFact<{
+  readonly tagKeyMaxLength: number;
+  readonly tagValueMaxLength: number;
+}> = {
+  value: { tagKeyMaxLength: 128, tagValueMaxLength: 256 },
+  statement:
+    "The scope can include one or more resource types, a combination of a tag key and value, or a combination of one resource type and one resource ID. TagKey — Length Constraints: Minimum length of 1. Maximum length of 128. TagValue — Maximum length of 256; if you specify a value for TagValue, you must also specify a value for TagKey.",
+  source: "https://docs.aws.amazon.com/config/latest/APIReference/API_Scope.html",
+};
+
+/**
+ * SSM Automation's execution status-change event names the execution, the runbook, its status, times and
+ * ExecutedBy; it carries neither the execution's parameters nor its AutomationAssumeRole. Every pipeline
+ * runs the same AWS-owned runbook (Config's remediation starts it), so no event pattern can tell one
+ * pipeline's failed stop from another's: only GetAutomationExecution, whose `Parameters` hold the
+ * parameters the run was started with, including AutomationAssumeRole, can.
+ */
+export const AUTOMATION_STATUS_EVENT_FIELDS: DocumentedFact<readonly string[]> = {
+  value: [
+    "ExecutionId",
+    "Definition",
+    "DefinitionVersion",
+    "Status",
+    "StartTime",
+    "EndTime",
+    "Time",
+    "ExecutedBy",
+  ],
+  statement:
+    "Automation Execution Status-change Notification example: detail { ExecutionId, Definition, DefinitionVersion, Status, StartTime, EndTime, Time, ExecutedBy } (paraphrased: the complete example lists these fields and no parameters).",
+  source:
+    "https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html",
+};
+
+/** What GetAutomationExecution returns of a run's parameters. */
+export const AUTOMATION_EXECUTION_PARAMETERS: DocumentedFact<{
+  readonly roleParameter: "AutomationAssumeRole";
+}> = {
+  value: { roleParameter: "AutomationAssumeRole" },
+  statement:
+    "AutomationExecution.Parameters — The key-value map of execution parameters, which were supplied when calling StartAutomationExecution.",
+  source: "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AutomationExecution.html",
+};

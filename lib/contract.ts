@@ -26,6 +26,28 @@ export const HANDLER_ENVIRONMENT = {
   approvedAmiIds: "AMI_GUARD_APPROVED_AMI_IDS",
 } as const;
 
+/**
+ * Variables only some deployments set; the handler reads them when present. A pipeline that shares its
+ * account and region with others sets both scope variables (the tag its instances carry), and routes
+ * failed runs of the stop runbook through the function, which keeps only runs of its own automation role.
+ */
+export const OPTIONAL_HANDLER_ENVIRONMENT = {
+  scopeTagKey: "AMI_GUARD_SCOPE_TAG_KEY",
+  scopeTagValue: "AMI_GUARD_SCOPE_TAG_VALUE",
+  /** The role this pipeline's remediation runs AWS-StopEC2Instance as; runs of any other role are not ours. */
+  automationRoleArn: "AMI_GUARD_AUTOMATION_ROLE_ARN",
+} as const;
+
+/** SSM Automation's event for an execution changing status: a failed stop is reported through it. */
+export const AUTOMATION_STATUS_CHANGE_EVENT = {
+  source: "aws.ssm",
+  detailType: "EC2 Automation Execution Status-change Notification",
+  /** The runbook every pipeline's remediation runs (lib/remediation's STOP_INSTANCE_DOCUMENT). */
+  stopRunbook: "AWS-StopEC2Instance",
+  /** Terminal states other than Success (lib/alarms' FAILED_AUTOMATION_STATUSES). */
+  failedStatuses: ["Failed", "TimedOut", "Cancelled"],
+} as const;
+
 /** How the approved ids are joined in the variable and in the rule's `amiIds` parameter. */
 export const APPROVED_AMI_IDS_SEPARATOR = ",";
 

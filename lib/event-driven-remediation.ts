@@ -6,7 +6,12 @@ import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { type ITerraformDependable, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "./aws-facts";
-import { APPROVED_AMI_IDS_SEPARATOR, HANDLER_ENVIRONMENT, powertoolsEnvironment } from "./contract";
+import {
+  APPROVED_AMI_IDS_SEPARATOR,
+  HANDLER_ENVIRONMENT,
+  OPTIONAL_HANDLER_ENVIRONMENT,
+  powertoolsEnvironment,
+} from "./contract";
 import { instanceRunningEventPattern, renderEventPattern } from "./event-pattern";
 import { AsyncInvokeFailureHandling, addDeadLetteredTarget, DeadLetterQueue } from "./failure-handling";
 import type { FunctionCode } from "./function-code";
@@ -53,6 +58,17 @@ export interface EventDrivenRemediationProps {
    * @default - none: the function shares the account's unreserved pool
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * The tag an instance must carry for the function to act on it (the pipeline's InstanceScope).
+   * @default - every instance
+   */
+  readonly scopeTag?: { readonly key: string; readonly value: string };
+  /**
+   * The rule that sends failed runs of the stop runbook to the function, and the role this pipeline's
+   * remediation runs as: the function notifies only of runs as that role.
+   * @default - failed runs do not reach the function
+   */
+  readonly failedRuns?: { readonly rule: CloudwatchEventRule; readonly automationRoleArn: string };
   /**
    * Prefix of the function's, its role's, log group's, rule's and queues' names, and its metrics' service
    * ({@link resourceNames}).
@@ -139,6 +155,19 @@ export class EventDrivenRemediation extends Construct {
           actions: ["ec2:DescribeInstances"],
           resources: ["*"],
         },
+        ...(props.failedRuns
+          ? [
+              {
+                // Whose a failed run was: its parameters name the automation role (AUTOMATION_EXECUTION_PARAMETERS).
+                sid: "ReadFailedRuns",
+                effect: "Allow",
+                actions: ["ssm:GetAutomationExecution"],
+                resources: [
+                  `arn:${partitionOf(props.region)}:ssm:${props.region}:${props.accountId}:automation-execution/*`,
+                ],
+              },
+            ]
+          : []),
         { sid: "Notify", effect: "Allow", actions: ["sns:Publish"], resources: [this.topic.arn] },
         {
           // The topic is encrypted with the stack's key: publishing needs a data key from it.
@@ -188,6 +217,15 @@ export class EventDrivenRemediation extends Construct {
           [HANDLER_ENVIRONMENT.exemptionTagKey]: terraformLiteral(props.exemptionTagKey),
           [HANDLER_ENVIRONMENT.topicArn]: this.topic.arn,
           [HANDLER_ENVIRONMENT.approvedAmiIds]: props.approvedAmiIds.join(APPROVED_AMI_IDS_SEPARATOR),
+          ...(props.scopeTag
+            ? {
+                [OPTIONAL_HANDLER_ENVIRONMENT.scopeTagKey]: terraformLiteral(props.scopeTag.key),
+                [OPTIONAL_HANDLER_ENVIRONMENT.scopeTagValue]: terraformLiteral(props.scopeTag.value),
+              }
+            : {}),
+          ...(props.failedRuns
+            ? { [OPTIONAL_HANDLER_ENVIRONMENT.automationRoleArn]: props.failedRuns.automationRoleArn }
+            : {}),
           ...powertoolsEnvironment(names.metricServiceName),
         },
       },
@@ -219,6 +257,17 @@ export class EventDrivenRemediation extends Construct {
       // aws:SourceAccount when it invokes a function, so a source_account here would deny every event.
       sourceArn: this.eventRule.arn,
     });
+
+    if (props.failedRuns) {
+      new LambdaPermission(this, "failed-run-permission", {
+        statementId: "AllowFailedRunEvents",
+        action: "lambda:InvokeFunction",
+        functionName: this.function.functionName,
+        principal: "events.amazonaws.com",
+        // As below: EventBridge sends no aws:SourceAccount, so the rule's ARN alone scopes the grant.
+        sourceArn: props.failedRuns.rule.arn,
+      });
+    }
 
     // A scope of its own: addDeadLetteredTarget names its queue and target with fixed ids.
     const running = new Construct(this, "instance-running");

@@ -10,6 +10,7 @@ import {
   type AmiGuardProps,
   DEFAULT_AUTOMATIC_RETRY,
   DEFAULT_EXEMPTION_TAG_KEY,
+  InstanceScope,
   longestDerivedName,
   NAME_PREFIX_MAX_LENGTH,
   Recording,
@@ -77,7 +78,11 @@ describe("AmiGuard in each mode", () => {
   it("audit with the account's recorder is the rule and its re-evaluation alone, waiting for what it is told to", () => {
     // Given an audit pipeline that evaluates with a recorder created elsewhere in the stack
     const stack = synth((scope) => {
-      const first = new AmiGuard(scope, "first", props({ namePrefix: "first", ruleName: "first-rule" }));
+      const first = new AmiGuard(
+        scope,
+        "first",
+        props({ namePrefix: "first", ruleName: "first-rule", remediation: RemediationMode.audit() }),
+      );
       const recorder = first.recording?.recorderStatus;
       new AmiGuard(
         scope,
@@ -136,7 +141,11 @@ describe("AmiGuard in each mode", () => {
       audit = new AmiGuard(
         scope,
         "audit",
-        props({ remediation: RemediationMode.audit(), recording: Recording.existing() }),
+        props({
+          remediation: RemediationMode.audit(),
+          recording: Recording.existing(),
+          instanceScope: InstanceScope.tagged("team", "audit"),
+        }),
       );
       eventDriven = new AmiGuard(
         scope,
@@ -145,6 +154,7 @@ describe("AmiGuard in each mode", () => {
           namePrefix: "other",
           ruleName: "other",
           remediation: RemediationMode.eventDriven({ functionCode }),
+          instanceScope: InstanceScope.tagged("team", "event"),
         }),
       );
     });
@@ -200,6 +210,7 @@ describe("names derived from namePrefix", () => {
           namePrefix: "team-a",
           ruleName: "team-a-amis",
           remediation: RemediationMode.eventDriven({ functionCode }),
+          instanceScope: InstanceScope.tagged("team", "a"),
         }),
       );
       new AmiGuard(
@@ -209,6 +220,7 @@ describe("names derived from namePrefix", () => {
           namePrefix: "team-b",
           ruleName: "team-b-amis",
           remediation: RemediationMode.eventDriven({ functionCode }),
+          instanceScope: InstanceScope.tagged("team", "b"),
           recording: Recording.existing({ dependsOn: a.recording ? [a.recording.recorderStatus] : [] }),
         }),
       );
@@ -387,11 +399,12 @@ describe("validation at construction", () => {
         );
       }),
     ).toThrow(
-      "aggregationAuthorization: the AmiGuard at stack/a (same account and region) already authorizes the aggregator in 444455556666 us-east-1",
+      "aggregationAuthorization: the AmiGuard at stack/a (same stack, so same account and region) already authorizes the aggregator in 444455556666 us-east-1",
     );
   });
 
-  it("refuses a second recorder, a reused prefix or rule name in the same account and region", () => {
+  it("refuses a second recorder, a reused prefix, rule name or instance scope in the same stack", () => {
+    const where = "the AmiGuard at stack/a (same stack, so same account and region)";
     expect(() =>
       synth((scope) => {
         new AmiGuard(scope, "a", props());
@@ -399,18 +412,12 @@ describe("validation at construction", () => {
       }),
     ).toThrow(
       [
-        "AmiGuard stack/b: 3 problems in its props:",
-        '  - namePrefix: "ami-guard" is already used by the AmiGuard at stack/a (same account and region); their resources would collide',
-        '  - ruleName: "approved-amis-by-id" is already the Config rule of the AmiGuard at stack/a (same account and region)',
-        "  - recording: the AmiGuard at stack/a (same account and region) already creates the region's configuration recorder, and AWS Config allows one (https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigurationRecorder.html); use Recording.existing({ dependsOn: [<that AmiGuard>.recording.recorderStatus] })",
+        "AmiGuard stack/b: 4 problems in its props:",
+        `  - namePrefix: "ami-guard" is already used by ${where}; their resources would collide`,
+        `  - ruleName: "approved-amis-by-id" is already the Config rule of ${where}`,
+        `  - recording: ${where} already creates the region's configuration recorder, and AWS Config allows one (https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigurationRecorder.html); use Recording.shared(<that AmiGuard>) or Recording.existing()`,
+        `  - instanceScope: this pipeline takes every instance and ${where} takes every instance, so one would evaluate and stop the other's instances; give each InstanceScope.tagged(<one key>, <its own value>)`,
       ].join("\n"),
     );
-    // The same prefixes and rule in another region are another pipeline altogether
-    expect(() =>
-      synth((scope) => {
-        new AmiGuard(scope, "a", props());
-        new AmiGuard(scope, "b", props({ region: "eu-west-1" }));
-      }),
-    ).not.toThrow();
   });
 });
