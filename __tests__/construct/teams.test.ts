@@ -68,7 +68,7 @@ describe("teams side by side: each pipeline takes only its own instances", () =>
   it("tells the function its scope and its automation role, and sends it the failed runs to sort", () => {
     const stack = synth((scope) => new AmiGuard(scope, "web", teamOf("web")));
     const [, fn] = resources(stack, "aws_lambda_function")[0] ?? [];
-    const variables = (fn?.environment as { variables: Record<string, string> }).variables;
+    const variables = (fn?.environment as { variables?: Record<string, string> } | undefined)?.variables;
     expect(variables).toMatchObject({
       AMI_GUARD_SCOPE_TAG_KEY: "team",
       AMI_GUARD_SCOPE_TAG_VALUE: "web",
@@ -96,9 +96,9 @@ describe("teams side by side: each pipeline takes only its own instances", () =>
     )?.[1];
     expect(failedRun?.arn).toMatch(/^\$\{aws_sns_topic\./);
     const [, fn] = resources(stack, "aws_lambda_function")[0] ?? [];
-    expect(Object.keys((fn?.environment as { variables: object }).variables)).not.toContain(
-      "AMI_GUARD_SCOPE_TAG_KEY",
-    );
+    expect(
+      Object.keys((fn?.environment as { variables?: object } | undefined)?.variables ?? {}),
+    ).not.toContain("AMI_GUARD_SCOPE_TAG_KEY");
   });
 
   it("refuses a tag scope where only the function could sort failed runs, naming the reason", () => {
