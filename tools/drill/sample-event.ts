@@ -20,6 +20,17 @@ export const SAMPLE_INSTANCE_RUNNING_EVENT_PATH = path.resolve(
   "sample-instance-running-event.json",
 );
 
+/**
+ * SSM's "EC2 Automation Execution Status-change Notification", the example the Systems Manager User Guide
+ * records (https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-systems-manager-event-examples.html),
+ * with the stop runbook as its Definition, `Failed` as its Status, and placeholders {{ACCOUNT}}, {{REGION}},
+ * {{EXECUTION}}. It names the execution, not its parameters or role (AUTOMATION_STATUS_EVENT_FIELDS).
+ */
+export const SAMPLE_AUTOMATION_FAILED_EVENT_PATH = path.resolve(
+  __dirname,
+  "sample-automation-failed-event.json",
+);
+
 /** A well-formed instance id no real account has; the loopback answers for it as running and untagged. */
 export const DRILL_INSTANCE_ID = "i-0d1a2b3c4d5e6f708";
 

@@ -6,6 +6,7 @@
  * - AWS Config, JSON 1.1: `POST /` with `X-Amz-Target: StarlingDoveService.<Operation>`, JSON body;
  * - DynamoDB, JSON 1.0: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`;
  * - AWS Organizations, JSON 1.1: `POST /` with `X-Amz-Target: AWSOrganizationsV20161128.<Operation>`;
+ * - SSM, JSON 1.1: `POST /` with `X-Amz-Target: AmazonSSM.<Operation>`;
  * - EC2, SNS and STS, the query protocols: `POST /` with a form body `Action=<Operation>&Version=...`, XML;
  * - Lambda, REST JSON: `GET /2016-08-19/account-settings` (GetAccountSettings) and
  *   `GET /2019-09-30/functions/<name>/concurrency` (GetFunctionConcurrency);
@@ -32,6 +33,7 @@ type LoopbackService =
   | "config"
   | "dynamodb"
   | "organizations"
+  | "ssm"
   | "ec2"
   | "sns"
   | "sts"
@@ -64,6 +66,7 @@ type Responder = LoopbackResponse | ((request: RecordedRequest) => LoopbackRespo
 const CONFIG_TARGET_PREFIX = "StarlingDoveService.";
 const DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810.";
 const ORGANIZATIONS_TARGET_PREFIX = "AWSOrganizationsV20161128.";
+const SSM_TARGET_PREFIX = "AmazonSSM.";
 const JSON_11 = "application/x-amz-json-1.1";
 const JSON_10 = "application/x-amz-json-1.0";
 const XML = "text/xml";
@@ -192,6 +195,14 @@ function parseRequest(request: IncomingMessage, body: string): RecordedRequest {
       json: body === "" ? undefined : JSON.parse(body),
     };
   }
+  if (target?.startsWith(SSM_TARGET_PREFIX)) {
+    return {
+      ...base,
+      service: "ssm",
+      operation: target.slice(SSM_TARGET_PREFIX.length),
+      json: body === "" ? undefined : JSON.parse(body),
+    };
+  }
   if (target?.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
     return {
       ...base,
@@ -253,6 +264,7 @@ function unknownOperation(request: RecordedRequest): LoopbackResponse {
   switch (request.service) {
     case "config":
     case "organizations":
+    case "ssm":
       return configError("UnknownOperationException", message);
     case "dynamodb":
       return dynamodbError("UnknownOperationException", message);
@@ -404,6 +416,30 @@ export function stsAssumedRole(roleArn: string): LoopbackResponse {
     headers: { "content-type": XML },
     body: `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>${escapeXml(roleArn)}/ami-guard-preflight</Arn><AssumedRoleId>AROALOOPBACK:ami-guard-preflight</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>ASIALOOPBACK</AccessKeyId><SecretAccessKey>loopback-secret</SecretAccessKey><SessionToken>loopback-token</SessionToken><Expiration>${expiration}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>loopback-request</RequestId></ResponseMetadata></AssumeRoleResponse>`,
   };
+}
+
+// ---- SSM (JSON 1.1) ----------------------------------------------------------------------------------
+
+/**
+ * A GetAutomationExecution answer for a failed run of AWS-StopEC2Instance started with these parameters, as
+ * Config's remediation starts it (InstanceId and AutomationAssumeRole).
+ */
+export function ssmFailedStopExecution(
+  executionId: string,
+  parameters: { readonly instanceId: string; readonly automationAssumeRole: string },
+): LoopbackResponse {
+  return configJson({
+    AutomationExecution: {
+      AutomationExecutionId: executionId,
+      DocumentName: "AWS-StopEC2Instance",
+      AutomationExecutionStatus: "Failed",
+      FailureMessage: "Step fails when it is Executing. Fail reason: stop protection is enabled.",
+      Parameters: {
+        AutomationAssumeRole: [parameters.automationAssumeRole],
+        InstanceId: [parameters.instanceId],
+      },
+    },
+  });
 }
 
 /** A GetComplianceDetailsByResource answer: one rule's result for the instance. */
