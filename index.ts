@@ -6,6 +6,7 @@
 export type { AggregationAuthorization, AggregatorLocation } from "./lib/aggregator";
 export type { FailedRemediationNotifications, PipelineAlarms } from "./lib/alarms";
 export {
+  ADDRESS_PRESERVING_ID,
   AmiGuard,
   type AmiGuardProps,
   AmiGuardPropsError,
@@ -14,6 +15,8 @@ export {
   type CreateRecording,
   DEFAULT_AUTOMATIC_RETRY,
   DEFAULT_EXEMPTION_TAG_KEY,
+  DEFAULT_RULE_NAME,
+  defaultRuleName,
   type EventDrivenMode,
   type ExistingRecording,
   longestDerivedName,
@@ -30,6 +33,7 @@ export type { EventDrivenRemediation } from "./lib/event-driven-remediation";
 export type { DeadLetterQueue } from "./lib/failure-handling";
 export { FunctionCode, functionCodeFromZip } from "./lib/function-code";
 export type { ServiceRole } from "./lib/iam";
+export { InstanceScope, type RuleScopeBlock } from "./lib/instance-scope";
 export type { EncryptionKey } from "./lib/kms";
 export { DEFAULT_NAME_PREFIX, type ResourceNames, resourceNames } from "./lib/names";
 export type { NotificationTopic } from "./lib/notifications";

@@ -1,7 +1,13 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, S3Backend, type TerraformElement, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct, Node } from "constructs";
-import { AmiGuard, Recording, type RemediationMode as Remediation, RemediationMode } from "../lib/ami-guard";
+import {
+  ADDRESS_PRESERVING_ID,
+  AmiGuard,
+  Recording,
+  type RemediationMode as Remediation,
+  RemediationMode,
+} from "../lib/ami-guard";
 import { partitionOf } from "../lib/regions";
 import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-literal";
 import type { AmiGuardConfig, BackendConfig, Target } from "./config";
@@ -48,7 +54,7 @@ export function stateKeyFor(keyPrefix: string, target: Pick<Target, "accountId" 
  * address, so the pipeline's resources keep the addresses they had before the construct existed: a changed
  * address would replace the resource, and a replaced Config rule loses its compliance history.
  */
-export const PIPELINE_CONSTRUCT_ID = "Default";
+export const PIPELINE_CONSTRUCT_ID = ADDRESS_PRESERVING_ID;
 
 /** The remediation settings of a target, from the file's shared settings and the target's own. */
 export function remediationFor(config: AmiGuardConfig, target: Target, bundle?: LambdaBundle): Remediation {

@@ -55,6 +55,15 @@ describe("examples/embedded: two pipelines inside a stack of one's own", () => {
     expect(Object.keys(planned.resource?.aws_ssm_parameter ?? {})).toEqual(["owner"]);
     const rules = Object.values(planned.resource?.aws_config_config_rule ?? {}).map((rule) => rule.name);
     expect(rules.sort()).toEqual(["data-approved-amis", "web-approved-amis"]);
+    // Each team's rule takes only the instances tagged for it
+    const scopes = Object.values(planned.resource?.aws_config_config_rule ?? {}).map((rule) => [
+      rule.name,
+      rule.scope,
+    ]);
+    expect(Object.fromEntries(scopes)).toEqual({
+      "web-approved-amis": [expect.objectContaining({ tag_key: "team", tag_value: "web" })],
+      "data-approved-amis": [expect.objectContaining({ tag_key: "team", tag_value: "data" })],
+    });
     // One recorder in the region: the second pipeline uses the first one's
     expect(Object.keys(planned.resource?.aws_config_configuration_recorder ?? {})).toHaveLength(1);
   });

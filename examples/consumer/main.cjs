@@ -1,6 +1,6 @@
 // The stack of main.ts from plain CommonJS: require("ami-guard") with no compiler in between.
 const { AwsProvider } = require("@cdktf/provider-aws/lib/provider");
-const { AmiGuard, FunctionCode, Recording, RemediationMode } = require("ami-guard");
+const { AmiGuard, FunctionCode, InstanceScope, Recording, RemediationMode } = require("ami-guard");
 const { App, TerraformOutput, TerraformStack } = require("cdktf");
 
 const accountId = "111122223333";
@@ -15,6 +15,8 @@ const functionCode = FunctionCode.bundled();
 const web = new AmiGuard(stack, "web", {
   namePrefix: "web-amis",
   ruleName: "web-approved-amis",
+  // Each team takes the instances tagged for it: one key, a value per team.
+  instanceScope: InstanceScope.tagged("team", "web"),
   accountId,
   region,
   approvedAmiIds: ["ami-0abcdef1234567890"],
@@ -25,6 +27,7 @@ const recorder = web.recording?.recorderStatus;
 const data = new AmiGuard(stack, "data", {
   namePrefix: "data-amis",
   ruleName: "data-approved-amis",
+  instanceScope: InstanceScope.tagged("team", "data"),
   accountId,
   region,
   approvedAmiIds: ["ami-01234567"],

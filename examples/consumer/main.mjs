@@ -1,7 +1,7 @@
 // The stack of main.ts from an ES module: named imports from the CommonJS package, through Node's interop.
 // (ES modules resolve no folder index, so the provider class is imported by its file.)
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
-import { AmiGuard, FunctionCode, Recording, RemediationMode } from "ami-guard";
+import { AmiGuard, FunctionCode, InstanceScope, Recording, RemediationMode } from "ami-guard";
 import { App, TerraformOutput, TerraformStack } from "cdktf";
 
 const accountId = "111122223333";
@@ -16,6 +16,8 @@ const functionCode = FunctionCode.bundled();
 const web = new AmiGuard(stack, "web", {
   namePrefix: "web-amis",
   ruleName: "web-approved-amis",
+  // Each team takes the instances tagged for it: one key, a value per team.
+  instanceScope: InstanceScope.tagged("team", "web"),
   accountId,
   region,
   approvedAmiIds: ["ami-0abcdef1234567890"],
@@ -26,6 +28,7 @@ const recorder = web.recording?.recorderStatus;
 const data = new AmiGuard(stack, "data", {
   namePrefix: "data-amis",
   ruleName: "data-approved-amis",
+  instanceScope: InstanceScope.tagged("team", "data"),
   accountId,
   region,
   approvedAmiIds: ["ami-01234567"],

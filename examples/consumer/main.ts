@@ -7,7 +7,7 @@
  * main.cjs and main.mjs build the same stack from plain JavaScript; keep the three alike.
  */
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { AmiGuard, FunctionCode, Recording, RemediationMode } from "ami-guard";
+import { AmiGuard, FunctionCode, InstanceScope, Recording, RemediationMode } from "ami-guard";
 import { App, TerraformOutput, TerraformStack } from "cdktf";
 
 const accountId = "111122223333";
@@ -23,6 +23,8 @@ const functionCode = FunctionCode.bundled();
 const web = new AmiGuard(stack, "web", {
   namePrefix: "web-amis",
   ruleName: "web-approved-amis",
+  // Each team takes the instances tagged for it: one key, a value per team.
+  instanceScope: InstanceScope.tagged("team", "web"),
   accountId,
   region,
   approvedAmiIds: ["ami-0abcdef1234567890"],
@@ -34,6 +36,7 @@ const recorder = web.recording?.recorderStatus;
 const data = new AmiGuard(stack, "data", {
   namePrefix: "data-amis",
   ruleName: "data-approved-amis",
+  instanceScope: InstanceScope.tagged("team", "data"),
   accountId,
   region,
   approvedAmiIds: ["ami-01234567"],

@@ -1,7 +1,8 @@
 /**
  * A cdktf app of its own that uses ami-guard as a library: one existing platform stack, with its own
  * provider and resources, holds two pipelines side by side in one account and region, one per team, each
- * with its own approved AMIs, Config rule, function and names.
+ * with its own approved AMIs, Config rule, function and names, acting only on the instances tagged
+ * `team=<its team>` and paged only for its own failed stops.
  *
  *   AMI_GUARD_FUNCTION_ZIP=path/to/remediation-handler.zip npx tsx examples/embedded/main.ts
  */
@@ -14,6 +15,7 @@ import {
   type AwsRegion,
   type FunctionCode,
   functionCodeFromZip,
+  InstanceScope,
   Recording,
   RemediationMode,
 } from "../../index";
@@ -45,27 +47,26 @@ export class PlatformStack extends TerraformStack {
       value: "platform-team",
     });
 
+    // Account and region come from the provider above. Each team takes the instances tagged for it: one
+    // key, a value per team, so no instance belongs to both.
     this.web = new AmiGuard(this, "web", {
       namePrefix: "web-amis",
       ruleName: "web-approved-amis",
-      accountId,
-      region,
+      instanceScope: InstanceScope.tagged("team", "web"),
       approvedAmiIds: ["ami-0abcdef1234567890", "ami-0fedcba9876543210"],
       remediation: RemediationMode.eventDriven({ functionCode, exemptionTagKey: "web:exempt" }),
       // AWS Config has one recorder per account and region: the first pipeline creates it.
       recording: Recording.create(),
       notificationEmails: ["web-oncall@example.com"],
     });
-    const recorder = this.web.recording?.recorderStatus;
     this.data = new AmiGuard(this, "data", {
       namePrefix: "data-amis",
       ruleName: "data-approved-amis",
-      accountId,
-      region,
+      instanceScope: InstanceScope.tagged("team", "data"),
       approvedAmiIds: ["ami-01234567"],
       remediation: RemediationMode.eventDriven({ functionCode, dryRun: true }),
       // ...and the second evaluates with it, once it runs.
-      recording: Recording.existing({ dependsOn: recorder ? [recorder] : [] }),
+      recording: Recording.shared(this.web),
     });
 
     for (const [team, pipeline] of [
