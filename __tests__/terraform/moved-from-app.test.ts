@@ -135,7 +135,7 @@ describe("adopting the library from the app's stack", () => {
     expect(changes.filter(risky)).toEqual([]);
     for (const address of appAddresses) {
       const to = previous.get(address);
-      expect(to).toMatch(/_platform-guard_|^aws_[a-z_]+\.platform-guard_/);
+      expect(to).toMatch(/^aws_[a-z0-9_]+\.platform-guard_/);
       expect(changes.find((change) => change.address === to)?.kind ?? "no-op").not.toBe("create");
     }
   });
