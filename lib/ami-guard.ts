@@ -851,14 +851,16 @@ function conflictsWithSiblings(scope: Construct, props: AmiGuardProps): string[]
         `recording: ${where} already creates the region's configuration recorder, and AWS Config allows one (${ONE_CONFIGURATION_RECORDER_PER_REGION.source}); use Recording.shared(<that AmiGuard>) or Recording.existing()`,
       );
     const otherActs = other.remediationMode !== "audit";
-    if (acts || otherActs) {
-      const mine = scopeOf.tag;
-      const theirs = other.instanceScope.tag;
-      if (!mine || !theirs)
-        problems.push(
-          `instanceScope: this pipeline takes ${scopeOf.describe()} and ${where} takes ${other.instanceScope.describe()}, so one would evaluate and stop the other's instances; give each InstanceScope.tagged(<one key>, <its own value>)`,
-        );
-      else if (mine.key !== theirs.key)
+    const mine = scopeOf.tag;
+    const theirs = other.instanceScope.tag;
+    // A pipeline that stops instances must not reach the other's; an audit pipeline taking every instance
+    // only reports, and can watch for instances no team's tag claims.
+    if ((!mine && acts) || (!theirs && otherActs))
+      problems.push(
+        `instanceScope: this pipeline takes ${scopeOf.describe()} and ${where} takes ${other.instanceScope.describe()}, so one would evaluate and stop the other's instances; give each InstanceScope.tagged(<one key>, <its own value>)`,
+      );
+    else if (mine && theirs && (acts || otherActs)) {
+      if (mine.key !== theirs.key)
         problems.push(
           `instanceScope: tag key "${mine.key}" differs from "${theirs.key}" of ${where}; an instance carrying both would be judged by both lists: use one key with a value per pipeline`,
         );

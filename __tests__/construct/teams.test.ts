@@ -15,6 +15,7 @@ import {
   RemediationMode,
 } from "../../lib/ami-guard";
 import type { FunctionCode } from "../../lib/function-code";
+import { referenceProblems } from "../../tools/permissions/authorization-reference";
 import { emptyFunctionZip, type SynthesizedJson } from "./support";
 
 let functionCode: FunctionCode;
@@ -89,6 +90,27 @@ describe("teams side by side: each pipeline takes only its own instances", () =>
     expect(policies).not.toContain(`:rule/web-failed-remediation`);
   });
 
+  it("grants reading failed runs as the Service Authorization Reference defines the action", async () => {
+    const stack = synth((scope) => new AmiGuard(scope, "web", teamOf("web")));
+    const documents = Object.values(stack.data?.aws_iam_policy_document ?? {}) as {
+      statement?: { sid?: string; actions?: string[]; resources?: string[] }[];
+    }[];
+    const statement = documents.flatMap((d) => d.statement ?? []).find((st) => st.sid === "ReadFailedRuns");
+    expect(statement).toMatchObject({ actions: ["ssm:GetAutomationExecution"] });
+    const policy = {
+      Version: "2012-10-17" as const,
+      Statement: [
+        {
+          Sid: "ReadFailedRuns",
+          Effect: "Allow",
+          Action: statement?.actions,
+          Resource: statement?.resources,
+        },
+      ],
+    };
+    expect(await referenceProblems("web function role", policy, "identity")).toEqual([]);
+  });
+
   it("keeps the app's wiring for a pipeline that takes every instance", () => {
     const stack = synth((scope) => new AmiGuard(scope, "guard", props()));
     const failedRun = resources(stack, "aws_cloudwatch_event_target").find(([address]) =>
@@ -129,6 +151,22 @@ describe("teams side by side: each pipeline takes only its own instances", () =>
       `instanceScope: ${where} already takes instances tagged team=web`,
     );
     expect(() => second(InstanceScope.tagged("team", "data"))).not.toThrow();
+  });
+
+  it("lets an audit pipeline watch every instance beside the teams, since it stops nothing", () => {
+    const unclaimed = (remediation: RemediationMode) =>
+      synth((scope) => {
+        new AmiGuard(scope, "web", teamOf("web"));
+        new AmiGuard(
+          scope,
+          "unclaimed",
+          props({ namePrefix: "unclaimed", remediation, recording: Recording.existing() }),
+        );
+      });
+    expect(resources(unclaimed(RemediationMode.audit()), "aws_config_config_rule")).toHaveLength(2);
+    expect(() => unclaimed(RemediationMode.manual())).toThrow(
+      "instanceScope: this pipeline takes every instance and the AmiGuard at stack/web",
+    );
   });
 
   it("checks the tag itself", () => {

@@ -68,6 +68,8 @@ async function planAgainstAppState(workspace: Workspace, saved: readonly SavedAt
 
 let saved: SavedAt[];
 let appAddresses: string[];
+let moved: Awaited<ReturnType<typeof planAgainstAppState>>;
+let unmoved: Awaited<ReturnType<typeof planAgainstAppState>>;
 
 beforeAll(async () => {
   // Given the app's audit stack, the addresses its rule, bucket and recorder hold in a deployed state
@@ -124,12 +126,15 @@ beforeAll(async () => {
     },
   ];
   appAddresses = saved.map((resource) => `${resource.type}.${resource.name}`);
-});
+  // When the library stack is planned against that state, with movedFrom and without
+  moved = await planAgainstAppState(libraryWorkspace(true), saved);
+  unmoved = await planAgainstAppState(libraryWorkspace(false), saved);
+  // Three offline plans on a shared machine: a bound against a hang, not a measure of speed.
+}, 900_000);
 
 describe("adopting the library from the app's stack", () => {
-  it("moves the app's rule, bucket and recorder to the library's addresses, replacing and deleting nothing", async () => {
-    // When the library stack with movedFrom is planned against the app's state
-    const { changes, previous } = await planAgainstAppState(libraryWorkspace(true), saved);
+  it("moves the app's rule, bucket and recorder to the library's addresses, replacing and deleting nothing", () => {
+    const { changes, previous } = moved;
     // Then nothing is replaced or deleted, and each saved resource is moved, not created
     const risky = (change: { kind: string }) => change.kind === "replace" || change.kind === "delete";
     expect(changes.filter(risky)).toEqual([]);
@@ -140,8 +145,8 @@ describe("adopting the library from the app's stack", () => {
     }
   });
 
-  it("would delete and recreate them without the moved blocks", async () => {
-    const { changes } = await planAgainstAppState(libraryWorkspace(false), saved);
+  it("would delete and recreate them without the moved blocks", () => {
+    const { changes } = unmoved;
     const deleted = changes.filter((change) => change.kind === "delete").map((change) => change.address);
     expect(deleted.sort()).toEqual([...appAddresses].sort());
   });
