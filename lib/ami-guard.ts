@@ -6,10 +6,6 @@ import { dependable, type ITerraformDependable, Lazy, TerraformResource, Terrafo
 import { makeUniqueId } from "cdktf/lib/private/unique";
 import { Construct } from "constructs";
 import { AggregationAuthorization, type AggregatorLocation } from "./aggregator";
-import { InstanceScope, instanceScopeProblems } from "./instance-scope";
-
-export { InstanceScope } from "./instance-scope";
-
 import {
   ALARM_NAMES,
   alarmNameFor,
@@ -30,6 +26,7 @@ import { ConfigRecording } from "./config-recording";
 import { RemediationDashboard } from "./dashboard";
 import { EventDrivenRemediation } from "./event-driven-remediation";
 import type { FunctionCode } from "./function-code";
+import { InstanceScope, instanceScopeProblems } from "./instance-scope";
 import { EncryptionKey } from "./kms";
 import {
   DEFAULT_NAME_PREFIX,
@@ -43,6 +40,8 @@ import { NotificationTopic } from "./notifications";
 import { AWS_REGIONS, type AwsRegion, partitionOf } from "./regions";
 import { type AutomaticRetrySettings, StopInstanceRemediation } from "./remediation";
 import { AFTER_CHANGE_DELAY_MINUTES, RuleReevaluation } from "./rule-reevaluation";
+
+export { InstanceScope } from "./instance-scope";
 
 /**
  * The construct id that keeps the shipped app's Terraform addresses: cdktf leaves an id of "Default" out of
@@ -481,8 +480,8 @@ function recordingProblems(recording: Recording): string[] {
 /**
  * Finds EC2 instances launched from AMIs outside an approved list (AWS Config's APPROVED_AMIS_BY_ID) and, in
  * every mode but audit, stops them with SSM's AWS-StopEC2Instance, telling people through an encrypted SNS
- * topic and CloudWatch alarms. One instance per account and region and name prefix; the stack that holds it
- * brings the AWS provider for that account and region.
+ * topic and CloudWatch alarms. The stack that holds it brings the AWS provider for its account and region;
+ * several may share one, each with its own name prefix and `InstanceScope.tagged` (docs/teams.md).
  */
 export class AmiGuard extends Construct {
   /** The id that keeps the shipped app's Terraform addresses ({@link ADDRESS_PRESERVING_ID}). */
