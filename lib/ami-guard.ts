@@ -161,7 +161,7 @@ export interface ExistingRecording {
    */
   readonly dependsOn?: readonly ITerraformDependable[];
   /**
-   * The AmiGuard of the same stack whose recorder this pipeline uses ({@link Recording.shared}).
+   * The AmiGuard of the same stack whose recorder this pipeline uses (`Recording.shared(other)`).
    * @default - any AmiGuard of the stack that creates one, or the account's own recorder
    */
   readonly sharedWith?: AmiGuard;
