@@ -1,22 +1,29 @@
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../app/config/load";
+import { formatShard, parseShard, type Shard, stacksOfShard } from "../app/shards";
 import { outdirFromEnvironment, synthesizeAtomically } from "../app/synth";
 import {
   DEFAULT_PLANS_DIR,
   DEFAULT_SCRATCH_DIR,
+  PLAN_TARGETS,
+  type PlanTarget,
   planStacks,
   type StackPlanResult,
 } from "../tools/terraform/plan-stacks";
 import { formatPlanLine } from "../tools/terraform/plan-summary";
 import { TerraformToolingError } from "../tools/terraform/terraform-cli";
 
-const USAGE = `npm run plan [-- --concurrency N] [--stack <name> ...] [--plans-dir DIR] [--scratch-dir DIR]`;
+const USAGE = `npm run plan [-- --concurrency N] [--stack <name> ...] [--stacks-file FILE] [--shard I/N] [--against offline|backend] [--plans-dir DIR] [--scratch-dir DIR]`;
 
 interface PlanArguments {
   readonly concurrency?: number;
   readonly stacks: readonly string[];
+  /** A JSON file naming the stacks to plan: an array, or changed-stacks.ts's `{ "changed": [...] }`. */
+  readonly stacksFile?: string;
+  readonly shard?: Shard;
+  readonly against: PlanTarget;
   readonly plansDir: string;
   readonly scratchDir: string;
 }
@@ -27,6 +34,9 @@ function parseArguments(argv: readonly string[]): PlanArguments {
     options: {
       concurrency: { type: "string" },
       stack: { type: "string", multiple: true },
+      "stacks-file": { type: "string" },
+      shard: { type: "string" },
+      against: { type: "string", default: "offline" },
       "plans-dir": { type: "string" },
       "scratch-dir": { type: "string" },
     },
@@ -39,15 +49,43 @@ function parseArguments(argv: readonly string[]): PlanArguments {
       throw new UsageError(`--concurrency must be a whole number ≥ 1, got "${values.concurrency}"`);
     }
   }
+  let shard: Shard | undefined;
+  if (values.shard !== undefined) {
+    try {
+      shard = parseShard(values.shard);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const against = values.against as PlanTarget;
+  if (!PLAN_TARGETS.includes(against)) {
+    throw new UsageError(
+      `--against must be ${PLAN_TARGETS.map((t) => `"${t}"`).join(" or ")}, got "${against}"`,
+    );
+  }
   return {
     concurrency,
     stacks: values.stack ?? [],
+    ...(values["stacks-file"] ? { stacksFile: values["stacks-file"] } : {}),
+    ...(shard ? { shard } : {}),
+    against,
     plansDir: values["plans-dir"] ?? DEFAULT_PLANS_DIR,
     scratchDir: values["scratch-dir"] ?? DEFAULT_SCRATCH_DIR,
   };
 }
 
 class UsageError extends Error {}
+
+function readStacksFile(file: string): string[] {
+  const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
+  const list = Array.isArray(parsed) ? parsed : (parsed as { changed?: unknown } | null)?.changed;
+  if (!Array.isArray(list) || !list.every((item) => typeof item === "string")) {
+    throw new UsageError(
+      `--stacks-file ${file}: expected a JSON array of stack names or { "changed": [...] }`,
+    );
+  }
+  return list;
+}
 
 function reportStack(result: StackPlanResult): void {
   if (result.ok) {
@@ -78,17 +116,33 @@ async function main(): Promise<void> {
   }
   const outdir = outdirFromEnvironment();
   const synth = await synthesizeAtomically(config, outdir);
-  const unknown = args.stacks.filter((name) => !synth.stackNames.includes(name));
+  let fromFile: string[] | undefined;
+  try {
+    fromFile = args.stacksFile ? readStacksFile(args.stacksFile) : undefined;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const named = [...args.stacks, ...(fromFile ?? [])];
+  const unknown = named.filter((name) => !synth.stackNames.includes(name));
   if (unknown.length > 0) {
     process.stderr.write(
-      `--stack ${unknown.join(", ")}: no such stack; this configuration has ${synth.stackNames.join(", ")}\n`,
+      `${args.stacksFile && fromFile?.some((name) => unknown.includes(name)) ? `--stacks-file ${args.stacksFile}` : "--stack"} ${unknown.join(", ")}: no such stack; this configuration has ${synth.stackNames.join(", ")}\n`,
     );
     process.exitCode = 1;
     return;
   }
-  const stackNames = args.stacks.length > 0 ? args.stacks : synth.stackNames;
+  const selected = args.stacks.length > 0 || fromFile ? [...new Set(named)] : synth.stackNames;
+  const stackNames = args.shard ? stacksOfShard(selected, args.shard) : selected;
+  if (args.shard) {
+    process.stdout.write(
+      `Shard ${formatShard(args.shard)}: ${stackNames.length} of ${selected.length} stack(s).\n`,
+    );
+  }
   // A full run replaces the folder, so plans of stacks the configuration no longer has do not linger.
-  if (args.stacks.length === 0) rmSync(args.plansDir, { recursive: true, force: true });
+  if (args.stacks.length === 0 && !fromFile && !args.shard)
+    rmSync(args.plansDir, { recursive: true, force: true });
 
   let run: Awaited<ReturnType<typeof planStacks>>;
   try {
@@ -98,6 +152,7 @@ async function main(): Promise<void> {
       plansDir: args.plansDir,
       scratchDir: args.scratchDir,
       concurrency: args.concurrency,
+      against: args.against,
       onReady: ({ installation }) => {
         if (installation.note) process.stdout.write(`${installation.note}\n`);
       },

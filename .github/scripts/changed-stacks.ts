@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import { appendFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_STACKS_PER_SHARD, shardMatrix } from "../../app/shards";
 
 /**
- * Which stacks a push to main has to deploy: those whose synthesized folder differs between the last
- * commit that deployed successfully and this one. Deploying only those keeps unrelated production stacks
- * from waiting on a reviewer for a no-op.
+ * Which stacks differ between two syntheses: for a pull request, its base and its head (only those are
+ * planned); for a push to main, the last commit that deployed successfully and this one (only those are
+ * deployed, which keeps unrelated production stacks from waiting on a reviewer for a no-op).
  */
 
 /** Left behind by Terraform runs in a stack folder; none of it is configuration. */
@@ -67,19 +68,61 @@ export function compareStacks(
   return { changed, removed };
 }
 
+/** What the shard and aggregate jobs read: kept as a file, since 2,000 names outgrow an output or a variable. */
+export interface ChangedStacksFile extends StackChanges {
+  /** Stacks the head synthesizes, changed or not. */
+  readonly total: number;
+  /** No base synthesis to compare with: every stack counts as changed. */
+  readonly noBase: boolean;
+  /** Every stack changed, as a list change does. */
+  readonly every: boolean;
+  /** Each head stack's digest: a deploy's progress record counts a stack done only at this digest. */
+  readonly digests: Readonly<Record<string, string>>;
+}
+
+export function changedStacksFile(
+  base: ReadonlyMap<string, string> | undefined,
+  head: ReadonlyMap<string, string>,
+): ChangedStacksFile {
+  const result = compareStacks(base, head);
+  return {
+    ...result,
+    total: head.size,
+    noBase: base === undefined,
+    every: head.size > 0 && result.changed.length === head.size,
+    digests: Object.fromEntries([...head.entries()].sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
 function main(argv: readonly string[]): void {
   const { values } = parseArgs({
     args: [...argv],
-    options: { base: { type: "string" }, head: { type: "string" } },
+    options: {
+      base: { type: "string" },
+      head: { type: "string" },
+      write: { type: "string" },
+      "stacks-per-shard": { type: "string", default: String(DEFAULT_STACKS_PER_SHARD) },
+    },
     strict: true,
   });
-  if (!values.head) throw new Error("usage: changed-stacks.ts --head <synth dir> [--base <synth dir>]");
+  if (!values.head)
+    throw new Error(
+      "usage: changed-stacks.ts --head <synth dir> [--base <synth dir>] [--write changed-stacks.json] [--stacks-per-shard N]",
+    );
   const base =
     values.base && existsSync(path.join(values.base, "stacks")) ? stackDigests(values.base) : undefined;
-  const result = compareStacks(base, stackDigests(values.head));
-  const lines = [`stacks=${JSON.stringify(result.changed)}`, `removed=${JSON.stringify(result.removed)}`];
+  const result = changedStacksFile(base, stackDigests(values.head));
+  if (values.write) writeFileSync(values.write, `${JSON.stringify(result, null, 2)}\n`);
+  const matrix = shardMatrix(result.changed.length, { stacksPerShard: Number(values["stacks-per-shard"]) });
+  const lines = [
+    `stacks=${JSON.stringify(result.changed)}`,
+    `removed=${JSON.stringify(result.removed)}`,
+    `count=${result.changed.length}`,
+    `every=${result.every}`,
+    `matrix=${JSON.stringify(matrix)}`,
+  ];
   process.stdout.write(
-    `${base ? "" : "No base synthesis: every stack counts as changed.\n"}Changed: ${result.changed.join(", ") || "none"}\nRemoved: ${result.removed.join(", ") || "none"}\n`,
+    `${base ? "" : "No base synthesis: every stack counts as changed.\n"}Changed: ${result.changed.length} of ${result.total} stack(s)${result.every ? " (every stack)" : ""}; ${matrix.shard.length} shard(s)\nRemoved: ${result.removed.join(", ") || "none"}\n`,
   );
   if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `${lines.join("\n")}\n`);
   else process.stdout.write(`${lines.join("\n")}\n`);

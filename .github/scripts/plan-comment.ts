@@ -1,91 +1,62 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import * as path from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type PlanJson, summarizePlan } from "../../tools/terraform/plan-summary";
+import {
+  aggregateComment,
+  fullSummaries,
+  readRecords,
+  type StackPlanRecord,
+} from "../../tools/terraform/plan-aggregate";
+import type { ChangedStacksFile } from "./changed-stacks";
+
+export { COMMENT_MARKER, MAX_COMMENT_LENGTH } from "../../tools/terraform/plan-aggregate";
 
 /**
- * Turns the plans a CI job made with real credentials (`<stack>.plan.json`, from `terraform show -json`)
- * into the same per-stack Markdown `npm run plan` writes, and joins them into one pull-request comment.
+ * The aggregate step: reads the `<stack>.summary.json` records every plan shard uploaded, and writes the
+ * one pull-request comment plus the file with every stack's full summary (the artifact reviewers open when
+ * the comment says it could not hold them all).
  */
-
-/** Finds the workflow's own comment again, so every push updates it instead of adding another. */
-export const COMMENT_MARKER = "<!-- ami-guard-plan -->";
-/** GitHub refuses comment bodies over 65,536 characters; the rest stays in the job's artifact. */
-export const MAX_COMMENT_LENGTH = 65_000;
-
-interface StackSummary {
-  readonly stackName: string;
-  readonly markdown: string;
-}
-
-/** Writes `<stack>.plan.md` beside every `<stack>.plan.json` in the folder and returns them by stack name. */
-export function summarizePlanFiles(plansDir: string): StackSummary[] {
-  return readdirSync(plansDir)
-    .filter((file) => file.endsWith(".plan.json"))
-    .sort()
-    .map((file) => {
-      const stackName = file.slice(0, -".plan.json".length);
-      const plan = JSON.parse(readFileSync(path.join(plansDir, file), "utf8")) as PlanJson;
-      const markdown = summarizePlan(stackName, plan);
-      writeFileSync(path.join(plansDir, `${stackName}.plan.md`), markdown);
-      return { stackName, markdown };
-    });
-}
-
-interface CommentContext {
-  /** The commit the plans were made from. */
-  readonly commit: string;
-  /** Link to the workflow run, where the full plans are kept as an artifact. */
-  readonly runUrl: string;
-  /** Stacks whose plan failed; they are named at the top, since a missing summary reads like "no changes". */
-  readonly failedStacks?: readonly string[];
-}
-
-export function commentBody(summaries: readonly StackSummary[], context: CommentContext): string {
-  const failed = context.failedStacks ?? [];
-  const header = [
-    COMMENT_MARKER,
-    "## ami-guard plan",
-    "",
-    `Commit ${context.commit.slice(0, 12)}: ${summaries.length} stack(s) planned. [Full plans](${context.runUrl}) are attached to the run.`,
-    ...(failed.length > 0
-      ? [
-          "",
-          `> [!CAUTION]`,
-          `> Planning failed for ${failed.map((stack) => `\`${stack}\``).join(", ")}: see the run.`,
-        ]
-      : []),
-    "",
-  ].join("\n");
-  const truncated = `\n_The comment was cut at ${MAX_COMMENT_LENGTH} characters; the run has every plan._\n`;
-  let body = header;
-  for (const summary of summaries) {
-    const next = `${body}\n${summary.markdown}`;
-    if (next.length + truncated.length > MAX_COMMENT_LENGTH) return `${body}${truncated}`;
-    body = next;
-  }
-  return body;
+export function aggregate(
+  summariesDir: string,
+  changed: ChangedStacksFile,
+  context: { readonly commit: string; readonly runUrl: string },
+): { readonly comment: string; readonly full: string; readonly records: readonly StackPlanRecord[] } {
+  const records = existsSync(summariesDir) ? readRecords(summariesDir) : [];
+  const comment = aggregateComment(records, {
+    ...context,
+    totalStacks: changed.total,
+    expectedStacks: changed.changed,
+    noBase: changed.noBase,
+  });
+  return { comment, full: fullSummaries(records), records };
 }
 
 function main(argv: readonly string[]): void {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      "plans-dir": { type: "string", default: "plans" },
-      output: { type: "string", default: "plans/comment.md" },
-      failed: { type: "string", multiple: true, default: [] },
+      "summaries-dir": { type: "string", default: "plans" },
+      changed: { type: "string", default: "changed-stacks.json" },
+      output: { type: "string", default: "comment.md" },
+      "full-output": { type: "string", default: "plan-summaries.md" },
     },
     strict: true,
   });
-  const summaries = summarizePlanFiles(values["plans-dir"]);
+  const changed = JSON.parse(readFileSync(values.changed, "utf8")) as ChangedStacksFile;
   const server = process.env.GITHUB_SERVER_URL ?? "https://github.com";
-  const body = commentBody(summaries, {
+  const result = aggregate(values["summaries-dir"], changed, {
     commit: process.env.GITHUB_SHA ?? "unknown",
     runUrl: `${server}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`,
-    failedStacks: values.failed,
   });
-  writeFileSync(values.output, body);
-  process.stdout.write(`Wrote ${values.output} (${summaries.length} stack(s), ${body.length} characters)\n`);
+  writeFileSync(values.output, result.comment);
+  writeFileSync(values["full-output"], result.full);
+  const failed = result.records.filter((record) => !record.ok).length;
+  const missing = changed.changed.filter((stack) => !result.records.some((r) => r.stack === stack)).length;
+  process.stdout.write(
+    `Wrote ${values.output} (${result.records.length} stack(s), ${result.comment.length} characters) and ${values["full-output"]}; ${failed} failed, ${missing} missing\n`,
+  );
+  if (process.env.GITHUB_OUTPUT) {
+    writeFileSync(process.env.GITHUB_OUTPUT, `failed=${failed + missing}\n`, { flag: "a" });
+  }
 }
 
 if (require.main === module) main(process.argv.slice(2));

@@ -142,7 +142,7 @@ describe("the Terraform tooling checks", () => {
 });
 
 describe("npm run plan (scripts/plan.ts)", () => {
-  it("plans the default configuration: one Plan line per stack, a total, and the three files per stack", () => {
+  it("plans the default configuration: one Plan line per stack, a total, and the four files per stack", () => {
     // The npm wrapper adds only the script lookup; this is the command package.json runs
     expect(require(path.join(REPO_ROOT, "package.json")).scripts.plan).toBe("tsx scripts/plan.ts");
     const env = environmentWithout("AMI_GUARD_CONFIG");
@@ -164,7 +164,12 @@ describe("npm run plan (scripts/plan.ts)", () => {
     );
     expect(readdirSync(result.plansDir).sort()).toEqual(
       expectedStacks
-        .flatMap((stack) => [`${stack}.plan.json`, `${stack}.plan.md`, `${stack}.plan.txt`])
+        .flatMap((stack) => [
+          `${stack}.plan.json`,
+          `${stack}.plan.md`,
+          `${stack}.plan.txt`,
+          `${stack}.summary.json`,
+        ])
         .sort(),
     );
   });

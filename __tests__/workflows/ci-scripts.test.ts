@@ -1,13 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { compareStacks, stackDigests } from "../../.github/scripts/changed-stacks";
-import {
-  COMMENT_MARKER,
-  commentBody,
-  MAX_COMMENT_LENGTH,
-  summarizePlanFiles,
-} from "../../.github/scripts/plan-comment";
+import { changedStacksFile, compareStacks, stackDigests } from "../../.github/scripts/changed-stacks";
+import { aggregate, COMMENT_MARKER, MAX_COMMENT_LENGTH } from "../../.github/scripts/plan-comment";
+import { recordOfPlan } from "../../tools/terraform/plan-aggregate";
 import type { PlanJson } from "../../tools/terraform/plan-summary";
 
 function scratchDir(): string {
@@ -103,38 +99,50 @@ const PLAN: PlanJson = {
   ],
 };
 
-describe("plan-comment", () => {
-  it("writes each stack's Markdown summary beside its plan JSON", () => {
-    const dir = scratchDir();
-    writeFileSync(path.join(dir, `${A}.plan.json`), JSON.stringify(PLAN));
-    const summaries = summarizePlanFiles(dir);
-    expect(summaries.map((summary) => summary.stackName)).toEqual([A]);
-    const markdown = readFileSync(path.join(dir, `${A}.plan.md`), "utf8");
-    expect(markdown).toBe(summaries[0]?.markdown);
-    expect(markdown).toContain("resets compliance history");
+describe("changed-stacks file", () => {
+  it("records the count, whether it is every stack, and each head digest", () => {
+    const base = synthesis({ [A]: { "cdk.tf.json": "{}" }, [B]: { "cdk.tf.json": "{}" } });
+    const head = synthesis({ [A]: { "cdk.tf.json": '{"x":1}' }, [B]: { "cdk.tf.json": "{}" } });
+    const digests = stackDigests(head);
+    expect(changedStacksFile(stackDigests(base), digests)).toEqual({
+      changed: [A],
+      removed: [],
+      total: 2,
+      noBase: false,
+      every: false,
+      digests: { [A]: digests.get(A), [B]: digests.get(B) },
+    });
+    expect(changedStacksFile(undefined, digests)).toMatchObject({
+      changed: [A, B],
+      every: true,
+      noBase: true,
+    });
   });
+});
 
-  it("starts with the marker the workflow finds its comment by, and names failed stacks at the top", () => {
-    const body = commentBody([{ stackName: A, markdown: "### A\n" }], {
+describe("plan-comment (the aggregate step)", () => {
+  it("joins the shards' records into one comment and one file with every summary", () => {
+    const dir = scratchDir();
+    mkdirSync(path.join(dir, "plans-1"));
+    writeFileSync(path.join(dir, "plans-1", `${A}.summary.json`), JSON.stringify(recordOfPlan(A, PLAN)));
+    const changed = changedStacksFile(
+      new Map([
+        [A, "old"],
+        [B, "same"],
+      ]),
+      new Map([
+        [A, "new"],
+        [B, "same"],
+      ]),
+    );
+    const result = aggregate(dir, changed, {
       commit: "0123456789abcdef0123",
       runUrl: "https://github.example/runs/1",
-      failedStacks: [B],
     });
-    expect(body.startsWith(COMMENT_MARKER)).toBe(true);
-    expect(body).toContain("Commit 0123456789ab: 1 stack(s) planned.");
-    expect(body.indexOf(B)).toBeLessThan(body.indexOf("### A"));
-  });
-
-  it("stays under GitHub's comment limit, saying where the rest is", () => {
-    const big = "x".repeat(40_000);
-    const body = commentBody(
-      [
-        { stackName: A, markdown: big },
-        { stackName: B, markdown: big },
-      ],
-      { commit: "c", runUrl: "https://github.example/runs/1" },
-    );
-    expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_LENGTH);
-    expect(body).toContain("the run has every plan");
+    expect(result.comment.startsWith(COMMENT_MARKER)).toBe(true);
+    expect(result.comment).toContain("Commit 0123456789ab. **1 of 2 stacks changed** against the base");
+    expect(result.comment).toContain("resets compliance history");
+    expect(result.full).toContain(`### \`${A}\``);
+    expect(result.comment.length).toBeLessThanOrEqual(MAX_COMMENT_LENGTH);
   });
 });

@@ -45,6 +45,15 @@ export interface PreventionConfig {
   readonly targetIds: readonly string[];
 }
 
+/** How a deploy is staged (app/waves.ts). */
+export interface DeploymentConfig {
+  /** Stack names deployed first, alone. */
+  readonly canary: readonly string[];
+  readonly firstWaveSize: number;
+  readonly growthFactor: number;
+  readonly maxWaves: number;
+}
+
 export interface AmiGuardConfig {
   readonly ruleName: string;
   /** Hours between two scheduled re-evaluations of the rule. */
@@ -61,4 +70,6 @@ export interface AmiGuardConfig {
   readonly aggregator?: AggregatorConfig;
   /** @default - no declarative policy */
   readonly prevention?: PreventionConfig;
+  /** @default - no canary; app/waves.ts WAVE_DEFAULTS */
+  readonly deployment?: DeploymentConfig;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { AutomaticRetrySettings } from "../../lib/remediation";
+import { stackNameFor } from "../ami-guard-stack";
 import type { AmiGuardConfig } from "./index";
 import { configSchema } from "./schema";
 import { resolveTargets } from "./targets";
@@ -54,7 +55,19 @@ export function parseConfig(raw: unknown, source = "configuration", baseDir = pr
     );
   }
   const config = result.data;
-  const { targets, problems } = resolveTargets(config, baseDir);
+  const { targets, problems: targetProblems } = resolveTargets(config, baseDir);
+  const targetStacks = new Set(targets.map(stackNameFor));
+  const canary = (config.deployment?.canary ?? []).map(stackNameFor);
+  const problems = [
+    ...targetProblems,
+    ...canary.flatMap((stack, index) =>
+      targets.length === 0 || targetStacks.has(stack)
+        ? []
+        : [
+            `deployment.canary[${index}]: ${stack} is not one of the targets; name an account and region that targets or targetGroups deploy to`,
+          ],
+    ),
+  ];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     ruleName: config.ruleName,
@@ -75,6 +88,16 @@ export function parseConfig(raw: unknown, source = "configuration", baseDir = pr
     tags: config.tags,
     ...(config.aggregator ? { aggregator: config.aggregator } : {}),
     ...(config.prevention ? { prevention: config.prevention } : {}),
+    ...(config.deployment
+      ? {
+          deployment: {
+            canary: [...new Set(canary)],
+            firstWaveSize: config.deployment.firstWaveSize,
+            growthFactor: config.deployment.growthFactor,
+            maxWaves: config.deployment.maxWaves,
+          },
+        }
+      : {}),
   };
 }
 

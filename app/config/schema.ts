@@ -272,6 +272,41 @@ const prevention = z.strictObject({
     .describe('Where the policy is attached: the root ("r-...") or organizational units ("ou-...").'),
 });
 
+/** How `npm run deploy` stages a rollout (app/waves.ts); docs/scale.md explains the choice of defaults. */
+const deployment = z.strictObject({
+  canary: z
+    .array(
+      z.strictObject({
+        accountId: accountId.describe("The canary target's account."),
+        region: region.describe("The canary target's region."),
+      }),
+    )
+    .default([])
+    .describe(
+      "Targets deployed first, alone, before any wave; each must be one of the targets. @default [] (no canary: the first wave comes first)",
+    ),
+  firstWaveSize: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(10_000, "must be at most 10000")
+    .default(4)
+    .describe("Stacks in the first wave after the canary. @default 4"),
+  growthFactor: z
+    .number()
+    .min(1, "must be at least 1")
+    .max(16, "must be at most 16")
+    .default(2)
+    .describe("Each wave is this many times the size of the one before (2 doubles). @default 2"),
+  maxWaves: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(8, "must be at most 8, the wave jobs .github/workflows/deploy.yml declares")
+    .default(8)
+    .describe("Waves in all, canary included; the last wave takes every stack left. @default 8"),
+});
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe("Path of the JSON Schema, for editors; ignored by ami-guard."),
@@ -314,6 +349,11 @@ export const configSchema = z
       .optional()
       .describe(
         "A Config aggregator over every target, in its own stack, for `npm run report`; each target authorizes it. @default - none",
+      ),
+    deployment: deployment
+      .optional()
+      .describe(
+        "How a deploy is staged: a canary, then waves of growing size, stopping at the first failed stack. @default - no canary, waves of 4, 8, 16, … up to 8 waves",
       ),
     prevention: prevention
       .optional()

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import * as path from "node:path";
 import { mapWithConcurrency } from "./concurrency";
+import { recordOfFailure, recordOfPlan, SUMMARY_SUFFIX } from "./plan-aggregate";
 import { classifyChanges, countChanges, type PlanCounts, type PlanJson, summarizePlan } from "./plan-summary";
 import {
   type ProviderInstallation,
@@ -34,7 +35,17 @@ export interface PlanStacksOptions {
   readonly onReady?: (tooling: TerraformTooling) => void;
   /** Called as each stack finishes, so a long run reports progress. @default - nothing */
   readonly onStackFinished?: (result: StackPlanResult) => void;
+  /**
+   * What each stack is planned against. `offline`: a scratch copy with fake credentials and a copy of any
+   * local state, so nothing real is touched. `backend`: the synthesized folder itself, with its real
+   * backend and the caller's credentials, refreshing state and waiting up to 5 minutes for a state lock
+   * (what CI does with the plan role). @default "offline"
+   */
+  readonly against?: PlanTarget;
 }
+
+export const PLAN_TARGETS = ["offline", "backend"] as const;
+export type PlanTarget = (typeof PLAN_TARGETS)[number];
 
 type TerraformStep = "prepare" | "init" | "validate" | "plan" | "show";
 
@@ -42,6 +53,8 @@ interface PlanFiles {
   readonly text: string;
   readonly json: string;
   readonly markdown: string;
+  /** The small record the aggregated comment is built from (plan-aggregate.ts). */
+  readonly summary: string;
 }
 
 export interface StackPlanSuccess {
@@ -110,6 +123,7 @@ export async function planStacks(options: PlanStacksOptions): Promise<PlanRun> {
         plansDir,
         run: (args, cwd) => runCommand(binary, args, { cwd, env: childEnv }),
         initOnce,
+        against: options.against ?? "offline",
       });
       options.onStackFinished?.(result);
       return result;
@@ -142,7 +156,11 @@ interface StackJob {
   readonly plansDir: string;
   readonly run: (args: readonly string[], cwd: string) => Promise<CommandResult>;
   readonly initOnce: <T>(work: () => Promise<T>) => Promise<T>;
+  readonly against: PlanTarget;
 }
+
+/** State lock waits in backend mode: a deploy holding the lock finishes its apply instead of failing the plan. */
+const LOCK_TIMEOUT = "-lock-timeout=5m";
 
 async function planOneStack(job: StackJob): Promise<StackPlanResult> {
   const { stackName } = job;
@@ -150,13 +168,17 @@ async function planOneStack(job: StackJob): Promise<StackPlanResult> {
     text: path.join(job.plansDir, `${stackName}.plan.txt`),
     json: path.join(job.plansDir, `${stackName}.plan.json`),
     markdown: path.join(job.plansDir, `${stackName}.plan.md`),
+    summary: path.join(job.plansDir, `${stackName}${SUMMARY_SUFFIX}`),
   };
   // A failed run must not leave an earlier, successful plan of this stack looking current.
   for (const file of Object.values(files)) rmSync(file, { force: true });
   try {
     let workdir: string;
     try {
-      workdir = prepareScratchStack(job.synthDir, stackName, job.scratchStacksDir);
+      workdir =
+        job.against === "backend"
+          ? path.join(job.synthDir, "stacks", stackName)
+          : prepareScratchStack(job.synthDir, stackName, job.scratchStacksDir);
     } catch (error) {
       throw new StepFailure("prepare", (error as Error).message);
     }
@@ -167,13 +189,13 @@ async function planOneStack(job: StackJob): Promise<StackPlanResult> {
     };
     await job.initOnce(() => step("init", ["init", "-input=false", "-no-color"]));
     await step("validate", ["validate", "-no-color"]);
-    // The credentials are fake, so refreshing existing resources can only fail: the plan compares the
-    // configuration with the saved state as it is.
+    // Offline, the credentials are fake, so refreshing existing resources can only fail: the plan compares
+    // the configuration with the saved state as it is. Against the backend, it refreshes like any plan.
     const planned = await step("plan", [
       "plan",
       "-input=false",
       "-no-color",
-      "-refresh=false",
+      ...(job.against === "backend" ? [LOCK_TIMEOUT] : ["-refresh=false"]),
       `-out=${PLAN_FILE}`,
     ]);
     // The plan's own output is what `terraform show -no-color` renders for the saved plan, after the lines
@@ -184,9 +206,14 @@ async function planOneStack(job: StackJob): Promise<StackPlanResult> {
     writeFileSync(files.text, text);
     writeFileSync(files.json, json);
     writeFileSync(files.markdown, summarizePlan(stackName, plan));
+    writeFileSync(files.summary, JSON.stringify(recordOfPlan(stackName, plan)));
     return { ok: true, stackName, counts: countChanges(classifyChanges(plan)), plan, files };
   } catch (error) {
-    if (error instanceof StepFailure) return { ok: false, stackName, step: error.step, output: error.output };
+    if (error instanceof StepFailure) {
+      // The record says it failed, so the aggregated comment names the stack instead of missing it.
+      writeFileSync(files.summary, JSON.stringify(recordOfFailure(stackName, error.step)));
+      return { ok: false, stackName, step: error.step, output: error.output };
+    }
     throw error;
   }
 }
