@@ -18,15 +18,23 @@ interface Step {
   readonly with?: Record<string, unknown>;
 }
 interface Job {
+  readonly name?: string;
+  readonly if?: string;
   readonly permissions?: Record<string, string>;
   readonly environment?: string;
   readonly concurrency?: { group?: string; "cancel-in-progress"?: boolean };
   readonly needs?: string | string[];
-  readonly steps: Step[];
+  readonly strategy?: { "fail-fast"?: boolean; "max-parallel"?: number; matrix?: unknown };
+  /** A reusable workflow the job calls instead of running steps. */
+  readonly uses?: string;
+  readonly with?: Record<string, unknown>;
+  readonly env?: Record<string, string>;
+  readonly steps?: Step[];
 }
 interface Workflow {
   readonly on: Record<string, unknown>;
   readonly permissions?: Record<string, string>;
+  readonly concurrency?: { group?: string; "cancel-in-progress"?: boolean };
   readonly jobs: Record<string, Job>;
 }
 
@@ -79,9 +87,9 @@ const BROKEN_VARIANTS: readonly {
   },
   {
     name: "an unknown context in an expression",
-    from: "deploy.yml",
-    replace: ghExpression("matrix.stack"),
-    by: ghExpression("matrx.stack"),
+    from: "deploy-wave.yml",
+    replace: ghExpression("matrix.shard"),
+    by: ghExpression("matrx.shard"),
     expect: /Unrecognized named-value: 'matrx'/,
   },
   {
@@ -127,8 +135,8 @@ describe("GitHub Actions workflows for users", () => {
     results = new Map(lintWorkflowFiles(files).map((result) => [result.file, result]));
   });
 
-  it("ships the pull-request and deploy workflows", () => {
-    expect(WORKFLOW_FILES).toEqual(["deploy.yml", "pull-request.yml"]);
+  it("ships the pull-request and deploy workflows, and the wave workflow deploy calls", () => {
+    expect(WORKFLOW_FILES).toEqual(["deploy-wave.yml", "deploy.yml", "pull-request.yml"]);
   });
 
   it.each(WORKFLOW_FILES)("%s passes GitHub's workflow parser", (file) => {
@@ -157,7 +165,9 @@ describe("workflow policy", () => {
     (file) => {
       const uses = readWorkflow(file)
         .split("\n")
-        .filter((line) => /^\s*(?:-\s+)?uses:/.test(line));
+        .filter((line) => /^\s*(?:-\s+)?uses:/.test(line))
+        // A workflow of this repository is pinned by the commit that runs it.
+        .filter((line) => !/uses: \.\/\.github\/workflows\/[\w-]+\.yml$/.test(line));
       expect(uses.length).toBeGreaterThan(0);
       for (const line of uses) {
         expect(line).toMatch(/uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(?:\.\d+)*$/);
@@ -175,9 +185,16 @@ describe("workflow policy", () => {
     }
   });
 
+  /** A job's steps, or for a job that calls a local reusable workflow, the steps of every job there. */
+  const stepsOf = (job: Job): Step[] =>
+    job.steps ??
+    (job.uses?.startsWith("./.github/workflows/")
+      ? Object.values(parsedWorkflow(path.basename(job.uses)).jobs).flatMap((called) => called.steps ?? [])
+      : []);
+
   it("only jobs that assume an AWS role may request an OIDC token, and each of those does", () => {
     for (const { file, id, job } of jobs) {
-      const assumesRole = job.steps.some((step) =>
+      const assumesRole = stepsOf(job).some((step) =>
         step.uses?.startsWith("aws-actions/configure-aws-credentials@"),
       );
       expect([`${file}:${id}`, job.permissions?.["id-token"]]).toEqual([
@@ -185,7 +202,7 @@ describe("workflow policy", () => {
         assumesRole ? "write" : undefined,
       ]);
       if (assumesRole) {
-        const credentials = job.steps.find((step) =>
+        const credentials = stepsOf(job).find((step) =>
           step.uses?.startsWith("aws-actions/configure-aws-credentials@"),
         );
         expect(credentials?.with?.["role-to-assume"]).toMatch(/^\$\{\{ vars\.AMI_GUARD_\w+_ROLE_ARN \}\}$/);
@@ -194,29 +211,74 @@ describe("workflow policy", () => {
     }
   });
 
-  it("only the plan job may write to pull requests", () => {
+  it("only the comment job may write to pull requests", () => {
     const writers = jobs.filter(({ job }) => job.permissions?.["pull-requests"] === "write");
-    expect(writers.map(({ file, id }) => `${file}:${id}`)).toEqual(["pull-request.yml:plan"]);
+    expect(writers.map(({ file, id }) => `${file}:${id}`)).toEqual(["pull-request.yml:comment"]);
+  });
+
+  it.each(WORKFLOW_FILES)("%s runs Node.js 22 wherever it sets Node up", (file) => {
+    const versions = jobs
+      .filter((entry) => entry.file === file)
+      .flatMap(({ job }) => job.steps ?? [])
+      .filter((step) => step.uses?.startsWith("actions/setup-node@"))
+      .map((step) => step.with?.["node-version"]);
+    expect(versions.length).toBeGreaterThan(0);
+    expect(new Set(versions)).toEqual(new Set([22]));
+  });
+
+  it("every matrix comes from a computed shard list, never cancels its siblings, and caps parallel jobs", () => {
+    const matrixJobs = jobs.filter(({ job }) => job.strategy?.matrix !== undefined);
+    expect(matrixJobs.map(({ file, id }) => `${file}:${id}`).sort()).toEqual([
+      "deploy-wave.yml:deploy",
+      "pull-request.yml:plan",
+    ]);
+    for (const { job } of matrixJobs) {
+      expect(String(job.strategy?.matrix)).toMatch(
+        /^\$\{\{ fromJSON\((needs\.changes\.outputs\.matrix|inputs\.matrix)\) \}\}$/,
+      );
+      expect(job.strategy?.["fail-fast"]).toBe(false);
+      expect(job.strategy?.["max-parallel"]).toEqual(expect.any(Number));
+    }
   });
 
   describe("pull-request.yml", () => {
     const workflow = parsedWorkflow("pull-request.yml");
-    const runs = (id: string) => workflow.jobs[id]?.steps.map((step) => step.run ?? "") ?? [];
+    const runs = (id: string) => workflow.jobs[id]?.steps?.map((step) => step.run ?? "") ?? [];
 
     it("installs with npm ci, tests and synthesizes", () => {
       expect(runs("test")).toEqual(expect.arrayContaining(["npm ci", "npm test", "npm run synth"]));
     });
 
-    it("plans every synthesized stack after the tests pass and summarizes them", () => {
-      expect(workflow.jobs.plan?.needs).toBe("test");
-      const planScript = runs("plan").find((run) => run.includes("terraform -chdir"));
-      expect(planScript).toContain("for dir in cdktf.out/stacks/*/");
-      expect(planScript).toContain("show -json tfplan");
-      expect(planScript).toContain("npx tsx .github/scripts/plan-comment.ts");
+    it("compares the pull request's synthesis with its base's, after the tests pass", () => {
+      expect(workflow.jobs.changes?.needs).toBe("test");
+      const compare = runs("changes").find((run) => run.includes("changed-stacks.ts"));
+      expect(compare).toContain(
+        '--head "$RUNNER_TEMP/head" --base "$RUNNER_TEMP/base" --write changed-stacks.json',
+      );
+      expect(workflow.jobs.changes?.steps?.find((step) => step.run?.includes("worktree add"))).toBeDefined();
+    });
+
+    it("plans only the changed stacks, one shard per matrix job, against the real backends", () => {
+      const plan = workflow.jobs.plan;
+      expect(plan?.needs).toBe("changes");
+      expect(plan?.if).toBe("needs.changes.outputs.count != '0'");
+      expect(plan?.env?.PLAN_AGAINST).toBe("backend");
+      expect(runs("plan")).toContain(
+        'npm run plan -- --shard "$SHARD" --stacks-file changed-stacks.json --against "$PLAN_AGAINST" --plans-dir plans',
+      );
+    });
+
+    it("aggregates every shard's summaries into one comment, also when a shard failed", () => {
+      const comment = workflow.jobs.comment;
+      expect(comment?.needs).toEqual(["changes", "plan"]);
+      expect(comment?.if).toBe("always() && needs.changes.result == 'success'");
+      expect(runs("comment")).toContainEqual(
+        expect.stringMatching(/^npx tsx \.github\/scripts\/plan-comment\.ts --summaries-dir summaries/),
+      );
     });
 
     it("updates one comment, found by the marker the comment script writes", () => {
-      const comment = workflow.jobs.plan?.steps.find((step) =>
+      const comment = workflow.jobs.comment?.steps?.find((step) =>
         step.uses?.startsWith("actions/github-script@"),
       );
       const script = String(comment?.with?.script);
@@ -228,40 +290,60 @@ describe("workflow policy", () => {
 
   describe("deploy.yml", () => {
     const workflow = parsedWorkflow("deploy.yml");
-    const deploy = workflow.jobs.deploy;
+    const waveWorkflow = parsedWorkflow("deploy-wave.yml");
+    const waveJob = waveWorkflow.jobs.deploy;
+    const waveRuns = waveJob?.steps?.map((step) => step.run ?? "") ?? [];
 
-    it("runs on pushes to main", () => {
+    it("runs on pushes to main, one run at a time, never cancelling a running apply", () => {
       expect(workflow.on.push).toEqual({ branches: ["main"] });
+      expect(workflow.concurrency).toEqual({ group: "ami-guard-deploy", "cancel-in-progress": false });
     });
 
-    it("deploys each changed stack with cdktf in its own job", () => {
-      expect(deploy?.needs).toBe("changes");
-      expect(deploy?.steps.map((step) => step.run ?? "")).toContainEqual(
-        expect.stringMatching(/^npx cdktf deploy "\$STACK" --auto-approve/),
+    it("chains eight wave jobs, each starting only after the one before succeeded", () => {
+      for (let k = 0; k < 8; k++) {
+        const wave = workflow.jobs[`wave${k}`];
+        expect(wave?.uses).toBe("./.github/workflows/deploy-wave.yml");
+        expect(wave?.needs).toEqual(k === 0 ? "changes" : ["changes", `wave${k - 1}`]);
+        expect(wave?.if).toBe(`needs.changes.outputs.size${k} != '0'`);
+        expect(wave?.with).toEqual({ wave: k, matrix: ghExpression(`needs.changes.outputs.matrix${k}`) });
+      }
+      expect(workflow.jobs.wave8).toBeUndefined();
+    });
+
+    it("plans the waves from the changed stacks in the changes job", () => {
+      const runs = workflow.jobs.changes?.steps?.map((step) => step.run ?? "") ?? [];
+      expect(runs).toContain("npm run deploy -- --plan-waves --stacks-file changed-stacks.json");
+    });
+
+    it("each wave shard preflights and deploys its stacks, resuming from the progress of earlier attempts", () => {
+      expect(waveRuns).toContain(
+        'npm run deploy -- --wave "$WAVE" --shard "$SHARD" --stacks-file changed-stacks.json --progress-dir deploy-progress --against "$DEPLOY_AGAINST" --auto-approve',
       );
-    });
-
-    it("runs the preflight for the stack before cdktf deploy, so a block stops the job", () => {
-      const runs = deploy?.steps.map((step) => step.run ?? "") ?? [];
-      const preflight = runs.findIndex((run) => /^npm run preflight -- "\$STACK"$/.test(run));
-      const apply = runs.findIndex((run) => run.startsWith("npx cdktf deploy"));
-      expect(preflight).toBeGreaterThanOrEqual(0);
-      expect(preflight).toBeLessThan(apply);
-      const credentials = deploy?.steps.findIndex((step) =>
+      expect(waveJob?.env?.DEPLOY_AGAINST).toBe("backend");
+      const steps = waveJob?.steps ?? [];
+      const download = steps.findIndex((step) => step.with?.pattern === "deploy-progress-*");
+      const credentials = steps.findIndex((step) =>
         step.uses?.startsWith("aws-actions/configure-aws-credentials"),
       );
-      expect(credentials).toBeLessThan(preflight);
+      const deploy = steps.findIndex((step) => step.run?.startsWith("npm run deploy"));
+      expect(download).toBeGreaterThanOrEqual(0);
+      expect(download).toBeLessThan(deploy);
+      expect(credentials).toBeLessThan(deploy);
+      const upload = steps.find((step) => String(step.with?.name).startsWith("deploy-progress-"));
+      expect(upload?.with?.name).toContain(ghExpression("github.run_attempt"));
     });
 
-    it("never runs two deploys of one stack at once, and never cancels a running apply", () => {
-      expect(deploy?.concurrency).toEqual({
-        group: `ami-guard-deploy-${ghExpression("matrix.stack")}`,
-        "cancel-in-progress": false,
-      });
+    it("deploys each wave in the GitHub environment named after it, where reviewers gate it", () => {
+      expect(waveJob?.environment).toBe(`ami-guard-wave-${ghExpression("inputs.wave")}`);
     });
 
-    it("deploys in the GitHub environment named after the stack, where reviewers gate production", () => {
-      expect(deploy?.environment).toBe(ghExpression("matrix.stack"));
+    it("reports what is deployed and what is left, also after a failed wave", () => {
+      const report = workflow.jobs.report;
+      expect(report?.needs).toEqual(["changes", ...Array.from({ length: 8 }, (_, k) => `wave${k}`)]);
+      expect(report?.if).toContain("always()");
+      expect(report?.steps?.map((step) => step.run ?? "")).toContain(
+        "npm run deploy -- --report --stacks-file changed-stacks.json --progress-dir deploy-progress",
+      );
     });
   });
 
