@@ -253,7 +253,7 @@ describe("workflow policy", () => {
       expect(workflow.jobs.changes?.needs).toBe("test");
       const compare = runs("changes").find((run) => run.includes("changed-stacks.ts"));
       expect(compare).toContain(
-        '--head "$RUNNER_TEMP/head" --base "$RUNNER_TEMP/base" --write changed-stacks.json',
+        '--head "$RUNNER_TEMP/head" --base "$RUNNER_TEMP/base" --write changed-stacks.json --stacks-per-shard "$STACKS_PER_SHARD"',
       );
       expect(workflow.jobs.changes?.steps?.find((step) => step.run?.includes("worktree add"))).toBeDefined();
     });
@@ -312,7 +312,9 @@ describe("workflow policy", () => {
 
     it("plans the waves from the changed stacks in the changes job", () => {
       const runs = workflow.jobs.changes?.steps?.map((step) => step.run ?? "") ?? [];
-      expect(runs).toContain("npm run deploy -- --plan-waves --stacks-file changed-stacks.json");
+      expect(runs).toContain(
+        'npm run deploy -- --plan-waves --stacks-file changed-stacks.json --stacks-per-shard "$STACKS_PER_SHARD"',
+      );
     });
 
     it("each wave shard preflights and deploys its stacks, resuming from the progress of earlier attempts", () => {
