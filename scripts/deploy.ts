@@ -28,6 +28,7 @@ import {
 import {
   DEFAULT_STACKS_PER_SHARD,
   formatShard,
+  GITHUB_MATRIX_JOB_LIMIT,
   parseShard,
   type Shard,
   shardMatrix,
@@ -72,13 +73,13 @@ function output(lines: readonly string[]): void {
 function planWavesCommand(
   config: AmiGuardConfig,
   changed: ChangedStacksFile,
-  stacksPerShard: number,
+  shardOptions: { readonly stacksPerShard: number; readonly maxShards: number },
 ): number {
   const waves = planWaves(changed.changed, waveSettings(config));
   const lines = [`waves=${waves.length}`];
   for (let k = 0; k < WORKFLOW_WAVE_JOBS; k++) {
     const size = waves[k]?.stacks.length ?? 0;
-    lines.push(`size${k}=${size}`, `matrix${k}=${JSON.stringify(shardMatrix(size, { stacksPerShard }))}`);
+    lines.push(`size${k}=${size}`, `matrix${k}=${JSON.stringify(shardMatrix(size, shardOptions))}`);
   }
   output(lines);
   for (const wave of waves) {
@@ -235,6 +236,7 @@ async function main(argv: readonly string[]): Promise<number> {
       "stacks-file": { type: "string" },
       "progress-dir": { type: "string", default: "deploy-progress" },
       "stacks-per-shard": { type: "string", default: String(DEFAULT_STACKS_PER_SHARD) },
+      "max-shards": { type: "string", default: String(GITHUB_MATRIX_JOB_LIMIT.value) },
       against: { type: "string", default: "backend" },
       "auto-approve": { type: "boolean", default: false },
       concurrency: { type: "string", default: "2" },
@@ -252,7 +254,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (values["plan-waves"] || values.report) {
     if (!changed) throw new UsageError("--plan-waves and --report need --stacks-file");
     return values["plan-waves"]
-      ? planWavesCommand(config, changed, Number(values["stacks-per-shard"]))
+      ? planWavesCommand(config, changed, {
+          stacksPerShard: Number(values["stacks-per-shard"]),
+          maxShards: Number(values["max-shards"]),
+        })
       : reportCommand(config, changed, values["progress-dir"]);
   }
   if (values.against !== "backend" && values.against !== "offline") {

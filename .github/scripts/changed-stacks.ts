@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_STACKS_PER_SHARD, shardMatrix } from "../../app/shards";
+import { DEFAULT_STACKS_PER_SHARD, GITHUB_MATRIX_JOB_LIMIT, shardMatrix } from "../../app/shards";
 
 /**
  * Which stacks differ between two syntheses: for a pull request, its base and its head (only those are
@@ -102,18 +102,22 @@ function main(argv: readonly string[]): void {
       head: { type: "string" },
       write: { type: "string" },
       "stacks-per-shard": { type: "string", default: String(DEFAULT_STACKS_PER_SHARD) },
+      "max-shards": { type: "string", default: String(GITHUB_MATRIX_JOB_LIMIT.value) },
     },
     strict: true,
   });
   if (!values.head)
     throw new Error(
-      "usage: changed-stacks.ts --head <synth dir> [--base <synth dir>] [--write changed-stacks.json] [--stacks-per-shard N]",
+      "usage: changed-stacks.ts --head <synth dir> [--base <synth dir>] [--write changed-stacks.json] [--stacks-per-shard N] [--max-shards N]",
     );
   const base =
     values.base && existsSync(path.join(values.base, "stacks")) ? stackDigests(values.base) : undefined;
   const result = changedStacksFile(base, stackDigests(values.head));
   if (values.write) writeFileSync(values.write, `${JSON.stringify(result, null, 2)}\n`);
-  const matrix = shardMatrix(result.changed.length, { stacksPerShard: Number(values["stacks-per-shard"]) });
+  const matrix = shardMatrix(result.changed.length, {
+    stacksPerShard: Number(values["stacks-per-shard"]),
+    maxShards: Number(values["max-shards"]),
+  });
   const lines = [
     `stacks=${JSON.stringify(result.changed)}`,
     `removed=${JSON.stringify(result.removed)}`,

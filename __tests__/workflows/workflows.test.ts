@@ -226,6 +226,18 @@ describe("workflow policy", () => {
     expect(new Set(versions)).toEqual(new Set([22]));
   });
 
+  it("no matrix is computed with more shards than its job's max-parallel, so every shard starts at once", () => {
+    const pr = parsedWorkflow("pull-request.yml");
+    const compare = pr.jobs.changes?.steps?.find((step) => step.run?.includes("changed-stacks.ts"))?.run;
+    expect(compare).toContain(`--max-shards ${pr.jobs.plan?.strategy?.["max-parallel"]}`);
+    const waves = parsedWorkflow("deploy.yml").jobs.changes?.steps?.find((step) =>
+      step.run?.includes("--plan-waves"),
+    )?.run;
+    expect(waves).toContain(
+      `--max-shards ${parsedWorkflow("deploy-wave.yml").jobs.deploy?.strategy?.["max-parallel"]}`,
+    );
+  });
+
   it("every matrix comes from a computed shard list, never cancels its siblings, and caps parallel jobs", () => {
     const matrixJobs = jobs.filter(({ job }) => job.strategy?.matrix !== undefined);
     expect(matrixJobs.map(({ file, id }) => `${file}:${id}`).sort()).toEqual([
@@ -253,7 +265,7 @@ describe("workflow policy", () => {
       expect(workflow.jobs.changes?.needs).toBe("test");
       const compare = runs("changes").find((run) => run.includes("changed-stacks.ts"));
       expect(compare).toContain(
-        '--head "$RUNNER_TEMP/head" --base "$RUNNER_TEMP/base" --write changed-stacks.json --stacks-per-shard "$STACKS_PER_SHARD"',
+        '--head "$RUNNER_TEMP/head" --base "$RUNNER_TEMP/base" --write changed-stacks.json --stacks-per-shard "$STACKS_PER_SHARD" --max-shards 64',
       );
       expect(workflow.jobs.changes?.steps?.find((step) => step.run?.includes("worktree add"))).toBeDefined();
     });
@@ -313,7 +325,7 @@ describe("workflow policy", () => {
     it("plans the waves from the changed stacks in the changes job", () => {
       const runs = workflow.jobs.changes?.steps?.map((step) => step.run ?? "") ?? [];
       expect(runs).toContain(
-        'npm run deploy -- --plan-waves --stacks-file changed-stacks.json --stacks-per-shard "$STACKS_PER_SHARD"',
+        'npm run deploy -- --plan-waves --stacks-file changed-stacks.json --stacks-per-shard "$STACKS_PER_SHARD" --max-shards 20',
       );
     });
 
