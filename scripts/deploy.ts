@@ -151,7 +151,7 @@ async function deployCommand(config: AmiGuardConfig, args: DeployArguments): Pro
     const differing = changed.changed.filter((stack) => changed.digests[stack] !== digests.get(stack));
     if (differing.length > 0) {
       process.stderr.write(
-        `This runner synthesized ${differing.join(", ")} differently from the run that compared the stacks: refusing to deploy what was not compared.${config.backend.type === "local" ? " (A local backend's state path is part of the synthesis and differs between folders: CI needs backend.type \"s3\", see docs/cli.md.)" : ""}\n`,
+        `This runner synthesized ${differing.join(", ")} differently from the run that compared the stacks: refusing to deploy what was not compared.${config.backend.type === "local" ? ' (A local backend\'s state path is part of the synthesis and differs between folders: CI needs backend.type "s3", see docs/cli.md.)' : ""}\n`,
       );
       return 2;
     }
