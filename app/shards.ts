@@ -74,6 +74,16 @@ export function stacksOfShard(stackNames: readonly string[], shard: Shard): stri
   return [...new Set(stackNames)].sort().filter((name) => shardOf(name, shard.count) === shard.index);
 }
 
+/** How many stacks each shard gets, computing every stack's shard once (for reports and the model). */
+export function shardSizes(stackNames: readonly string[], count: number): number[] {
+  const sizes = new Array<number>(count).fill(0);
+  for (const name of new Set(stackNames)) {
+    const index = shardOf(name, count) - 1;
+    sizes[index] = (sizes[index] ?? 0) + 1;
+  }
+  return sizes;
+}
+
 export interface ShardCountOptions {
   /**
    * Stacks one job plans or deploys. Fewer means more jobs and less wall time, until the job's fixed cost

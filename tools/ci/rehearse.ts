@@ -42,6 +42,11 @@ function main(): void {
     },
   });
   const phases: Phase[] = [];
+  // Each row also goes to stderr as it is measured, so a long run shows its progress.
+  const record = (phase: Phase) => {
+    phases.push(phase);
+    process.stderr.write(`${phase.name}: ${(phase.wallMs / 1000).toFixed(1)} s ${phase.note}\n`);
+  };
   const workspaces: string[] = [];
   const workspace = (prefix: string) => {
     const dir = checkoutWorkspace(`rehearse-${prefix}`);
@@ -73,7 +78,7 @@ function main(): void {
       "synth",
       runStep(synth, { cwd: changes, env: { ...env, CDKTF_OUTDIR: `${runnerTemp}/head` } }),
     );
-    phases.push({ name: "changes: synthesize the head", wallMs: headSynth.wallMs, note: "" });
+    record({ name: "changes: synthesize the head", wallMs: headSynth.wallMs, note: "" });
     const baseSynth = checked(
       "base synth",
       runStep(synth, {
@@ -81,7 +86,7 @@ function main(): void {
         env: { ...env, AMI_GUARD_CONFIG: baseConfig, CDKTF_OUTDIR: `${runnerTemp}/base` },
       }),
     );
-    phases.push({ name: "changes: synthesize the base", wallMs: baseSynth.wallMs, note: "" });
+    record({ name: "changes: synthesize the base", wallMs: baseSynth.wallMs, note: "" });
     const compare = checked(
       "compare",
       runStep(stepScript("pull-request.yml", "changes", "compare"), {
@@ -89,7 +94,7 @@ function main(): void {
         env: { ...env, RUNNER_TEMP: runnerTemp },
       }),
     );
-    phases.push({
+    record({
       name: "changes: compare",
       wallMs: compare.wallMs,
       note: `${compare.outputs.count} changed, every=${compare.outputs.every}, matrix ${compare.outputs.matrix}`,
@@ -106,7 +111,7 @@ function main(): void {
         env: { ...env, SHARD: "1/1", PLAN_AGAINST: "offline" },
       }),
     );
-    phases.push({ name: "plan: a shard with no stack (fixed cost)", wallMs: fixed.wallMs, note: "" });
+    record({ name: "plan: a shard with no stack (fixed cost)", wallMs: fixed.wallMs, note: "" });
 
     const matrix = JSON.parse(compare.outputs.matrix as string) as { shard: string[] };
     let slowest = 0;
@@ -122,7 +127,7 @@ function main(): void {
       );
       const stacks = planLines(run);
       slowest = Math.max(slowest, run.wallMs);
-      phases.push({
+      record({
         name: `plan: shard ${shard}`,
         wallMs: run.wallMs,
         note: `${stacks} stacks, ${((run.wallMs - fixed.wallMs) / 1000 / Math.max(1, stacks)).toFixed(2)} s per stack above the fixed cost`,
@@ -141,7 +146,7 @@ function main(): void {
       runStep(stepScript("pull-request.yml", "comment", "aggregate"), { cwd: commentJob, env }),
     );
     const comment = readFileSync(path.join(commentJob, "comment.md"), "utf8");
-    phases.push({
+    record({
       name: "comment: aggregate",
       wallMs: aggregate.wallMs,
       note: `${comment.length} characters, failed=${aggregate.outputs.failed}`,
@@ -154,7 +159,7 @@ function main(): void {
         "waves",
         runStep(stepScript("deploy.yml", "changes", "waves"), { cwd: deployChanges, env }),
       );
-      phases.push({
+      record({
         name: "deploy: plan the waves",
         wallMs: waves.wallMs,
         note: `${waves.outputs.waves} waves`,
@@ -176,7 +181,7 @@ function main(): void {
           );
           waveWall = Math.max(waveWall, run.wallMs);
         }
-        phases.push({
+        record({
           name: `deploy: wave ${wave} (slowest of ${shards.length} shard(s))`,
           wallMs: waveWall,
           note: `${size} stacks, offline plan per stack in place of an apply`,
