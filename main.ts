@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { ConfigError, loadConfig } from "./app/config/load";
+import { ConfigError, formatWarnings, loadConfig } from "./app/config/load";
 import { outdirFromEnvironment, synthesizeAtomically } from "./app/synth";
 
 async function main(): Promise<void> {
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  process.stderr.write(formatWarnings(config));
   const result = await synthesizeAtomically(config, outdir);
   process.stdout.write(
     `Synthesized ${result.stackNames.length} stack(s) into ${outdir}: ${result.stackNames.join(", ")}\n`,

@@ -10,6 +10,7 @@ import {
 } from "../lib/ami-guard";
 import { partitionOf } from "../lib/regions";
 import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-literal";
+import { APPROVED_AMIS_NOT_KEPT_OUTPUT } from "./approved-amis";
 import type { AmiGuardConfig, BackendConfig, Target } from "./config";
 import type { LambdaBundle } from "./lambda-bundle";
 
@@ -135,6 +136,13 @@ export class AmiGuardStack extends TerraformStack {
     });
     new TerraformOutput(rule, "rule_arn", { value: pipeline.rule.arn });
     new TerraformOutput(rule, "remediation_mode", { value: target.mode });
+    if (target.approvedAmisNotKept && target.approvedAmisNotKept.length > 0) {
+      new TerraformOutput(rule, APPROVED_AMIS_NOT_KEPT_OUTPUT, {
+        value: target.approvedAmisNotKept,
+        description:
+          'Images of the golden-image files left out of the rule to fit its limits (retain: "newest"), newest first; the plan summary lists them.',
+      });
+    }
     if (pipeline.recording) {
       new TerraformOutput(rule, "config_bucket", {
         value: pipeline.recording.bucket.bucket,

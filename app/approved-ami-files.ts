@@ -12,6 +12,9 @@ import { AWS_REGIONS, type AwsRegion } from "../lib/regions";
  *   id is every `region:ami-id` pair the build made, sorted and joined with commas (`Artifact.Id()` in
  *   https://github.com/hashicorp/packer-plugin-amazon/blob/main/builder/common/artifact.go). Packer appends
  *   to the file on every run unless run with `-force`, so `builds: "last-run"` reads only the last run's.
+ *   Each build also carries `name`, `builder_type` and `build_time` (Unix seconds, left out with the
+ *   post-processor's `strip_time`); the docs say "You can use the timestamps to see which is the latest
+ *   artifact", which is how retention orders builds (app/approved-amis.ts).
  * - `region-map`: `{ "<region>": ["ami-…", …] }`, for pipelines that write their own list.
  */
 
@@ -21,7 +24,26 @@ export type ApprovedAmiFileFormat = (typeof APPROVED_AMI_FILE_FORMATS)[number];
 export const PACKER_BUILD_SELECTIONS = ["all", "last-run"] as const;
 export type PackerBuildSelection = (typeof PACKER_BUILD_SELECTIONS)[number];
 
+/**
+ * Which images of a packer-manifest file a stack keeps when they do not all fit the managed rule's limits.
+ * "newest": the newest builds that fit, by `build_time`; "all": every build, or synthesis fails at the limit.
+ */
+export const APPROVED_AMI_FILE_RETENTIONS = ["newest", "all"] as const;
+export type ApprovedAmiFileRetention = (typeof APPROVED_AMI_FILE_RETENTIONS)[number];
+
 export const AMI_ID_PATTERN = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * Packer builders whose artifact is AMIs (`region:ami-…` pairs): a build of one of these whose artifact id
+ * holds no AMI is malformed, not another kind of artifact. `amazon-ebsvolume` makes EBS volumes
+ * (`region:vol-…`) and is not one of them.
+ */
+const AMI_BUILDER_TYPES: ReadonlySet<string> = new Set([
+  "amazon-ebs",
+  "amazon-chroot",
+  "amazon-ebssurrogate",
+  "amazon-instance",
+]);
 
 export interface ApprovedAmiFile {
   readonly format: ApprovedAmiFileFormat;
@@ -29,6 +51,19 @@ export interface ApprovedAmiFile {
   readonly path: string;
   /** packer-manifest only. @default "all" */
   readonly builds?: PackerBuildSelection;
+  /** packer-manifest only. @default "newest" */
+  readonly retain?: ApprovedAmiFileRetention;
+}
+
+/** One AMI build of a packer-manifest file, as retention needs it. */
+export interface ManifestBuild {
+  /** Its place in `builds[]`. */
+  readonly index: number;
+  readonly name?: string;
+  readonly builderType?: string;
+  /** Unix seconds; absent when Packer ran with `strip_time`. */
+  readonly buildTime?: number;
+  readonly idsByRegion: AmiIdsByRegion;
 }
 
 /** Ids per region, in the order the file lists them, each once. */
@@ -38,6 +73,10 @@ export interface FileReading {
   readonly idsByRegion: AmiIdsByRegion;
   /** Each problem starts with where in the file it is: `builds[2].artifact_id: …`. */
   readonly problems: readonly string[];
+  /** What was read past, such as a build whose artifact is not an AMI; each starts like a problem. */
+  readonly warnings: readonly string[];
+  /** packer-manifest only: the AMI builds read, in file order. */
+  readonly builds?: readonly ManifestBuild[];
 }
 
 const REGIONS: ReadonlySet<string> = new Set(AWS_REGIONS);
@@ -49,6 +88,8 @@ function isRegion(value: string): value is AwsRegion {
 class Collector {
   private readonly byRegion = new Map<AwsRegion, string[]>();
   readonly problems: string[] = [];
+  readonly warnings: string[] = [];
+  builds?: ManifestBuild[];
 
   add(region: AwsRegion, id: string): void {
     const ids = this.byRegion.get(region) ?? [];
@@ -57,7 +98,12 @@ class Collector {
   }
 
   reading(): FileReading {
-    return { idsByRegion: this.byRegion, problems: this.problems };
+    return {
+      idsByRegion: this.byRegion,
+      problems: this.problems,
+      warnings: this.warnings,
+      ...(this.builds ? { builds: this.builds } : {}),
+    };
   }
 }
 
@@ -69,10 +115,13 @@ function formatPath(steps: readonly PropertyKey[]): string {
   );
 }
 
-/** Only what ami-guard reads; Packer's other fields (files, custom_data, build_time) pass through. */
+/** Only what ami-guard reads; Packer's other fields (files, custom_data) pass through. */
 const packerManifest = z.looseObject({
   builds: z.array(
     z.looseObject({
+      name: z.string().optional(),
+      builder_type: z.string().optional(),
+      build_time: z.number({ error: "must be the build's time in Unix seconds" }).int().optional(),
       artifact_id: z.string({ error: "must be a string of region:ami-id pairs" }),
       packer_run_uuid: z.string().optional(),
     }),
@@ -81,7 +130,7 @@ const packerManifest = z.looseObject({
   last_run_uuid: z.string().optional(),
 });
 
-export function parsePackerManifest(text: string, builds: PackerBuildSelection = "all"): FileReading {
+export function parsePackerManifest(text: string, selection: PackerBuildSelection = "all"): FileReading {
   const collector = new Collector();
   const json = parseJson(text, collector);
   if (json === undefined) return collector.reading();
@@ -95,16 +144,26 @@ export function parsePackerManifest(text: string, builds: PackerBuildSelection =
     return collector.reading();
   }
   const manifest = parsed.data;
-  if (builds === "last-run" && manifest.last_run_uuid === undefined) {
+  if (selection === "last-run" && manifest.last_run_uuid === undefined) {
     collector.problems.push('last_run_uuid: is required to read only the last run (builds: "last-run")');
     return collector.reading();
   }
   let selected = 0;
+  const builds: ManifestBuild[] = [];
   manifest.builds.forEach((build, index) => {
-    if (builds === "last-run" && build.packer_run_uuid !== manifest.last_run_uuid) return;
+    if (selection === "last-run" && build.packer_run_uuid !== manifest.last_run_uuid) return;
     selected += 1;
     const field = `builds[${index}].artifact_id`;
     const pairs = build.artifact_id.split(",");
+    const holdsAmis = pairs.some((pair) => /^[^:]+:ami-/.test(pair.trim()));
+    if (!holdsAmis && !AMI_BUILDER_TYPES.has(build.builder_type ?? "")) {
+      // Another builder's artifact in the same file (a Docker image, an EBS volume): nothing to approve.
+      collector.warnings.push(
+        `builds[${index}] ${describeBuild(build.name, build.builder_type)}: artifact ${JSON.stringify(build.artifact_id)} is not an AMI; skipped`,
+      );
+      return;
+    }
+    const idsByRegion = new Map<AwsRegion, string[]>();
     for (const pair of pairs) {
       const match = /^([^:]+):(ami-.*)$/.exec(pair.trim());
       if (!match?.[1] || !match[2]) {
@@ -123,16 +182,34 @@ export function parsePackerManifest(text: string, builds: PackerBuildSelection =
         continue;
       }
       collector.add(region, id);
+      const ids = idsByRegion.get(region) ?? [];
+      if (!ids.includes(id)) ids.push(id);
+      idsByRegion.set(region, ids);
     }
+    builds.push({
+      index,
+      ...(build.name === undefined ? {} : { name: build.name }),
+      ...(build.builder_type === undefined ? {} : { builderType: build.builder_type }),
+      ...(build.build_time === undefined ? {} : { buildTime: build.build_time }),
+      idsByRegion,
+    });
   });
+  collector.builds = builds;
   if (selected === 0 && collector.problems.length === 0) {
     collector.problems.push(
-      builds === "last-run"
+      selection === "last-run"
         ? `builds: no build has packer_run_uuid ${JSON.stringify(manifest.last_run_uuid)} (the last run)`
         : "builds: is empty",
     );
+  } else if (builds.length === 0 && collector.problems.length === 0) {
+    collector.problems.push("builds: holds no AMI build (every artifact was skipped, see the warnings)");
   }
   return collector.reading();
+}
+
+/** `"golden-linux" (amazon-ebs)`, or what Packer left out said so. */
+export function describeBuild(name: string | undefined, builderType: string | undefined): string {
+  return `${name === undefined ? "(no name)" : JSON.stringify(name)} (builder_type ${builderType === undefined ? "not given" : JSON.stringify(builderType)})`;
 }
 
 export function parseRegionMap(text: string): FileReading {
@@ -184,6 +261,7 @@ export function readApprovedAmiFile(
     return {
       resolvedPath,
       idsByRegion: new Map(),
+      warnings: [],
       problems: [`cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`],
     };
   }

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../app/config/load";
+import { ConfigError, formatWarnings, loadConfig } from "../app/config/load";
 import { formatShard, parseShard, type Shard, stacksOfShard } from "../app/shards";
 import { outdirFromEnvironment, synthesizeAtomically } from "../app/synth";
 import {
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  process.stderr.write(formatWarnings(config));
   const outdir = outdirFromEnvironment();
   const synth = await synthesizeAtomically(config, outdir);
   let fromFile: string[] | undefined;

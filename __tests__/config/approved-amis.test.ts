@@ -189,10 +189,14 @@ describe("Packer's manifest", () => {
       "builds[4].artifact_id: is required",
     ]);
     manifest.builds.pop();
-    expect(parsePackerManifest(JSON.stringify(manifest)).problems).toEqual([
-      'builds[2].artifact_id: "sha256:abc" is not a "region:ami-id" pair (an Amazon builder\'s artifact id is "eu-west-1:ami-…,us-east-1:ami-…")',
+    const reading = parsePackerManifest(JSON.stringify(manifest));
+    expect(reading.problems).toEqual([
       'builds[3].artifact_id: "eu-west-9" is not an AWS region',
       'builds[3].artifact_id: "ami-XYZ" is not an AMI id',
+    ]);
+    // Another builder's artifact in the same file is skipped, and the warning names the build
+    expect(reading.warnings).toEqual([
+      'builds[2] "docker" (builder_type "docker"): artifact "sha256:abc" is not an AMI; skipped',
     ]);
   });
 

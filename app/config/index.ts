@@ -20,6 +20,11 @@ export interface Target {
   readonly approvedAmiIds: readonly string[];
   /** Where the target came from in the configuration, for messages: `targets[0]`, `targetGroups[1]`. */
   readonly source: string;
+  /**
+   * Images of `retain: "newest"` files left out of this stack's list to fit the rule's limits, one line
+   * each (the stack records them for the plan summary). @default - none left out
+   */
+  readonly approvedAmisNotKept?: readonly string[];
 }
 
 export type BackendConfig = ParsedConfig["backend"];
@@ -72,4 +77,9 @@ export interface AmiGuardConfig {
   readonly prevention?: PreventionConfig;
   /** @default - no canary; app/waves.ts WAVE_DEFAULTS */
   readonly deployment?: DeploymentConfig;
+  /**
+   * What synthesis passed over or left out and says so (builds that are not AMIs, images left out to fit
+   * the rule's limits, a flat list a region's files replace), one line each. @default - none
+   */
+  readonly warnings?: readonly string[];
 }

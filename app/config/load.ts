@@ -28,6 +28,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** The configuration's warnings as the commands print them, one `warning:` line each; "" when none. */
+export function formatWarnings(config: AmiGuardConfig): string {
+  return (config.warnings ?? []).map((warning) => `warning: ${warning}\n`).join("");
+}
+
 /** `targets[0].accountId`, the way a reader finds the field in the JSON file. */
 function formatFieldPath(fieldPath: readonly PropertyKey[]): string {
   if (fieldPath.length === 0) return "(the whole file)";
@@ -55,7 +60,7 @@ export function parseConfig(raw: unknown, source = "configuration", baseDir = pr
     );
   }
   const config = result.data;
-  const { targets, problems: targetProblems } = resolveTargets(config, baseDir);
+  const { targets, problems: targetProblems, warnings } = resolveTargets(config, baseDir);
   const targetStacks = new Set(targets.map(stackNameFor));
   const canary = (config.deployment?.canary ?? []).map(stackNameFor);
   const problems = [
@@ -98,6 +103,7 @@ export function parseConfig(raw: unknown, source = "configuration", baseDir = pr
           },
         }
       : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

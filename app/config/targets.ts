@@ -1,8 +1,12 @@
 import type { z } from "zod";
 import { stackNameFor } from "../ami-guard-stack";
+import { describeBuild } from "../approved-ami-files";
 import {
   type AmiLevel,
   ApprovedAmiFileReader,
+  MAX_APPROVED_AMI_IDS,
+  MAX_INPUT_PARAMETERS_LENGTH,
+  type NotKeptBuild,
   resolveApprovedAmis,
   ruleLimitProblems,
 } from "../approved-amis";
@@ -64,7 +68,7 @@ export function expandPlacements<
 export function resolveTargets(
   config: ParsedConfig,
   baseDir: string,
-): { targets: Target[]; problems: string[] } {
+): { targets: Target[]; problems: string[]; warnings: string[] } {
   const unresolved = expandPlacements(config.targets, config.targetGroups).map(
     ({ accountId, region, settings, source }): UnresolvedTarget => ({
       accountId,
@@ -90,7 +94,7 @@ function resolveLists(
   config: ParsedConfig,
   unresolved: readonly UnresolvedTarget[],
   baseDir: string,
-): { targets: Target[]; problems: string[] } {
+): { targets: Target[]; problems: string[]; warnings: string[] } {
   const files = new ApprovedAmiFileReader(baseDir);
   const top: AmiLevel = { settings: config, where: "" };
   files.readLevel(top);
@@ -101,8 +105,13 @@ function resolveLists(
     files.readLevel({ settings, where: `targetGroups[${index}]` });
   });
   const problems = [...files.problems];
-  if (problems.length > 0) return { targets: [], problems };
+  if (problems.length > 0) return { targets: [], problems, warnings: [...files.warnings] };
   const targets: Target[] = [];
+  // One warning per thing said, naming every stack it applies to.
+  const stacksByWarning = new Map<string, string[]>();
+  const warn = (text: string, stack: string) => {
+    stacksByWarning.set(text, [...(stacksByWarning.get(text) ?? []), stack]);
+  };
   for (const { levels, ...target } of unresolved) {
     const list = resolveApprovedAmis([...levels, top], target.region, files);
     const stack = stackNameFor(target);
@@ -113,9 +122,46 @@ function resolveLists(
       continue;
     }
     problems.push(...ruleLimitProblems(stack, list));
-    targets.push({ ...target, approvedAmiIds: list.ids });
+    const notKept = list.notKept ?? [];
+    if (notKept.length > 0) warn(notKeptWarning(target.region, notKept), stack);
+    if (list.replacedFlatList) {
+      warn(
+        `${list.replacedFlatList}: not used in ${target.region}, where ${list.sources.join(" + ")} name the region (a region's map and files replace the flat list); to keep those ids approved there too, list them under approvedAmiIdsByRegion.${target.region} beside the file`,
+        stack,
+      );
+    }
+    targets.push({
+      ...target,
+      approvedAmiIds: list.ids,
+      ...(notKept.length > 0 ? { approvedAmisNotKept: notKept.map(notKeptLine) } : {}),
+    });
   }
-  return { targets, problems: [...new Set(problems)] };
+  const warnings = [
+    ...files.warnings,
+    ...[...stacksByWarning].map(
+      ([text, stacks]) => `${text} (stack${stacks.length === 1 ? "" : "s"} ${stacks.join(", ")})`,
+    ),
+  ];
+  return { targets, problems: [...new Set(problems)], warnings };
+}
+
+function buildTime(seconds: number | undefined): string {
+  return seconds === undefined ? "no build_time" : `built ${new Date(seconds * 1000).toISOString()}`;
+}
+
+/** What the stack records for one left-out build: ids, build and file, the same on every machine. */
+function notKeptLine(build: NotKeptBuild): string {
+  return `${build.ids.join(", ")}: builds[${build.build.index}] ${describeBuild(build.build.name, build.build.builderType)}, ${buildTime(build.build.buildTime)}, of ${build.field} (${build.configuredPath})`;
+}
+
+function notKeptWarning(region: string, notKept: readonly NotKeptBuild[]): string {
+  const files = [...new Set(notKept.map((build) => `${build.field} (${build.file})`))].join(" + ");
+  return `${files}: in ${region}, only the newest builds that fit the managed rule (${MAX_APPROVED_AMI_IDS} ids, ${MAX_INPUT_PARAMETERS_LENGTH} characters) are approved; ${notKept.length} older build${notKept.length === 1 ? " is" : "s are"} left out, newest first: ${notKept
+    .map(
+      (build) =>
+        `builds[${build.build.index}] ${describeBuild(build.build.name, build.build.builderType)} ${build.ids.join(", ")}`,
+    )
+    .join("; ")}. Set "retain": "all" on the file to fail instead`;
 }
 
 type TargetSettings = Pick<

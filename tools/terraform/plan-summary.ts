@@ -1,3 +1,4 @@
+import { APPROVED_AMIS_NOT_KEPT_OUTPUT } from "../../app/approved-amis";
 import { AFTER_CHANGE_DELAY_MINUTES } from "../../lib/rule-reevaluation";
 
 /** The parts of `terraform show -json <plan>` the summary reads (format_version 1.x). */
@@ -312,6 +313,23 @@ function amiListSection(listChanges: readonly AmiListChange[], mode: unknown): s
 }
 
 /**
+ * Images the stack leaves out of its rule to fit the limits (`retain: "newest"`), from the output the
+ * stack records them in: shown whether or not the plan changes anything, since they stay left out.
+ */
+function notKeptSection(plan: PlanJson): string[] {
+  const after = plan.output_changes?.[APPROVED_AMIS_NOT_KEPT_OUTPUT]?.after;
+  if (!Array.isArray(after) || after.length === 0) return [];
+  return [
+    "#### Golden images not approved",
+    "",
+    `${after.length} older build${after.length === 1 ? " is" : "s are"} left out of the rule to fit its limits (21 AMI ids, 1,024 characters; \`retain: "newest"\`). Instances still running ${after.length === 1 ? "its image" : "their images"} are NON_COMPLIANT:`,
+    "",
+    ...after.map((line) => `- ${code(String(line))}`),
+    "",
+  ];
+}
+
+/**
  * A pull-request comment for one stack's plan: destructive changes first, because a reviewer who reads
  * only the top must still see them, then counts per resource type, then every change grouped by type.
  */
@@ -319,8 +337,9 @@ export function summarizePlan(stackName: string, plan: PlanJson): string {
   const changes = classifyChanges(plan);
   const lines = [`### ${code(stackName)}`, ""];
   const listSection = amiListSection(amiListChanges(plan), plan.output_changes?.remediation_mode?.after);
+  const notKept = notKeptSection(plan);
   if (changes.length === 0) {
-    lines.push("**No changes.** The infrastructure matches the configuration.");
+    lines.push(...notKept, "**No changes.** The infrastructure matches the configuration.");
     return `${lines.join("\n")}\n`;
   }
   const prevention = allowedImagesWarnings(plan);
@@ -343,7 +362,7 @@ export function summarizePlan(stackName: string, plan: PlanJson): string {
       "",
     );
   }
-  lines.push(...listSection);
+  lines.push(...listSection, ...notKept);
   lines.push(`**${formatPlanLine(countChanges(changes))}**`, "", ...typeTable(changes), "");
   lines.push(
     "<details>",
