@@ -39,6 +39,13 @@ export const AUTO_SCALING_GUARD_METRIC = {
   dimension: { Guard: "auto-scaling-group" } satisfies Partial<Record<MetricDimensionName, Guard>>,
 } as const;
 
+/** The handler's count of notifications it could not publish; like the failures, with `service` alone. */
+export const NOTIFICATION_FAILURE_METRIC = {
+  namespace: METRIC_NAMESPACE,
+  metricName: METRIC.notificationsFailed,
+  dimensions: METRIC_SERVICE_DIMENSION,
+} as const;
+
 /** Five minutes, one period: a single failure pages; there is no background noise to average out. */
 const PERIOD_SECONDS = 300;
 
@@ -59,6 +66,12 @@ export const ALARM_MEANINGS = {
     "The remediation function failed on an event (errors other than its deliberate deferral of pending instances). Lambda retries twice; read the function's log group for the error.",
   "function-throttles":
     "Events waited for the function's reserved concurrency (a burst of NON_COMPLIANT instances). Lambda retries them for up to an hour; if this persists, check the function-failures queue.",
+  "notifications-failed":
+    "The function could not publish to the notification topic (the topic's or its key's policy, KMS, throttling), so people were not told what it did: this alarm's own message goes through the same topic and may not arrive either. Its state shows on the dashboard. Read the function's log for 'notification not sent', fix the topic or key, then read the log for what went unreported.",
+  "reevaluation-failures-queue":
+    "EventBridge Scheduler could not start the recurring re-evaluation of the rule after an hour of retries (LimitExceededException, a missing permission, the rule was deleted): compliance may lag the approved list. The message says why; once fixed, run StartConfigRulesEvaluation for the rule or wait for the next run, then purge the queue.",
+  "reevaluation-after-change-failures-queue":
+    "EventBridge Scheduler could not start the re-evaluation due after the approved list changed: instances running a removed AMI stay COMPLIANT until the next recurring run. The message says why; once fixed, run StartConfigRulesEvaluation for the rule, then purge the queue.",
   "function-failures-queue":
     "A compliance event ran out of retries: an instance with an unapproved AMI may still be running. Fix the cause, then `npm run redrive` the queue.",
   "event-delivery-failures-queue":
@@ -82,7 +95,11 @@ export function alarmNameFor(namePrefix: string, alarm: AlarmName): string {
 }
 
 export interface PipelineAlarmsProps {
-  readonly topic: SnsTopic;
+  /**
+   * Where every alarm notifies when it fires and when it clears.
+   * @default - no actions (audit mode has no topic: the alarms' state shows in the CloudWatch console)
+   */
+  readonly topic?: SnsTopic;
   /**
    * The remediation function: errors, throttles and the handler's failure metric are watched.
    * @default - no function alarms
@@ -97,13 +114,13 @@ export interface PipelineAlarmsProps {
   readonly namePrefix?: string;
 }
 
-/** CloudWatch alarms, each notifying the topic when it fires and when it clears. */
+/** CloudWatch alarms, each notifying the topic (when there is one) when it fires and when it clears. */
 export class PipelineAlarms extends Construct {
   readonly alarms: CloudwatchMetricAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
     super(scope, id);
-    const notify = { alarmActions: [props.topic.arn], okActions: [props.topic.arn] };
+    const notify = props.topic ? { alarmActions: [props.topic.arn], okActions: [props.topic.arn] } : {};
     const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
     const serviceName = namePrefix;
     const alarm = (
@@ -163,6 +180,16 @@ export class PipelineAlarms extends Construct {
         dimensions: { QueueName: queue.queue.name },
         // SQS stops publishing for an inactive queue, messages or not: the silence must not clear the alarm.
         treatMissingData: DEAD_LETTER_ALARM_MISSING_DATA.value,
+      });
+    }
+    if (props.functionName) {
+      // Notifying is what failed, and this alarm notifies through the same topic: its description says so,
+      // and the dashboard shows its state and the count beside it.
+      alarm("notifications-failed", {
+        namespace: NOTIFICATION_FAILURE_METRIC.namespace,
+        metricName: NOTIFICATION_FAILURE_METRIC.metricName,
+        statistic: "Sum",
+        dimensions: { service: serviceName },
       });
     }
   }

@@ -600,7 +600,26 @@ export class AmiGuard extends Construct {
         region: props.aggregationAuthorization.region,
       });
     }
-    if (remediation.mode === "audit") return;
+    const reevaluationQueues = [
+      { alarm: "reevaluation-failures-queue", queue: this.reevaluation.recurringFailures },
+      { alarm: "reevaluation-after-change-failures-queue", queue: this.reevaluation.afterChangeFailures },
+    ] as const;
+    const reevaluationQueueLines = [
+      { label: "re-evaluation failures", queueName: this.reevaluation.recurringFailures.queue.name },
+      {
+        label: "after-change re-evaluation failures",
+        queueName: this.reevaluation.afterChangeFailures.queue.name,
+      },
+    ];
+    if (remediation.mode === "audit") {
+      // Audit has no topic and no dashboard: the schedules' alarms exist all the same, without actions, so
+      // a failed re-evaluation shows as ALARM in the CloudWatch console (docs/operations.md says why).
+      this.alarms = new PipelineAlarms(this, "alarms", {
+        namePrefix,
+        deadLetterQueues: [...reevaluationQueues],
+      });
+      return;
+    }
 
     this.remediation = new StopInstanceRemediation(this, "remediation", {
       ruleName: this.rule.name,
@@ -654,7 +673,10 @@ export class AmiGuard extends Construct {
       this.alarms = new PipelineAlarms(this, "alarms", {
         topic: this.topic,
         namePrefix,
-        deadLetterQueues: [{ alarm: "notification-delivery-failures-queue", queue: notificationFailures }],
+        deadLetterQueues: [
+          { alarm: "notification-delivery-failures-queue", queue: notificationFailures },
+          ...reevaluationQueues,
+        ],
       });
       this.dashboard = new RemediationDashboard(this, "dashboard", {
         accountId,
@@ -662,6 +684,7 @@ export class AmiGuard extends Construct {
         namePrefix,
         deadLetterQueues: [
           { label: "notification delivery failures", queueName: notificationFailures.queue.name },
+          ...reevaluationQueueLines,
         ],
         alarmNames: this.alarms.alarms.map((alarm) => alarm.alarmName),
       });
@@ -705,6 +728,7 @@ export class AmiGuard extends Construct {
           queue: this.eventDriven.runningDeliveryFailureQueue,
         },
         { alarm: "notification-delivery-failures-queue", queue: notificationFailures },
+        ...reevaluationQueues,
       ],
     });
     this.dashboard = new RemediationDashboard(this, "dashboard", {
@@ -721,6 +745,7 @@ export class AmiGuard extends Construct {
           queueName: this.eventDriven.runningDeliveryFailureQueue.queue.name,
         },
         { label: "notification delivery failures", queueName: notificationFailures.queue.name },
+        ...reevaluationQueueLines,
       ],
       alarmNames: this.alarms.alarms.map((alarm) => alarm.alarmName),
     });

@@ -206,3 +206,43 @@ export const AUTOMATION_EXECUTION_PARAMETERS: DocumentedFact<{
     "AutomationExecution.Parameters — The key-value map of execution parameters, which were supplied when calling StartAutomationExecution.",
   source: "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_AutomationExecution.html",
 };
+
+/**
+ * StartConfigRulesEvaluation refuses a call while an evaluation of the rule runs, and more than one call a
+ * minute: a scheduled call that meets either must be retried over more than a minute.
+ */
+export const CONFIG_RULES_EVALUATION_LIMIT: DocumentedFact<{ readonly minimumSecondsBetweenCalls: number }> =
+  {
+    value: { minimumSecondsBetweenCalls: 60 },
+    statement:
+      "LimitExceededException: For StartConfigRulesEvaluation API, this exception is thrown if an evaluation is in progress or if you call the StartConfigRulesEvaluation API more than once per minute.",
+    source: "https://docs.aws.amazon.com/config/latest/APIReference/API_LimitExceededException.html",
+  };
+
+/**
+ * EventBridge Scheduler's retry policy: retries with exponential backoff until either bound is reached.
+ * The documentation neither gives the backoff's base nor says which target errors are retried.
+ */
+export const SCHEDULER_RETRY_POLICY_LIMITS: DocumentedFact<{
+  readonly maximumRetryAttempts: { readonly min: number; readonly max: number };
+  readonly maximumEventAgeInSeconds: { readonly min: number; readonly max: number };
+}> = {
+  value: {
+    maximumRetryAttempts: { min: 0, max: 185 },
+    maximumEventAgeInSeconds: { min: 60, max: 86_400 },
+  },
+  statement:
+    "MaximumRetryAttempts — The maximum number of retry attempts to make before the request fails. Retry attempts with exponential backoff continue until either the maximum number of attempts is made or until the duration of the MaximumEventAgeInSeconds is reached. Valid Range: 0-185. MaximumEventAgeInSeconds — Valid Range: 60-86400.",
+  source: "https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html",
+};
+
+/**
+ * Scheduler delivers a call it could not make to the schedule's dead-letter queue (a standard queue, not
+ * FIFO) after its retries, as the schedule's execution role: the role, not a queue policy, grants it.
+ */
+export const SCHEDULER_DEAD_LETTERS_AS_EXECUTION_ROLE: DocumentedFact<boolean> = {
+  value: true,
+  statement:
+    "If you configure a retry policy for your schedule, EventBridge Scheduler delivers the dead-letter event after exhausting the maximum number of retries you set; the execution role needs sqs:SendMessage on the queue; EventBridge Scheduler does not support using a FIFO queue as your schedule's DLQ (paraphrased).",
+  source: "https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html",
+};

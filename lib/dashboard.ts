@@ -120,11 +120,36 @@ function metricLine(metric: DashboardMetric): unknown[] {
   ];
 }
 
+/**
+ * Ignored events by reason, as one CloudWatch search: every `Reason` the function emits gets its own line,
+ * including reasons added later, with no list to keep in step. A search's schema
+ * `{Namespace,DimensionName,…}` matches metrics with exactly those dimensions
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html), so
+ * `dimensionNames` must be exactly what the function emits with the count: `service` and `Reason`.
+ */
+export function ignoredEventsByReason(serviceName: string = METRIC_SERVICE_DIMENSION.service): {
+  readonly namespace: string;
+  readonly metricName: MetricName;
+  readonly dimensionNames: readonly string[];
+  readonly expression: string;
+} {
+  const reason = METRIC_DIMENSION[METRIC.eventsIgnored];
+  if (!reason) throw new Error(`${METRIC.eventsIgnored} has no per-reason dimension in lib/contract.ts`);
+  const dimensionNames = [reason, "service"];
+  return {
+    namespace: METRIC_NAMESPACE,
+    metricName: METRIC.eventsIgnored,
+    dimensionNames,
+    expression: `SEARCH('{${METRIC_NAMESPACE},${dimensionNames.join(",")}} MetricName="${METRIC.eventsIgnored}" service="${serviceName}"', 'Sum', ${PERIOD_SECONDS})`,
+  };
+}
+
 /** Every metric the event-driven widgets show, in the order they appear. */
 export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DIMENSION.service): {
   readonly received: readonly DashboardMetric[];
   readonly outcomes: readonly DashboardMetric[];
   readonly delay: readonly DashboardMetric[];
+  readonly notifications: readonly DashboardMetric[];
 } {
   return {
     received: [functionMetric(METRIC.eventsReceived, "events received", "Sum", undefined, serviceName)],
@@ -176,6 +201,9 @@ export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DI
       functionMetric(METRIC.remediationDelay, "p90", "p90", undefined, serviceName),
       functionMetric(METRIC.remediationDelay, "maximum", "Maximum", undefined, serviceName),
     ],
+    notifications: [
+      functionMetric(METRIC.notificationsFailed, "notifications not sent", "Sum", undefined, serviceName),
+    ],
   };
 }
 
@@ -183,6 +211,8 @@ export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DI
 export function dashboardBody(props: RemediationDashboardProps): { readonly widgets: readonly Widget[] } {
   const widgets: Widget[] = [];
   let y = 0;
+  let ignoredRow: number | undefined;
+  let ignoredMetrics: readonly DashboardMetric[] = [];
   const graph = (
     title: string,
     metrics: readonly DashboardMetric[],
@@ -218,6 +248,8 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
       0,
       HALF_WIDTH,
     );
+    ignoredRow = y + HEIGHT;
+    ignoredMetrics = metrics.notifications;
   } else {
     widgets.push({
       type: "text",
@@ -244,6 +276,28 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
     HALF_WIDTH,
   );
   y += HEIGHT;
+  if (ignoredRow !== undefined) {
+    y = ignoredRow;
+    const search = ignoredEventsByReason(props.namePrefix ?? DEFAULT_NAME_PREFIX);
+    widgets.push({
+      type: "metric",
+      x: 0,
+      y,
+      width: HALF_WIDTH,
+      height: HEIGHT,
+      properties: {
+        title: "Events ignored, by reason (no API call made)",
+        region: props.region,
+        view: "timeSeries",
+        stacked: true,
+        period: PERIOD_SECONDS,
+        metrics: [[{ expression: search.expression, id: "ignored" }]],
+      },
+    });
+    // The failed-notifications alarm notifies through the topic that failed: the graph is the other place to see it.
+    graph("Notifications the function could not publish", ignoredMetrics, HALF_WIDTH, HALF_WIDTH);
+    y += HEIGHT;
+  }
   const partition = partitionOf(props.region);
   widgets.push({
     type: "alarm",

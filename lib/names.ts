@@ -42,6 +42,9 @@ export interface ResourceNames {
   /** The recurring re-evaluation, and the one-time one after a change of the list. */
   readonly reevaluationScheduleName: string;
   readonly afterChangeScheduleName: string;
+  /** Each schedule's dead-letter queue: calls Scheduler could not make after its retries. */
+  readonly reevaluationFailuresQueueName: string;
+  readonly afterChangeFailuresQueueName: string;
 }
 
 export function resourceNames(namePrefix: string, region: AwsRegion): ResourceNames {
@@ -71,6 +74,8 @@ export function resourceNames(namePrefix: string, region: AwsRegion): ResourceNa
     reevaluationRoleName: `${namePrefix}-reevaluation-${region}`,
     reevaluationScheduleName: `${namePrefix}-reevaluation`,
     afterChangeScheduleName: `${namePrefix}-reevaluation-after-change`,
+    reevaluationFailuresQueueName: `${namePrefix}-reevaluation-failures`,
+    afterChangeFailuresQueueName: `${namePrefix}-reevaluation-after-change-failures`,
   };
 }
 
@@ -208,6 +213,8 @@ export const NAME_RULE_OF: Readonly<Record<Exclude<keyof ResourceNames, "namePre
   reevaluationRoleName: NAMING_RULES.iamRole,
   reevaluationScheduleName: NAMING_RULES.schedule,
   afterChangeScheduleName: NAMING_RULES.schedule,
+  reevaluationFailuresQueueName: NAMING_RULES.sqsQueue,
+  afterChangeFailuresQueueName: NAMING_RULES.sqsQueue,
 };
 
 /**

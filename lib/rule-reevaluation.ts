@@ -1,6 +1,9 @@
 import type { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
 import { SchedulerSchedule, type SchedulerScheduleTarget } from "@cdktf/provider-aws/lib/scheduler-schedule";
+import { DataResource } from "cdktf";
 import { Construct } from "constructs";
+import { SCHEDULER_RETRY_POLICY_LIMITS } from "./aws-facts";
+import { DeadLetterQueue } from "./failure-handling";
 import { ServiceRole } from "./iam";
 import type { ResourceNames } from "./names";
 import { type AwsRegion, partitionOf } from "./regions";
@@ -37,10 +40,17 @@ export const SCHEDULE_GROUP_NAME = "default";
 export const AFTER_CHANGE_DELAY_MINUTES = 5;
 
 /**
- * Scheduler's retries of a failed call. Its documentation does not say which target errors it retries,
- * so the policy is explicit: a short window, since the next scheduled run comes anyway.
+ * Scheduler's retries of a failed call, sized for LimitExceededException: Config refuses a call while an
+ * evaluation runs and more than one a minute (CONFIG_RULES_EVALUATION_LIMIT in aws-facts.ts), so the retries must
+ * span well over a minute. Scheduler retries "with exponential backoff" until either bound is reached
+ * (SCHEDULER_RETRY_POLICY_LIMITS) and documents neither the backoff's base nor which errors it
+ * retries, so the attempts are the most it allows and the hour is what ends them; a call that still fails
+ * goes to the schedule's dead-letter queue, whose alarm says so.
  */
-export const REEVALUATION_RETRY = { maximumRetryAttempts: 10, maximumEventAgeInSeconds: 3600 } as const;
+export const REEVALUATION_RETRY = {
+  maximumRetryAttempts: SCHEDULER_RETRY_POLICY_LIMITS.value.maximumRetryAttempts.max,
+  maximumEventAgeInSeconds: 3600,
+} as const;
 
 /**
  * The one Terraform expression of ours that is not a plain reference: the time, taken at apply, five
@@ -58,7 +68,11 @@ export interface RuleReevaluationProps {
   /** The role's and the schedules' names (lib/names.ts). */
   readonly names: Pick<
     ResourceNames,
-    "reevaluationRoleName" | "reevaluationScheduleName" | "afterChangeScheduleName"
+    | "reevaluationRoleName"
+    | "reevaluationScheduleName"
+    | "afterChangeScheduleName"
+    | "reevaluationFailuresQueueName"
+    | "afterChangeFailuresQueueName"
   >;
   /** Hours between two scheduled evaluations, 1 to 168. @default 24 */
   readonly intervalHours?: number;
@@ -70,8 +84,16 @@ export class RuleReevaluation extends Construct {
   readonly role: ServiceRole;
   /** Runs every `intervalHours`. */
   readonly recurring: SchedulerSchedule;
-  /** Runs once, a few minutes after the apply that created it; replaced whenever the rule's list changes. */
+  /**
+   * Runs once, a few minutes after the apply that created it; never updated in place, replaced whenever
+   * the rule's list, the rule itself, the role or the schedule's own settings change.
+   */
   readonly afterChange: SchedulerSchedule;
+  /** Calls Scheduler could not make after its retries, one queue per schedule. */
+  readonly recurringFailures: DeadLetterQueue;
+  readonly afterChangeFailures: DeadLetterQueue;
+  /** The after-change schedule's own settings, whose change replaces it. */
+  readonly afterChangeSettings: DataResource;
 
   constructor(scope: Construct, id: string, props: RuleReevaluationProps) {
     super(scope, id);
@@ -80,6 +102,15 @@ export class RuleReevaluation extends Construct {
       throw new Error(`intervalHours must be a whole number from 1 to 168, not ${interval}`);
     }
     const partition = partitionOf(props.region);
+
+    // Scheduler dead-letters as the schedule's execution role, so the role grants the send and the queues
+    // carry no policy (SCHEDULER_DEAD_LETTERS_AS_EXECUTION_ROLE in aws-facts.ts); SSE-SQS like every other queue here.
+    this.recurringFailures = new DeadLetterQueue(this, "recurring-failures", {
+      queueName: props.names.reevaluationFailuresQueueName,
+    });
+    this.afterChangeFailures = new DeadLetterQueue(this, "after-change-failures", {
+      queueName: props.names.afterChangeFailuresQueueName,
+    });
 
     this.role = new ServiceRole(this, "role", {
       roleName: props.names.reevaluationRoleName,
@@ -97,15 +128,23 @@ export class RuleReevaluation extends Construct {
           actions: ["config:StartConfigRulesEvaluation"],
           resources: [props.rule.arn],
         },
+        {
+          // The documentation's example allows it on *; the two queues are all Scheduler sends to.
+          sid: "DeadLetterFailedCalls",
+          effect: "Allow",
+          actions: ["sqs:SendMessage"],
+          resources: [this.recurringFailures.queue.arn, this.afterChangeFailures.queue.arn],
+        },
       ],
     });
 
-    const target: SchedulerScheduleTarget = {
+    const target = (queue: DeadLetterQueue): SchedulerScheduleTarget => ({
       arn: startConfigRulesEvaluationTarget(props.region),
       roleArn: this.role.role.arn,
       input: terraformLiteral(JSON.stringify({ ConfigRuleNames: [props.ruleName] })),
       retryPolicy: { ...REEVALUATION_RETRY },
-    };
+      deadLetterConfig: { arn: queue.queue.arn },
+    });
 
     this.recurring = new SchedulerSchedule(this, "recurring", {
       name: props.names.reevaluationScheduleName,
@@ -113,28 +152,49 @@ export class RuleReevaluation extends Construct {
       description: `Re-evaluates every instance against the approved AMI list every ${interval} hours.`,
       scheduleExpression: `rate(${interval} ${interval === 1 ? "hour" : "hours"})`,
       flexibleTimeWindow: { mode: "OFF" },
-      target,
+      target: target(this.recurringFailures),
       dependsOn: [this.role.policy, props.rule],
     });
 
+    const afterChangeTarget = target(this.afterChangeFailures);
+    const afterChangeDescription = `Re-evaluates every instance ${AFTER_CHANGE_DELAY_MINUTES} minutes after the approved AMI list changed.`;
+    // Everything of the one-time schedule that an update would send again. UpdateSchedule replaces the
+    // whole schedule, so an in-place update re-sends an at() time already past, and what Scheduler does
+    // then is undocumented: a change of any of these replaces the schedule instead, with a fresh time.
+    this.afterChangeSettings = new DataResource(this, "after-change-settings", {
+      triggersReplace: {
+        description: afterChangeDescription,
+        input: afterChangeTarget.input,
+        retry_policy: JSON.stringify(REEVALUATION_RETRY),
+        dead_letter_arn: this.afterChangeFailures.queue.arn,
+        flexible_time_window: "OFF",
+        timezone: "UTC",
+      },
+    });
+
     // A one-time schedule at a time taken when Terraform applies it (timestamp() is unknown until apply),
-    // so a saved plan applied late never asks for a time already past. ignore_changes keeps later plans
-    // from moving the time; replace_triggered_by recreates the schedule, with a fresh time, whenever the
-    // rule's parameters (the list) change, and the plan names that as the reason.
+    // so a saved plan applied late never asks for a time already past. ignore_changes = all: Terraform never
+    // updates it in place (not even the time, so a plan with no change shows nothing); replace_triggered_by
+    // recreates it, with a fresh time, when the list (the rule's parameters), the rule (its ARN: a rename
+    // replaces the rule), the role, or the schedule's own settings change, and the plan names the reason.
     const runAt = `\${${AFTER_CHANGE_TIME_EXPRESSION}}`;
+    const ruleAddress = `${props.rule.terraformResourceType}.${props.rule.friendlyUniqueId}`;
     this.afterChange = new SchedulerSchedule(this, "after-change", {
       name: props.names.afterChangeScheduleName,
       groupName: SCHEDULE_GROUP_NAME,
-      description: `Re-evaluates every instance ${AFTER_CHANGE_DELAY_MINUTES} minutes after the approved AMI list changed.`,
+      description: afterChangeDescription,
       scheduleExpression: `at(${runAt})`,
       scheduleExpressionTimezone: "UTC",
       flexibleTimeWindow: { mode: "OFF" },
-      target,
+      target: afterChangeTarget,
       dependsOn: [this.role.policy, props.rule],
       lifecycle: {
-        ignoreChanges: ["schedule_expression"],
+        ignoreChanges: "all",
         replaceTriggeredBy: [
-          `${props.rule.terraformResourceType}.${props.rule.friendlyUniqueId}.input_parameters`,
+          `${ruleAddress}.input_parameters`,
+          `${ruleAddress}.arn`,
+          `${this.role.role.terraformResourceType}.${this.role.role.friendlyUniqueId}.arn`,
+          `${this.afterChangeSettings.terraformResourceType}.${this.afterChangeSettings.friendlyUniqueId}`,
         ],
       },
     });

@@ -16,8 +16,9 @@ describe("synthesized HCL per mode", () => {
 
   it("mode audit with the account's existing recorder: the rule and its re-evaluation alone", () => {
     const hcl = reviewableHcl(singleTargetConfig("audit", "existing"), bundle);
-    // The rule, the schedules' role and its policy, the recurring and the after-change schedule.
-    expect(hcl.match(/^resource "/gm)).toHaveLength(5);
+    // The rule, the schedules' role and its policy, the recurring and the after-change schedule, the
+    // after-change schedule's settings, each schedule's dead-letter queue and its alarm.
+    expect(hcl.match(/^resource "/gm)).toHaveLength(10);
     expect(hcl).toMatchSnapshot();
   });
 

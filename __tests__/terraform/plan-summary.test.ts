@@ -227,20 +227,75 @@ interface ListPlan {
   readonly changes: ReturnType<typeof classifyChanges>;
 }
 
+/** What the last apply left, for the saved state: the rule's name and list, and what else it holds. */
+interface LastApply {
+  readonly ruleName?: string;
+  readonly previous: readonly string[];
+  /** The role and the after-change schedule's settings, as this code creates them. @default - neither */
+  readonly settings?: { readonly maximumRetryAttempts: number };
+}
+
 /**
  * An automatic stack approving KEPT and APPROVED, planned offline against a saved state in which the last
  * apply left the rule approving `previous`, with its after-change schedule.
  */
-async function planListChange(prefix: string, previous: readonly string[]): Promise<ListPlan> {
+function planListChange(prefix: string, previous: readonly string[]): Promise<ListPlan> {
+  return planAgainst(prefix, { previous });
+}
+
+/** Plans one stack against `last`; see planLifetimes. */
+async function planAgainst(prefix: string, last: LastApply): Promise<ListPlan> {
+  const [plan] = await planLifetimes(prefix, [last]);
+  if (!plan) throw new Error("no plan");
+  return plan;
+}
+
+/**
+ * One workspace, one automatic stack per saved state (one account each, so Terraform's init is shared),
+ * each planned offline against what its last apply left.
+ * @param configuredRuleName the configuration's rule name @default "approved-amis-by-id"
+ */
+async function planLifetimes(
+  prefix: string,
+  lasts: readonly LastApply[],
+  configuredRuleName?: string,
+): Promise<ListPlan[]> {
+  const accounts = lasts.map((_, index) => (index === 0 ? ACCOUNT : String(index + 1).repeat(12)));
   const workspace = await synthesizeInScratch(
     configOf({
+      ...(configuredRuleName ? { ruleName: configuredRuleName } : {}),
       approvedAmiIds: [KEPT_AMI, APPROVED_AMI],
       remediation: { mode: "automatic" },
-      targets: [{ accountId: ACCOUNT, region: REGION, recorder: "existing" }],
+      targets: accounts.map((accountId) => ({ accountId, region: REGION, recorder: "existing" })),
     }),
     prefix,
   );
-  const stackName = workspace.synth.stackNames[0] as string;
+  const stacks = lasts.map((last, index) => {
+    const account = accounts[index] as string;
+    const stackName = workspace.synth.stackNames.find((name) => name.includes(account)) as string;
+    return { stackName, ...saveLastApply(workspace, stackName, account, last) };
+  });
+  const run = await planWorkspace(workspace);
+  return stacks.map(({ stackName, ruleAddress, scheduleAddress }) => {
+    const result = succeeded(run.results.find((candidate) => candidate.stackName === stackName));
+    return {
+      workspace,
+      ruleAddress,
+      scheduleAddress,
+      markdown: readFileSync(result.files.markdown, "utf8"),
+      changes: classifyChanges(result.plan),
+    };
+  });
+}
+
+/** Saves the state `last` describes beside one stack; the addresses of its rule and one-time schedule. */
+function saveLastApply(
+  workspace: Workspace,
+  stackName: string,
+  account: string,
+  last: LastApply,
+): { ruleAddress: string; scheduleAddress: string } {
+  const previous = last.previous;
   const stack = stackJson(workspace, stackName);
   const ruleName = onlyNameOf(stack, "aws_config_config_rule");
   const rule = stack.resource?.aws_config_config_rule?.[ruleName] ?? {};
@@ -248,15 +303,89 @@ async function planListChange(prefix: string, previous: readonly string[]): Prom
     name.includes("after-change"),
   ) as string;
   const schedule = stack.resource?.aws_scheduler_schedule?.[scheduleName] ?? {};
+  const savedRuleName = last.ruleName ?? rule.name;
+  const roleArn = `arn:aws:iam::${account}:role/ami-guard-reevaluation-${REGION}`;
+  const queueArn = `arn:aws:sqs:${REGION}:${account}:ami-guard-reevaluation-after-change-failures`;
+  const input = JSON.stringify({ ConfigRuleNames: [savedRuleName] });
+  const roleName = Object.keys(stack.resource?.aws_iam_role ?? {}).find((name) =>
+    name.startsWith("reevaluation"),
+  ) as string;
+  const settingsName = onlyNameOf(stack, "terraform_data");
+  const settings = stack.resource?.terraform_data?.[settingsName]?.triggers_replace as
+    | Record<string, string>
+    | undefined;
+  // The schedules' dead-letter queues, as this code created them.
+  const queues = Object.entries(stack.resource?.aws_sqs_queue ?? {})
+    .filter(([, queue]) => String(queue.name).includes("reevaluation"))
+    .map(([name, queue]) => ({
+      type: "aws_sqs_queue",
+      name,
+      attributes: {
+        id: `https://sqs.${REGION}.amazonaws.com/${account}/${queue.name}`,
+        url: `https://sqs.${REGION}.amazonaws.com/${account}/${queue.name}`,
+        arn: `arn:aws:sqs:${REGION}:${account}:${queue.name}`,
+        name: queue.name,
+        message_retention_seconds: queue.message_retention_seconds,
+        sqs_managed_sse_enabled: true,
+        fifo_queue: false,
+        name_prefix: "",
+        tags: {},
+        tags_all: { "ami-guard:stack": stackName },
+      },
+    }));
+  const extra = last.settings
+    ? [
+        ...queues,
+        {
+          type: "aws_iam_role",
+          name: roleName,
+          attributes: {
+            id: `ami-guard-reevaluation-${REGION}`,
+            name: `ami-guard-reevaluation-${REGION}`,
+            arn: roleArn,
+            assume_role_policy: stack.resource?.aws_iam_role?.[roleName]?.assume_role_policy,
+            path: "/",
+            name_prefix: "",
+            max_session_duration: 3600,
+            force_detach_policies: false,
+            tags: {},
+            tags_all: { "ami-guard:stack": stackName },
+          },
+        },
+        {
+          type: "terraform_data",
+          name: settingsName,
+          provider: 'provider["terraform.io/builtin/terraform"]',
+          attributes: {
+            id: "4a1b3c2d-0000-4000-8000-000000000001",
+            input: null,
+            output: null,
+            triggers_replace: {
+              value: {
+                ...settings,
+                dead_letter_arn: queueArn,
+                input,
+                retry_policy: JSON.stringify({
+                  maximumRetryAttempts: last.settings.maximumRetryAttempts,
+                  maximumEventAgeInSeconds: 3600,
+                }),
+              },
+              type: ["object", Object.fromEntries(Object.keys(settings ?? {}).map((key) => [key, "string"]))],
+            },
+          },
+        },
+      ]
+    : [];
   saveLocalState(workspace, stackName, [
+    ...extra,
     {
       type: "aws_config_config_rule",
       name: ruleName,
       attributes: {
-        id: rule.name,
-        name: rule.name,
+        id: savedRuleName,
+        name: savedRuleName,
         description: rule.description,
-        arn: `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`,
+        arn: `arn:aws:config:${REGION}:${account}:config-rule/config-rule-abc123`,
         rule_id: "config-rule-abc123",
         input_parameters: JSON.stringify({ amiIds: previous.join(",") }),
         scope: [
@@ -284,7 +413,7 @@ async function planListChange(prefix: string, previous: readonly string[]): Prom
       name: scheduleName,
       attributes: {
         id: `default/${schedule.name}`,
-        arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${schedule.name}`,
+        arn: `arn:aws:scheduler:${REGION}:${account}:schedule/default/${schedule.name}`,
         name: schedule.name,
         group_name: "default",
         description: schedule.description,
@@ -295,10 +424,15 @@ async function planListChange(prefix: string, previous: readonly string[]): Prom
         target: [
           {
             arn: "arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation",
-            role_arn: `arn:aws:iam::${ACCOUNT}:role/ami-guard-reevaluation-${REGION}`,
-            input: JSON.stringify({ ConfigRuleNames: [rule.name] }),
-            retry_policy: [{ maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 10 }],
-            dead_letter_config: [],
+            role_arn: roleArn,
+            input,
+            retry_policy: [
+              {
+                maximum_event_age_in_seconds: 3600,
+                maximum_retry_attempts: last.settings?.maximumRetryAttempts ?? 10,
+              },
+            ],
+            dead_letter_config: last.settings ? [{ arn: queueArn }] : [],
             ecs_parameters: [],
             eventbridge_parameters: [],
             kinesis_parameters: [],
@@ -309,14 +443,9 @@ async function planListChange(prefix: string, previous: readonly string[]): Prom
       },
     },
   ]);
-  const run = await planWorkspace(workspace);
-  const result = succeeded(run.results[0]);
   return {
-    workspace,
     ruleAddress: `aws_config_config_rule.${ruleName}`,
     scheduleAddress: `aws_scheduler_schedule.${scheduleName}`,
-    markdown: readFileSync(result.files.markdown, "utf8"),
-    changes: classifyChanges(result.plan),
   };
 }
 
@@ -366,5 +495,74 @@ describe("the plan summary of the approved list, from real plans against a saved
     expect(kindOf(unchanged.ruleAddress)).toBeUndefined();
     expect(kindOf(unchanged.scheduleAddress)).not.toBe("replace");
     expect(unchanged.markdown).not.toContain("Approved AMI list");
+  });
+});
+
+describe("the one-time re-evaluation over the rule's lifetime, from real plans against a saved state", () => {
+  const CURRENT = { maximumRetryAttempts: 185 };
+  const RENAMED = "golden-amis-only";
+  // Four stacks planned with Terraform in one hook: on a busy machine that takes minutes, never a verdict.
+  const LIFETIME_PLANS_TIMEOUT_MS = 15 * 60 * 1000;
+  let renamed: ListPlan;
+  let retried: ListPlan;
+  let steady: ListPlan;
+  let upgrade: ListPlan;
+
+  beforeAll(async () => {
+    // Given a last apply by this code (role and settings saved) approving the configured list, and then:
+    // the rule renamed; the retry settings changed since; nothing changed. And the state of a release
+    // without the settings resource, whose schedule has no dead-letter queue and the old retries.
+    const same = [KEPT_AMI, APPROVED_AMI];
+    const current = { ruleName: RENAMED, previous: same };
+    [renamed, retried, steady, upgrade] = (await planLifetimes(
+      "plan-rule-lifetime",
+      [
+        { ruleName: "approved-amis-by-id", previous: same, settings: CURRENT },
+        { ...current, settings: { maximumRetryAttempts: 10 } },
+        { ...current, settings: CURRENT },
+        current,
+      ],
+      RENAMED,
+    )) as [ListPlan, ListPlan, ListPlan, ListPlan];
+  }, LIFETIME_PLANS_TIMEOUT_MS);
+
+  afterAll(() => {
+    if (renamed) rmSync(renamed.workspace.root, { recursive: true, force: true });
+  });
+
+  const kindOf = (plan: ListPlan, address: string) => plan.changes.find((c) => c.address === address);
+
+  it("replaces the one-time schedule when the rule is renamed, never updating its past at() in place", () => {
+    expect(kindOf(renamed, renamed.ruleAddress)?.kind).toBe("replace");
+    expect(kindOf(renamed, renamed.scheduleAddress)).toMatchObject({
+      kind: "replace",
+      reason: "replace_by_triggers",
+    });
+  });
+
+  it("says in plain words what a rename does: the rule and its history go, the schedules follow", () => {
+    expect(renamed.markdown).toContain(
+      `> Renaming the Config rule \`approved-amis-by-id\` to \`golden-amis-only\` replaces it (\`${renamed.ruleAddress}\`): AWS Config deletes \`approved-amis-by-id\` with its compliance history, and \`golden-amis-only\` starts from nothing and evaluates every instance again.`,
+    );
+    expect(renamed.markdown).toContain(`\`${renamed.scheduleAddress}\` is replaced`);
+    expect(renamed.markdown).toContain("the one-time schedule is replaced, never updated");
+  });
+
+  it("replaces the one-time schedule when its retry settings changed, rather than updating it", () => {
+    expect(kindOf(retried, retried.ruleAddress)).toBeUndefined();
+    expect(kindOf(retried, retried.scheduleAddress)).toMatchObject({
+      kind: "replace",
+      reason: "replace_by_triggers",
+    });
+  });
+
+  it("replaces nothing, and leaves the one-time schedule alone, when nothing changed", () => {
+    expect(steady.changes.filter((c) => c.kind === "replace").map((c) => c.address)).toEqual([]);
+    expect(steady.changes.filter((c) => c.address === steady.scheduleAddress)).toEqual([]);
+  });
+
+  it("never updates the one-time schedule in place, even when a release changes its settings", () => {
+    // ignore_changes = all leaves the schedule of the earlier release as it is
+    expect(kindOf(upgrade, upgrade.scheduleAddress)?.kind).not.toBe("update");
   });
 });

@@ -88,6 +88,8 @@ interface SavedResource {
   readonly type: string;
   readonly name: string;
   readonly attributes: Record<string, unknown>;
+  /** @default the AWS provider; `terraform_data` is Terraform's built-in */
+  readonly provider?: string;
 }
 
 /**
@@ -111,7 +113,7 @@ export function saveLocalState(
       mode: "managed",
       type: resource.type,
       name: resource.name,
-      provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+      provider: resource.provider ?? 'provider["registry.terraform.io/hashicorp/aws"]',
       instances: [{ schema_version: 0, attributes: resource.attributes, sensitive_attributes: [] }],
     })),
     check_results: null,

@@ -313,6 +313,43 @@ function amiListSection(listChanges: readonly AmiListChange[], mode: unknown): s
 }
 
 /**
+ * A Config rule whose name the plan changes: AWS cannot rename a rule, so Terraform replaces it, and what
+ * that costs is said in plain words, with what happens to the schedules that re-evaluate it.
+ */
+const PAST_TENSE: Readonly<Record<ChangeKind, string>> = {
+  create: "created",
+  update: "updated in place",
+  replace: "replaced",
+  delete: "deleted",
+  forget: "no longer managed",
+};
+
+export function ruleRenames(plan: PlanJson): string[] {
+  const renames: string[] = [];
+  for (const resource of plan.resource_changes ?? []) {
+    if (resource.mode !== "managed" || resource.type !== "aws_config_config_rule") continue;
+    if (classifyActions(resource.change.actions) !== "replace") continue;
+    const before = resource.change.before?.name;
+    const after = resource.change.after?.name;
+    if (typeof before !== "string" || typeof after !== "string" || before === after) continue;
+    const schedules = (plan.resource_changes ?? [])
+      .filter((other) => other.mode === "managed" && other.type === "aws_scheduler_schedule")
+      .flatMap((other) => {
+        const kind = classifyActions(other.change.actions);
+        return kind ? [`${code(other.address)} is ${PAST_TENSE[kind]}`] : [];
+      });
+    renames.push(
+      `Renaming the Config rule ${code(before)} to ${code(after)} replaces it (${code(resource.address)}): AWS Config deletes ${code(before)} with its compliance history, and ${code(after)} starts from nothing and evaluates every instance again. ${
+        schedules.length > 0
+          ? `The re-evaluation schedules follow the new name: ${schedules.join(", ")}; the one-time schedule is replaced, never updated, so it runs once more ${AFTER_CHANGE_DELAY_MINUTES} minutes after this apply.`
+          : "No re-evaluation schedule changes in this plan."
+      }`,
+    );
+  }
+  return renames;
+}
+
+/**
  * Images the stack leaves out of its rule to fit the limits (`retain: "newest"`), from the output the
  * stack records them in: shown whether or not the plan changes anything, since they stay left out.
  */
@@ -346,6 +383,10 @@ export function summarizePlan(stackName: string, plan: PlanJson): string {
   if (prevention.length > 0) {
     lines.push("> [!CAUTION]", "> This plan changes which AMIs the organization may launch.", ">");
     lines.push(...prevention.map((warning) => `> - ${warning}`), "");
+  }
+  const renames = ruleRenames(plan);
+  if (renames.length > 0) {
+    lines.push("> [!CAUTION]", ...renames.map((rename) => `> ${rename}`), "");
   }
   const destructive = changes.filter(
     (c) => c.kind === "replace" || c.kind === "delete" || c.kind === "forget",
