@@ -331,6 +331,19 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
   return { widgets };
 }
 
+/**
+ * cdktf writes the strings inside jsonencode(...) into HCL without escaping double quotes, so a search
+ * expression's `MetricName="EventsIgnored"` would end the string early; Fn.rawString escapes them.
+ */
+function withQuotesEscaped(value: unknown): unknown {
+  if (typeof value === "string") return value.includes('"') ? Fn.rawString(value) : value;
+  if (Array.isArray(value)) return value.map(withQuotesEscaped);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withQuotesEscaped(item)]));
+  }
+  return value;
+}
+
 /** The stack's CloudWatch dashboard: what the function received and did, what was lost, what is alarming. */
 export class RemediationDashboard extends Construct {
   readonly dashboard: CloudwatchDashboard;
@@ -341,7 +354,7 @@ export class RemediationDashboard extends Construct {
       dashboardName: dashboardNameFor(props.region, props.namePrefix),
       // jsonencode, not JSON.stringify: queue and alarm names are references, and a reference inside a
       // pre-serialized JSON string is not escaped when cdktf writes HCL.
-      dashboardBody: Fn.jsonencode(dashboardBody(props)),
+      dashboardBody: Fn.jsonencode(withQuotesEscaped(dashboardBody(props))),
     });
   }
 }

@@ -102,9 +102,14 @@ describe("AmiGuard in each mode", () => {
     expect(rule?.depends_on).toEqual([
       expect.stringMatching(/^aws_config_configuration_recorder_status\.first_/),
     ]);
+    // And, besides it, the re-evaluation's role, its dead-letter queues and their alarms (no topic: no actions)
     expect(physicalNames(stack, "second_")).toEqual([
+      "aws_cloudwatch_metric_alarm second-reevaluation-after-change-failures-queue",
+      "aws_cloudwatch_metric_alarm second-reevaluation-failures-queue",
       "aws_config_config_rule second-rule",
       "aws_iam_role second-reevaluation-eu-central-1",
+      "aws_sqs_queue second-reevaluation-after-change-failures",
+      "aws_sqs_queue second-reevaluation-failures",
     ]);
   });
 
@@ -289,9 +294,9 @@ describe("names derived from namePrefix", () => {
 
   it("names the longest derived name", () => {
     expect(longestDerivedName("ami-guard", "ap-southeast-1")).toBe(
-      "ami-guard-notification-delivery-failures-queue",
+      "ami-guard-reevaluation-after-change-failures-queue",
     );
-    expect(longestDerivedName("x", "eu-central-1")).toBe("x-notification-delivery-failures-queue");
+    expect(longestDerivedName("x", "eu-central-1")).toBe("x-reevaluation-after-change-failures-queue");
   });
 });
 

@@ -31,6 +31,7 @@ import {
   functionDashboardMetrics,
   functionMetric,
   INSTANCES_LEFT_RUNNING_TITLE,
+  ignoredEventsByReason,
   RemediationDashboard,
   type RemediationDashboardProps,
 } from "../../lib/dashboard";
@@ -89,6 +90,8 @@ describe("the dashboard body", () => {
     // Terraform encodes the body, so references to queues and alarms resolve inside it
     expect(dashboard?.dashboard_body).toMatch(/^\$\{jsonencode\(/);
     expect(dashboard?.dashboard_body).toContain("ami-guard-function-failures");
+    // The search expression's quotes are escaped for HCL, or the string would end at the first one
+    expect(dashboard?.dashboard_body).toContain('MetricName=\\"EventsIgnored\\" service=\\"ami-guard\\"');
   });
 
   it("ends with the table of instances left running that the Auto Scaling alarm's description names", () => {
@@ -310,6 +313,9 @@ describe("every function metric the dashboard shows is one the function emits", 
       await invoke(settings(), event());
       configMock.on(StartRemediationExecutionCommand).rejects(new Error("AccessDenied"));
       await invoke(settings(), event());
+      // A notification the topic refuses (its key policy, say)
+      snsMock.on(PublishCommand).rejects(new Error("KMSAccessDeniedException"));
+      await invoke(settings({ dryRun: true }), event());
     } finally {
       spy.mockRestore();
     }
@@ -322,8 +328,8 @@ describe("every function metric the dashboard shows is one the function emits", 
   });
 
   const dashboardMetrics = () => {
-    const { received, outcomes, delay } = functionDashboardMetrics();
-    return [...received, ...outcomes, ...delay];
+    const { received, outcomes, delay, notifications } = functionDashboardMetrics();
+    return [...received, ...outcomes, ...delay, ...notifications];
   };
 
   it("captured the function's embedded-metric records", () => {
@@ -356,6 +362,36 @@ describe("every function metric the dashboard shows is one the function emits", 
       stat: "Sum",
     };
     expect(emitted.map(keyOf)).toContain(keyOf(alarmed));
+  });
+
+  it("searches ignored events with exactly the namespace, name and dimensions the function emits them with", () => {
+    // Given the dashboard's search for ignored events
+    const search = ignoredEventsByReason();
+    // Then an event for another rule was emitted as that metric, with exactly the search's dimension set
+    const ignored = emitted.filter((metric) => metric.metricName === search.metricName);
+    expect(ignored.length).toBeGreaterThan(0);
+    for (const metric of ignored) {
+      expect(metric.namespace).toBe(search.namespace);
+      expect(Object.keys(metric.dimensions).sort()).toEqual([...search.dimensionNames].sort());
+      expect(metric.dimensions.service).toBe(POWERTOOLS_ENVIRONMENT.POWERTOOLS_SERVICE_NAME);
+    }
+    expect(ignored.map((metric) => metric.dimensions.Reason)).toContain("other-rule");
+    // And the expression names them as CloudWatch's search schema does: {Namespace,Dimension,...}
+    expect(search.expression).toBe(
+      `SEARCH('{${METRIC_NAMESPACE},Reason,service} MetricName="EventsIgnored" service="ami-guard"', 'Sum', 300)`,
+    );
+  });
+
+  it("draws the ignored-events search and the failed notifications beside it", () => {
+    const body = dashboardBody(EVENT_DRIVEN);
+    const byTitle = (title: string) =>
+      body.widgets.find((widget) => widget.properties.title === title)?.properties.metrics;
+    expect(byTitle("Events ignored, by reason (no API call made)")).toEqual([
+      [{ expression: ignoredEventsByReason().expression, id: "ignored" }],
+    ]);
+    expect(JSON.stringify(byTitle("Notifications the function could not publish"))).toContain(
+      '"NotificationsFailed"',
+    );
   });
 
   it("shows a line for every guard the function has", () => {

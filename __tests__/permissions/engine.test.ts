@@ -159,6 +159,21 @@ describe("a mutated policy is caught", () => {
     );
   });
 
+  it("dropping the re-evaluation role's DeadLetterFailedCalls statement denies the schedules' dead-letter queues", async () => {
+    // Given the event-driven stack with the statement removed from the Scheduler role's policy
+    const c = eventDriven();
+    const documents = c.stack.data.aws_iam_policy_document ?? {};
+    const [name] = Object.keys(documents).filter((n) => n.includes("reevaluation_role_permissions"));
+    const document = documents[name as string] as { statement: { sid?: string }[] };
+    document.statement = document.statement.filter((s) => s.sid !== "DeadLetterFailedCalls");
+    // When the engine evaluates its paths, Then both dead-letter paths are refused
+    const refused = await unexpectedOutcomes(pathsOf(c.stack, c.region), ACCOUNT);
+    expect([...refused].sort()).toEqual([
+      "Scheduler dead-letters a failed re-evaluation to ami-guard-reevaluation-after-change-failures: expected Allowed, engine said ImplicitlyDenied",
+      "Scheduler dead-letters a failed re-evaluation to ami-guard-reevaluation-failures: expected Allowed, engine said ImplicitlyDenied",
+    ]);
+  });
+
   it("a condition on aws:SourceAccount, which EventBridge does not send, denies the rule's invoke", async () => {
     const invoke = (sourceAccount: string | undefined) => {
       const c = eventDriven();

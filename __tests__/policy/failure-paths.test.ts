@@ -5,7 +5,11 @@ import {
   failedRemediationEventPattern,
   REMEDIATION_FAILURE_METRIC,
 } from "../../lib/alarms";
-import { DEAD_LETTER_ALARM_MISSING_DATA } from "../../lib/aws-facts";
+import {
+  CONFIG_RULES_EVALUATION_LIMIT,
+  DEAD_LETTER_ALARM_MISSING_DATA,
+  SCHEDULER_RETRY_POLICY_LIMITS,
+} from "../../lib/aws-facts";
 import { METRIC, METRIC_NAMESPACE, METRIC_SERVICE_DIMENSION } from "../../lib/contract";
 import { REMEDIATION_RULE_NAME } from "../../lib/event-driven-remediation";
 import { DEAD_LETTER_RETENTION_SECONDS } from "../../lib/failure-handling";
@@ -22,8 +26,10 @@ import {
 let eventDriven: SynthesizedStack;
 let automatic: SynthesizedStack;
 let manual: SynthesizedStack;
+let audit: SynthesizedStack;
 beforeAll(async () => {
   const bundle = await handlerBundleForTests();
+  audit = synthesize(configFor("audit", "existing"), bundle);
   eventDriven = synthesize(configFor("event-driven", "existing"), bundle);
   automatic = synthesize(configFor("automatic", "existing"), bundle);
   manual = synthesize(configFor("manual", "create"), bundle);
@@ -114,6 +120,9 @@ describe("event-driven failure paths", () => {
       "ami-guard-function-failures-queue",
       "ami-guard-function-throttles",
       "ami-guard-notification-delivery-failures-queue",
+      "ami-guard-notifications-failed",
+      "ami-guard-reevaluation-after-change-failures-queue",
+      "ami-guard-reevaluation-failures-queue",
       "ami-guard-remediation-failures",
       "ami-guard-running-delivery-failures-queue",
     ]);
@@ -131,7 +140,7 @@ describe("event-driven failure paths", () => {
   it("keeps a dead-letter alarm raised while SQS publishes nothing for the queue, and quiet for an idle empty one", () => {
     const alarms = resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm").map(([, alarm]) => alarm);
     const queueAlarms = alarms.filter((alarm) => alarm.namespace === "AWS/SQS");
-    expect(queueAlarms).toHaveLength(4);
+    expect(queueAlarms).toHaveLength(6);
     for (const alarm of queueAlarms)
       expect(alarm.treat_missing_data).toBe(DEAD_LETTER_ALARM_MISSING_DATA.value);
     // The function's own metrics exist only while it runs: no data there means nothing happened.
@@ -212,7 +221,11 @@ describe("failed-stop notifications (automatic mode shown; manual and event-driv
         [["arn:aws:events:eu-central-1:111122223333:rule/ami-guard-failed-remediation"]],
       ],
     ]);
-    expect(alarmNames(automatic)).toEqual(["ami-guard-notification-delivery-failures-queue"]);
+    expect(alarmNames(automatic)).toEqual([
+      "ami-guard-notification-delivery-failures-queue",
+      "ami-guard-reevaluation-after-change-failures-queue",
+      "ami-guard-reevaluation-failures-queue",
+    ]);
   });
 
   it("encrypts the topic with a rotating customer-managed key that grants EventBridge and CloudWatch", () => {
@@ -230,9 +243,102 @@ describe("manual mode", () => {
   it("notifies a stop that failed in SSM, which an operator pressing Remediate would otherwise never see", () => {
     const [, rule] = only(manual, "aws_cloudwatch_event_rule");
     expect(rule.name).toBe(FAILED_REMEDIATION_RULE_NAME);
-    for (const type of ["aws_sns_topic", "aws_kms_key", "aws_sqs_queue"]) {
+    for (const type of ["aws_sns_topic", "aws_kms_key"]) {
       expect({ type, count: resourcesOf(manual, type).length }).toEqual({ type, count: 1 });
     }
-    expect(alarmNames(manual)).toEqual(["ami-guard-notification-delivery-failures-queue"]);
+    // The notification dead-letter queue, and one for each re-evaluation schedule
+    expect(resourcesOf(manual, "aws_sqs_queue")).toHaveLength(3);
+    expect(alarmNames(manual)).toEqual([
+      "ami-guard-notification-delivery-failures-queue",
+      "ami-guard-reevaluation-after-change-failures-queue",
+      "ami-guard-reevaluation-failures-queue",
+    ]);
+  });
+});
+
+describe("the re-evaluation schedules' failures, in every mode", () => {
+  const schedules = (stack: SynthesizedStack) =>
+    resourcesOf(stack, "aws_scheduler_schedule").map(([, schedule]) => schedule.target as Block);
+
+  it.each([
+    ["audit", () => audit],
+    ["manual", () => manual],
+    ["automatic", () => automatic],
+    ["event-driven", () => eventDriven],
+  ])(
+    "%s: each schedule dead-letters into its own encrypted queue, retried for over a minute first",
+    (_, stack) => {
+      const targets = schedules(stack());
+      expect(targets).toHaveLength(2);
+      const queues = targets.map((target) => String((target.dead_letter_config as Block).arn));
+      expect(new Set(queues).size).toBe(2);
+      for (const queue of queues) {
+        const [name] = /aws_sqs_queue\.([\w-]+)\.arn/.exec(queue)?.slice(1) ?? [];
+        const block = resourcesOf(stack(), "aws_sqs_queue").find(([queueName]) => queueName === name)?.[1];
+        expect(block).toMatchObject({
+          sqs_managed_sse_enabled: true,
+          message_retention_seconds: DEAD_LETTER_RETENTION_SECONDS,
+        });
+      }
+      for (const target of targets) {
+        const retry = target.retry_policy as {
+          maximum_event_age_in_seconds: number;
+          maximum_retry_attempts: number;
+        };
+        // StartConfigRulesEvaluation refuses more than one call a minute and any call while an evaluation runs
+        expect(retry.maximum_event_age_in_seconds).toBeGreaterThan(
+          CONFIG_RULES_EVALUATION_LIMIT.value.minimumSecondsBetweenCalls,
+        );
+        expect(retry.maximum_event_age_in_seconds).toBeLessThanOrEqual(
+          SCHEDULER_RETRY_POLICY_LIMITS.value.maximumEventAgeInSeconds.max,
+        );
+        expect(retry.maximum_retry_attempts).toBe(
+          SCHEDULER_RETRY_POLICY_LIMITS.value.maximumRetryAttempts.max,
+        );
+      }
+    },
+  );
+
+  it("alarms on both queues in audit mode too, with no action: audit has no topic", () => {
+    const alarms = resourcesOf(audit, "aws_cloudwatch_metric_alarm").map(([, alarm]) => alarm);
+    expect(alarms.map((alarm) => alarm.alarm_name).sort()).toEqual([
+      "ami-guard-reevaluation-after-change-failures-queue",
+      "ami-guard-reevaluation-failures-queue",
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm.alarm_actions).toBeUndefined();
+      expect(alarm.treat_missing_data).toBe(DEAD_LETTER_ALARM_MISSING_DATA.value);
+    }
+  });
+
+  it("grants Scheduler's role the send on its two queues only, with no queue policy", () => {
+    const [, policy] = resourcesOf(eventDriven, "aws_iam_role_policy").find(([name]) =>
+      name.startsWith("reevaluation"),
+    ) as [string, Block];
+    const send = statementsOf(eventDriven, policy.policy).find((s) => s.sid === "DeadLetterFailedCalls");
+    expect(send?.actions).toEqual(["sqs:SendMessage"]);
+    expect(send?.resources).toHaveLength(2);
+    for (const queue of send?.resources ?? []) expect(String(queue)).toMatch(/reevaluation_.*failures_queue/);
+    expect(resourcesOf(eventDriven, "aws_sqs_queue_policy").map(([name]) => name)).not.toContainEqual(
+      expect.stringMatching(/^reevaluation/),
+    );
+  });
+});
+
+describe("failed notifications", () => {
+  it("alarm on the handler's NotificationsFailed and say that the alarm's own message may not arrive", () => {
+    const [, alarm] = resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm").find(
+      ([, block]) => block.alarm_name === "ami-guard-notifications-failed",
+    ) as [string, Block];
+    expect(alarm).toMatchObject({
+      namespace: METRIC_NAMESPACE,
+      metric_name: METRIC.notificationsFailed,
+      dimensions: { service: METRIC_SERVICE_DIMENSION.service },
+      statistic: "Sum",
+      threshold: 1,
+      treat_missing_data: "notBreaching",
+    });
+    expect(String(alarm.alarm_description)).toContain("may not arrive");
+    expect(String(alarm.alarm_description)).toContain("dashboard");
   });
 });

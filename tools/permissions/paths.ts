@@ -493,6 +493,40 @@ export function permissionPaths(stack: TerraformJson, policies: StackPolicies): 
       ["cannot start a remediation", "config:StartRemediationExecution", "*", "Denied"],
     ];
     addRoleCalls("the re-evaluation role", assumedRole, role, evaluation);
+
+    // Scheduler dead-letters a call it could not make as the schedule's execution role: each schedule of
+    // this role sends to its own queue, and to no other queue of the account.
+    const queues = resources("aws_scheduler_schedule")
+      .filter(([, schedule]) => arnOf((schedule.target as Block | undefined)?.role_arn) === roleArn)
+      .map(([, schedule]) => (schedule.target as Block).dead_letter_config as Block | undefined)
+      .filter((config): config is Block => config?.arn !== undefined)
+      .map((config) => arnOf(config.arn));
+    for (const queue of queues) {
+      add({
+        id: `Scheduler dead-letters a failed re-evaluation to ${queue.split(":").at(-1)}`,
+        behaviour: "scheduler-dead-letters",
+        expect: "Allowed",
+        principal: assumedRole,
+        action: "sqs:SendMessage",
+        resource: queue,
+        identityPolicies: role.inline,
+        ...(resourcePolicy(queue) ? { resourcePolicy: resourcePolicy(queue) } : {}),
+        context: requestContext("scheduler-dead-letters", { account }),
+      });
+    }
+    if (queues.length > 0) {
+      const elsewhere = `arn:${partition}:sqs:${region}:${account}:another-queue`;
+      add({
+        id: "Scheduler's role cannot send to another queue",
+        behaviour: "scheduler-dead-letters",
+        expect: "Denied",
+        principal: assumedRole,
+        action: "sqs:SendMessage",
+        resource: elsewhere,
+        identityPolicies: role.inline,
+        context: requestContext("scheduler-dead-letters", { account }),
+      });
+    }
   }
   return paths;
 }
