@@ -15,6 +15,7 @@ import {
   PROVIDER_CONFIGURATION_ACTIONS,
   STATE_BUCKET_ACTIONS,
   STATE_OBJECT_ACTIONS,
+  TERRAFORM_BUILTIN_RESOURCES,
 } from "./provider-actions";
 
 interface PolicyStatement {
@@ -50,7 +51,7 @@ export function resourceTypesOf(stacks: readonly SynthesizedTypes[]): string[] {
   for (const stack of stacks) {
     for (const type of Object.keys(stack.resource ?? {})) {
       if (PROVIDER_ACTIONS[type]) types.add(type);
-      else unknown.add(`resource ${type}`);
+      else if (!TERRAFORM_BUILTIN_RESOURCES.includes(type)) unknown.add(`resource ${type}`);
     }
     for (const type of Object.keys(stack.data ?? {})) {
       if (!LOCAL_DATA_SOURCES.includes(type)) unknown.add(`data source ${type}`);

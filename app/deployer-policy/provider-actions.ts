@@ -383,3 +383,9 @@ export const PREVENTION_PREFLIGHT_ACTIONS: readonly string[] = [
   "organizations:DescribeOrganization",
   "organizations:ListRoots",
 ];
+
+/**
+ * Resources of Terraform's built-in provider: they live in the state only and call no AWS API
+ * (https://developer.hashicorp.com/terraform/language/resources/terraform-data).
+ */
+export const TERRAFORM_BUILTIN_RESOURCES: readonly string[] = ["terraform_data"];
