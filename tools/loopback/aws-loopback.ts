@@ -180,7 +180,8 @@ export class AwsLoopback {
   }
 }
 
-function parseRequest(request: IncomingMessage, body: string): RecordedRequest {
+/** Names a raw request the way the SDK names it: service and operation, JSON body or form fields. */
+export function parseRequest(request: IncomingMessage, body: string): RecordedRequest {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;

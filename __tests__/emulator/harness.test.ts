@@ -1,0 +1,220 @@
+import {
+  ConfigServiceClient,
+  DescribeRemediationConfigurationsCommand,
+  DescribeRemediationExecutionStatusCommand,
+  GetComplianceDetailsByResourceCommand,
+  PutConfigRuleCommand,
+  PutRemediationConfigurationsCommand,
+  StartConfigRulesEvaluationCommand,
+  StartRemediationExecutionCommand,
+} from "@aws-sdk/client-config-service";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RegisterImageCommand,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { AwsEmulator } from "../../tools/emulator/emulator";
+import { endpointKeysFor } from "../../tools/emulator/emulator-stack";
+import { MOTO_INSTALL_HINT, MotoServer } from "../../tools/emulator/moto-server";
+
+const ACCOUNT = "111122223333";
+const OTHER_ACCOUNT = "444455556666";
+const REGION = "eu-central-1";
+
+function clients(url: string, accountId: string) {
+  const settings = {
+    endpoint: url,
+    region: REGION,
+    credentials: { accessKeyId: accountId, secretAccessKey: "emulator" },
+    maxAttempts: 1,
+  };
+  return {
+    config: new ConfigServiceClient(settings),
+    ec2: new EC2Client(settings),
+    lambda: new LambdaClient(settings),
+  };
+}
+
+describe("moto_server", () => {
+  it("fails with a message naming moto_server and how to install it when it is not on PATH", async () => {
+    // Given a PATH without moto_server
+    const start = MotoServer.start({ env: { ...process.env, PATH: "/nonexistent" } });
+    // Then starting the emulator fails, naming the tool and the install command
+    await expect(start).rejects.toThrow(/moto_server/);
+    await expect(MotoServer.start({ env: { ...process.env, PATH: "/nonexistent" } })).rejects.toThrow(
+      MOTO_INSTALL_HINT,
+    );
+  });
+});
+
+describe("the emulator proxy", () => {
+  let emulator: AwsEmulator;
+  beforeAll(async () => {
+    emulator = await AwsEmulator.start({ accountIds: [ACCOUNT, OTHER_ACCOUNT] });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  async function instanceOn(ec2: EC2Client, name: string): Promise<{ instanceId: string; imageId: string }> {
+    const image = await ec2.send(
+      new RegisterImageCommand({ Name: name, RootDeviceName: "/dev/xvda", Architecture: "x86_64" }),
+    );
+    const run = await ec2.send(
+      new RunInstancesCommand({ ImageId: image.ImageId, MinCount: 1, MaxCount: 1, InstanceType: "t3.micro" }),
+    );
+    return { instanceId: run.Instances?.[0]?.InstanceId ?? "", imageId: image.ImageId ?? "" };
+  }
+
+  it("keeps remediation configurations, runs the stop on moto's EC2 and reports the execution", async () => {
+    // Given a rule approving one image, its remediation, and an instance on another image
+    const { config, ec2 } = clients(emulator.url, ACCOUNT);
+    const approved = await instanceOn(ec2, "approved");
+    const unapproved = await instanceOn(ec2, "unapproved");
+    await config.send(
+      new PutConfigRuleCommand({
+        ConfigRule: {
+          ConfigRuleName: "approved-amis-by-id",
+          Source: { Owner: "AWS", SourceIdentifier: "APPROVED_AMIS_BY_ID" },
+          Scope: { ComplianceResourceTypes: ["AWS::EC2::Instance"] },
+          InputParameters: JSON.stringify({ amiIds: approved.imageId }),
+        },
+      }),
+    );
+    const put = await config.send(
+      new PutRemediationConfigurationsCommand({
+        RemediationConfigurations: [
+          {
+            ConfigRuleName: "approved-amis-by-id",
+            TargetType: "SSM_DOCUMENT",
+            TargetId: "AWS-StopEC2Instance",
+            Parameters: { InstanceId: { ResourceValue: { Value: "RESOURCE_ID" } } },
+          },
+        ],
+      }),
+    );
+    expect(put.FailedBatches).toEqual([]);
+    const described = await config.send(
+      new DescribeRemediationConfigurationsCommand({ ConfigRuleNames: ["approved-amis-by-id"] }),
+    );
+    expect(described.RemediationConfigurations?.[0]?.TargetId).toBe("AWS-StopEC2Instance");
+
+    // Then the rule is evaluated as the managed rule is documented to
+    const compliance = async (instanceId: string) =>
+      (
+        await config.send(
+          new GetComplianceDetailsByResourceCommand({
+            ResourceType: "AWS::EC2::Instance",
+            ResourceId: instanceId,
+          }),
+        )
+      ).EvaluationResults?.[0]?.ComplianceType;
+    expect(await compliance(unapproved.instanceId)).toBe("NON_COMPLIANT");
+    expect(await compliance(approved.instanceId)).toBe("COMPLIANT");
+
+    // When remediation starts for the unapproved instance
+    const started = await config.send(
+      new StartRemediationExecutionCommand({
+        ConfigRuleName: "approved-amis-by-id",
+        ResourceKeys: [{ resourceType: "AWS::EC2::Instance", resourceId: unapproved.instanceId }],
+      }),
+    );
+    expect(started.FailedItems).toEqual([]);
+
+    // Then moto's EC2 shows it stopped, the approved one running, and the execution succeeded
+    const states = await ec2.send(
+      new DescribeInstancesCommand({ InstanceIds: [unapproved.instanceId, approved.instanceId] }),
+    );
+    const stateOf = (id: string) =>
+      states.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id)?.State?.Name;
+    expect(stateOf(unapproved.instanceId)).toBe("stopped");
+    expect(stateOf(approved.instanceId)).toBe("running");
+    const status = await config.send(
+      new DescribeRemediationExecutionStatusCommand({
+        ConfigRuleName: "approved-amis-by-id",
+        ResourceKeys: [{ resourceType: "AWS::EC2::Instance", resourceId: unapproved.instanceId }],
+      }),
+    );
+    expect(status.RemediationExecutionStatuses?.map((s) => s.State)).toEqual(["SUCCEEDED"]);
+    await expect(
+      config.send(new StartConfigRulesEvaluationCommand({ ConfigRuleNames: ["approved-amis-by-id"] })),
+    ).resolves.toBeDefined();
+    await expect(
+      config.send(new StartConfigRulesEvaluationCommand({ ConfigRuleNames: ["no-such-rule"] })),
+    ).rejects.toThrow(/no-such-rule/);
+  });
+
+  it("keeps each account's resources apart", async () => {
+    // Given a remediation in one account (the test above), another account has none and cannot start one
+    const { config } = clients(emulator.url, OTHER_ACCOUNT);
+    const described = await config.send(
+      new DescribeRemediationConfigurationsCommand({ ConfigRuleNames: ["approved-amis-by-id"] }),
+    );
+    expect(described.RemediationConfigurations).toEqual([]);
+    await expect(
+      config.send(
+        new StartRemediationExecutionCommand({
+          ConfigRuleName: "approved-amis-by-id",
+          ResourceKeys: [{ resourceType: "AWS::EC2::Instance", resourceId: "i-0123456789abcdef0" }],
+        }),
+      ),
+    ).rejects.toThrow(/NoSuchRemediationConfiguration|no remediation configuration/);
+  });
+
+  it("returns the LoggingConfig a function was created with, which moto drops", async () => {
+    // Given a function created with JSON logs in a log group of its own (moto wants its role to exist)
+    const { lambda } = clients(emulator.url, ACCOUNT);
+    const role = await fetch(emulator.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `AWS4-HMAC-SHA256 Credential=${ACCOUNT}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: new URLSearchParams({
+        Action: "CreateRole",
+        Version: "2010-05-08",
+        RoleName: "probe",
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      }).toString(),
+    });
+    expect(role.status).toBe(200);
+    const loggingConfig = {
+      LogFormat: "JSON" as const,
+      LogGroup: "/ami-guard/remediate",
+      ApplicationLogLevel: "INFO" as const,
+      SystemLogLevel: "WARN" as const,
+    };
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: "logging-config-probe",
+        Runtime: "nodejs22.x",
+        Role: `arn:aws:iam::${ACCOUNT}:role/probe`,
+        Handler: "index.handler",
+        Code: { ZipFile: Buffer.from("UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==", "base64") },
+        LoggingConfig: loggingConfig,
+      }),
+    );
+    // Then reading it back returns that LoggingConfig
+    const read = await lambda.send(new GetFunctionCommand({ FunctionName: "logging-config-probe" }));
+    expect(read.Configuration?.LoggingConfig).toEqual(loggingConfig);
+  });
+});
+
+describe("endpointKeysFor", () => {
+  it("routes every service a stack calls, and refuses a type it cannot route", () => {
+    expect(
+      endpointKeysFor({
+        resource: { aws_sqs_queue: {}, aws_cloudwatch_event_rule: {}, aws_cloudwatch_metric_alarm: {} },
+      }),
+    ).toEqual(["cloudwatch", "ec2", "events", "sqs", "sts"]);
+    expect(() => endpointKeysFor({ resource: { aws_dynamodb_table: {} } })).toThrow(/aws_dynamodb_table/);
+    expect(() => endpointKeysFor({ data: { aws_ami: {} } })).toThrow(/data\.aws_ami/);
+  });
+});

@@ -1,0 +1,299 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { resolveProviderInstallation, terraformEnvironment } from "../terraform/provider-mirror";
+import { OFFLINE_OVERRIDE_FILE, OFFLINE_STATE_FILE, prepareScratchStack } from "../terraform/scratch";
+import {
+  type CommandResult,
+  checkTerraformBinary,
+  runCommand,
+  terraformBinary,
+} from "../terraform/terraform-cli";
+
+/** Terraform merges this over the synthesized stack: every service the stack calls goes to the emulator. */
+export const EMULATOR_OVERRIDE_FILE = "emulator_override.tf.json";
+
+/**
+ * The provider's endpoint key for each resource type prefix the stacks use, longest prefix first. A stack
+ * with a type outside this list is refused: its calls would go to real AWS.
+ */
+const ENDPOINT_OF_TYPE_PREFIX: ReadonlyArray<readonly [string, string]> = [
+  ["aws_cloudwatch_event_", "events"],
+  ["aws_cloudwatch_log_", "logs"],
+  ["aws_cloudwatch_", "cloudwatch"],
+  ["aws_config_", "configservice"],
+  ["aws_iam_", "iam"],
+  ["aws_kms_", "kms"],
+  ["aws_lambda_", "lambda"],
+  ["aws_s3_", "s3"],
+  ["aws_scheduler_", "scheduler"],
+  ["aws_sns_", "sns"],
+  ["aws_sqs_", "sqs"],
+  ["aws_organizations_", "organizations"],
+  ["aws_ssm_", "ssm"],
+  ["aws_instance", "ec2"],
+  ["aws_ec2_", "ec2"],
+];
+
+/** Data sources that never call an API, and the one that calls STS. */
+const DATA_SOURCES_WITHOUT_CALLS = new Set(["aws_iam_policy_document", "aws_partition", "aws_region"]);
+
+/**
+ * The services every emulated stack reaches, whether or not it declares them: STS (the account id the
+ * provider checks against `allowed_account_ids`) and EC2 (what tests launch).
+ */
+const ALWAYS = ["sts", "ec2"];
+
+interface StackJson {
+  readonly resource?: Record<string, unknown>;
+  readonly data?: Record<string, unknown>;
+}
+
+/** The endpoint keys a synthesized stack needs, or an error naming the types the emulator cannot route. */
+export function endpointKeysFor(stack: StackJson): string[] {
+  const keys = new Set(ALWAYS);
+  const unrouted: string[] = [];
+  for (const type of Object.keys(stack.resource ?? {})) {
+    const found = ENDPOINT_OF_TYPE_PREFIX.find(([prefix]) => type.startsWith(prefix));
+    if (found) keys.add(found[1]);
+    else unrouted.push(type);
+  }
+  for (const type of Object.keys(stack.data ?? {})) {
+    if (type === "aws_caller_identity") keys.add("sts");
+    else if (!DATA_SOURCES_WITHOUT_CALLS.has(type)) unrouted.push(`data.${type}`);
+  }
+  if (unrouted.length > 0) {
+    throw new Error(
+      `the emulator does not route ${unrouted.join(", ")}: add its endpoint to ENDPOINT_OF_TYPE_PREFIX`,
+    );
+  }
+  return [...keys].sort();
+}
+
+/**
+ * Provider settings for the emulator. The access key is the account id, which the proxy reads to pick the
+ * account; the account lookup stays on, so `allowed_account_ids` is checked against what moto answers.
+ * `max_retries` is low because an unanswered call is a gap to fix, not a throttle to wait out: with the
+ * default (25) the provider retries moto's HTTP 500 for most of an hour.
+ */
+export function emulatorOverride(
+  endpointUrl: string,
+  accountId: string,
+  endpointKeys: readonly string[],
+): Record<string, unknown> {
+  return {
+    provider: {
+      aws: [
+        {
+          access_key: accountId,
+          secret_key: "emulator",
+          skip_credentials_validation: true,
+          skip_metadata_api_check: true,
+          skip_region_validation: true,
+          s3_use_path_style: true,
+          max_retries: 2,
+          endpoints: [Object.fromEntries(endpointKeys.map((key) => [key, endpointUrl]))],
+        },
+      ],
+    },
+    terraform: { backend: { local: { path: OFFLINE_STATE_FILE } } },
+  };
+}
+
+export interface TimedResult extends CommandResult {
+  readonly seconds: number;
+}
+
+export interface EmulatedStackOptions {
+  /** The synthesis folder (`<dir>/stacks/<stack>/cdk.tf.json`). */
+  readonly synthDir: string;
+  readonly stackName: string;
+  readonly accountId: string;
+  /** Where the stack's working copy, its state and the CLI configuration go. */
+  readonly workDir: string;
+  /** The emulator's URL (AwsEmulator.url). */
+  readonly endpointUrl: string;
+  /** Resources Terraform creates or destroys at once. @default 20 */
+  readonly parallelism?: number;
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One synthesized stack in a working copy pointed at the emulator, with its own local state: apply, plan,
+ * destroy and state commands, each timed. `replaceConfiguration` swaps in another synthesis (a changed
+ * configuration, or this code after a previous release) and keeps the state.
+ */
+export class EmulatedStack {
+  private constructor(
+    readonly stackName: string,
+    readonly accountId: string,
+    /** The working copy Terraform runs in. */
+    readonly dir: string,
+    private readonly endpointUrl: string,
+    private readonly childEnv: NodeJS.ProcessEnv,
+    private readonly binary: string,
+    private readonly parallelism: number,
+  ) {}
+
+  static async prepare(options: EmulatedStackOptions): Promise<EmulatedStack> {
+    const env = options.env ?? process.env;
+    await checkTerraformBinary(env);
+    const installation = resolveProviderInstallation(env);
+    mkdirSync(options.workDir, { recursive: true });
+    const childEnv: NodeJS.ProcessEnv = {
+      ...terraformEnvironment(env, installation, options.workDir),
+      // Belt and braces: any call the endpoints block missed still lands on the emulator, never on AWS.
+      AWS_ENDPOINT_URL: options.endpointUrl,
+      AWS_ACCESS_KEY_ID: options.accountId,
+      AWS_SECRET_ACCESS_KEY: "emulator",
+    };
+    for (const name of [
+      "AWS_PROFILE",
+      "AWS_SESSION_TOKEN",
+      "AWS_CONFIG_FILE",
+      "AWS_SHARED_CREDENTIALS_FILE",
+    ]) {
+      delete childEnv[name];
+    }
+    const dir = prepareScratchStack(
+      options.synthDir,
+      options.stackName,
+      path.join(options.workDir, "stacks"),
+    );
+    const stack = new EmulatedStack(
+      options.stackName,
+      options.accountId,
+      dir,
+      options.endpointUrl,
+      childEnv,
+      terraformBinary(env),
+      options.parallelism ?? 20,
+    );
+    stack.writeOverride();
+    const init = await stack.run(["init", "-input=false", "-no-color"]);
+    if (init.exitCode !== 0)
+      throw new Error(`terraform init failed for ${options.stackName}:\n${init.stderr}${init.stdout}`);
+    return stack;
+  }
+
+  /** The offline plan's fake credentials give way to the emulator's settings. */
+  private writeOverride(): void {
+    rmSync(path.join(this.dir, OFFLINE_OVERRIDE_FILE), { force: true });
+    const stackJson = JSON.parse(readFileSync(path.join(this.dir, "cdk.tf.json"), "utf8")) as StackJson;
+    writeFileSync(
+      path.join(this.dir, EMULATOR_OVERRIDE_FILE),
+      `${JSON.stringify(emulatorOverride(this.endpointUrl, this.accountId, endpointKeysFor(stackJson)), null, 2)}\n`,
+    );
+  }
+
+  /**
+   * Replaces the configuration and assets with those of `stacks/<stackName>` (or `stackFile`) under
+   * another synthesis, keeping the state and the initialized providers.
+   */
+  replaceConfiguration(synthDir: string, options: { readonly stackFile?: string } = {}): void {
+    const source = path.join(synthDir, "stacks", this.stackName);
+    rmSync(path.join(this.dir, "assets"), { recursive: true, force: true });
+    if (existsSync(path.join(source, "assets"))) {
+      cpSync(path.join(source, "assets"), path.join(this.dir, "assets"), { recursive: true });
+    }
+    cpSync(options.stackFile ?? path.join(source, "cdk.tf.json"), path.join(this.dir, "cdk.tf.json"));
+    this.writeOverride();
+  }
+
+  /** Runs terraform in the working copy and times it. */
+  async run(args: readonly string[]): Promise<TimedResult> {
+    const started = performance.now();
+    const result = await runCommand(this.binary, args, { cwd: this.dir, env: this.childEnv });
+    return { ...result, seconds: (performance.now() - started) / 1000 };
+  }
+
+  apply(extra: readonly string[] = []): Promise<TimedResult> {
+    return this.run([
+      "apply",
+      "-auto-approve",
+      "-input=false",
+      "-no-color",
+      `-parallelism=${this.parallelism}`,
+      ...extra,
+    ]);
+  }
+
+  /** `plan -detailed-exitcode`: exit 0 means no changes, 2 changes, 1 an error. */
+  plan(extra: readonly string[] = []): Promise<TimedResult> {
+    return this.run([
+      "plan",
+      "-detailed-exitcode",
+      "-input=false",
+      "-no-color",
+      `-parallelism=${this.parallelism}`,
+      ...extra,
+    ]);
+  }
+
+  /** The plan as JSON (`terraform show -json`), for tests that read each resource's actions. */
+  async planJson(): Promise<{ plan: PlanJsonChanges; seconds: number }> {
+    const planned = await this.run([
+      "plan",
+      "-input=false",
+      "-no-color",
+      `-parallelism=${this.parallelism}`,
+      "-out=tfplan",
+    ]);
+    if (planned.exitCode !== 0) throw new Error(`terraform plan failed:\n${planned.stderr}${planned.stdout}`);
+    const shown = await this.run(["show", "-json", "tfplan"]);
+    if (shown.exitCode !== 0) throw new Error(`terraform show failed:\n${shown.stderr}`);
+    return { plan: JSON.parse(shown.stdout) as PlanJsonChanges, seconds: planned.seconds + shown.seconds };
+  }
+
+  destroy(extra: readonly string[] = []): Promise<TimedResult> {
+    return this.run([
+      "destroy",
+      "-auto-approve",
+      "-input=false",
+      "-no-color",
+      `-parallelism=${this.parallelism}`,
+      ...extra,
+    ]);
+  }
+
+  /** Addresses in the state (`terraform state list`). */
+  async stateList(): Promise<string[]> {
+    const listed = await this.run(["state", "list"]);
+    if (listed.exitCode !== 0) throw new Error(`terraform state list failed:\n${listed.stderr}`);
+    return listed.stdout.split("\n").filter((line) => line !== "");
+  }
+
+  /** An output of the applied stack. */
+  async output(name: string): Promise<unknown> {
+    const shown = await this.run(["output", "-json", name]);
+    if (shown.exitCode !== 0) throw new Error(`terraform output ${name} failed:\n${shown.stderr}`);
+    return JSON.parse(shown.stdout);
+  }
+}
+
+/** The part of `terraform show -json` the lifecycle tests read. */
+export interface PlanJsonChanges {
+  readonly resource_changes?: ReadonlyArray<{
+    readonly address: string;
+    readonly type: string;
+    readonly change: { readonly actions: readonly string[]; readonly replace_paths?: unknown };
+    readonly action_reason?: string;
+  }>;
+}
+
+/** Each changed address with its actions (`create`, `update`, `delete,create`, …), no-ops left out. */
+export function changedResources(plan: PlanJsonChanges): Record<string, string> {
+  return Object.fromEntries(
+    (plan.resource_changes ?? [])
+      .filter((change) => !(change.change.actions.length === 1 && change.change.actions[0] === "no-op"))
+      .filter((change) => !(change.change.actions.length === 1 && change.change.actions[0] === "read"))
+      .map((change) => [change.address, change.change.actions.join(",")]),
+  );
+}
+
+/** Terraform's last lines on failure, for an error message short enough to read in a test report. */
+export function failureOf(step: string, result: CommandResult): string {
+  const output = `${result.stderr}\n${result.stdout}`.trim();
+  return `terraform ${step} exited ${result.exitCode}:\n${output.length > 6000 ? `…${output.slice(-6000)}` : output}`;
+}
