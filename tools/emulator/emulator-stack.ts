@@ -35,6 +35,9 @@ const ENDPOINT_OF_TYPE_PREFIX: ReadonlyArray<readonly [string, string]> = [
   ["aws_ec2_", "ec2"],
 ];
 
+/** Resources of Terraform's built-in provider: they live in the state and call no API. */
+const TERRAFORM_BUILTIN_TYPES = new Set(["terraform_data"]);
+
 /** Data sources that never call an API, and the one that calls STS. */
 const DATA_SOURCES_WITHOUT_CALLS = new Set(["aws_iam_policy_document", "aws_partition", "aws_region"]);
 
@@ -54,6 +57,7 @@ export function endpointKeysFor(stack: StackJson): string[] {
   const keys = new Set(ALWAYS);
   const unrouted: string[] = [];
   for (const type of Object.keys(stack.resource ?? {})) {
+    if (TERRAFORM_BUILTIN_TYPES.has(type)) continue;
     const found = ENDPOINT_OF_TYPE_PREFIX.find(([prefix]) => type.startsWith(prefix));
     if (found) keys.add(found[1]);
     else unrouted.push(type);
