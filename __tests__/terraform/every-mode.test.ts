@@ -131,12 +131,18 @@ describe("real Terraform on every mode, each recorder choice planned twice", () 
 
   it("audit with an existing recorder plans just the rule and its re-evaluation", () => {
     const c = CASES.find((x) => x.mode === "audit" && x.recorder === "existing") as Case;
-    expect(classifyChanges(resultFor(c).plan).map((change) => change.type)).toEqual([
+    // The rule; the schedules, their role, their dead-letter queues and alarms, the one-time one's settings
+    expect(classifyChanges(resultFor(c).plan).map((change) => change.type).sort()).toEqual([
+      "aws_cloudwatch_metric_alarm",
+      "aws_cloudwatch_metric_alarm",
       "aws_config_config_rule",
       "aws_iam_role",
       "aws_iam_role_policy",
       "aws_scheduler_schedule",
       "aws_scheduler_schedule",
+      "aws_sqs_queue",
+      "aws_sqs_queue",
+      "terraform_data",
     ]);
   });
 
