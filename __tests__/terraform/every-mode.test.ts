@@ -132,7 +132,11 @@ describe("real Terraform on every mode, each recorder choice planned twice", () 
   it("audit with an existing recorder plans just the rule and its re-evaluation", () => {
     const c = CASES.find((x) => x.mode === "audit" && x.recorder === "existing") as Case;
     // The rule; the schedules, their role, their dead-letter queues and alarms, the one-time one's settings
-    expect(classifyChanges(resultFor(c).plan).map((change) => change.type).sort()).toEqual([
+    expect(
+      classifyChanges(resultFor(c).plan)
+        .map((change) => change.type)
+        .sort(),
+    ).toEqual([
       "aws_cloudwatch_metric_alarm",
       "aws_cloudwatch_metric_alarm",
       "aws_config_config_rule",
