@@ -15,6 +15,13 @@ import {
   RunInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import {
+  CreateBucketCommand,
+  GetBucketPolicyCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { AwsEmulator } from "../../tools/emulator/emulator";
 import { endpointKeysFor } from "../../tools/emulator/emulator-stack";
 import { MOTO_INSTALL_HINT, MotoServer } from "../../tools/emulator/moto-server";
@@ -204,6 +211,56 @@ describe("the emulator proxy", () => {
     // Then reading it back returns that LoggingConfig
     const read = await lambda.send(new GetFunctionCommand({ FunctionName: "logging-config-probe" }));
     expect(read.Configuration?.LoggingConfig).toEqual(loggingConfig);
+  });
+});
+
+describe("the emulator proxy and bucket policies", () => {
+  let emulator: AwsEmulator;
+  beforeAll(async () => {
+    emulator = await AwsEmulator.start({ accountIds: [ACCOUNT] });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it("lets objects in under a Deny conditioned on insecure transport, and reads the policy back as it was put", async () => {
+    // Given a bucket whose policy denies requests without TLS, as the stack's does
+    const s3 = new S3Client({
+      endpoint: emulator.url,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: ACCOUNT, secretAccessKey: "emulator" },
+    });
+    const bucket = "ami-guard-config-policy-probe";
+    await s3.send(
+      new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),
+    );
+    const policy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AWSConfigBucketPermissionsCheck",
+          Effect: "Allow",
+          Principal: { Service: "config.amazonaws.com" },
+          Action: "s3:GetBucketAcl",
+          Resource: `arn:aws:s3:::${bucket}`,
+        },
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    });
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }));
+    // Then a snapshot can be written (moto alone answers 403), and the policy reads back unchanged
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: "AWSLogs/snapshot", Body: "x" })),
+    ).resolves.toBeDefined();
+    expect((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy).toBe(policy);
   });
 });
 

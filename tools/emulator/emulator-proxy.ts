@@ -11,6 +11,7 @@
  *   image in moto's EC2.
  * - Lambda's `LoggingConfig` is never returned by moto (moto/awslambda/models.py, `get_configuration`): the
  *   proxy adds the one the function was created or last updated with.
+ * - moto applies a bucket policy's conditional Deny to every object request: see `withoutConditionalDenies`.
  *
  * Several accounts share one moto: each request's account is its access key when that is a 12-digit
  * account id (the provider override sets it so), else the proxy's default account; the proxy passes it on
@@ -104,6 +105,8 @@ export class EmulatorProxy {
   /** Every remediation run, in the order they were started. */
   readonly executions: RemediationExecution[] = [];
   private readonly remediationConfigurations = new Map<string, Map<string, RemediationConfiguration>>();
+  /** Bucket policies per `account/bucket`, as they were put (moto holds a copy without conditional denies). */
+  private readonly bucketPolicies = new Map<string, string>();
   /** LoggingConfig per `account/region/function`, as it was last set. */
   private readonly loggingConfigs = new Map<string, Record<string, unknown>>();
 
@@ -184,7 +187,25 @@ export class EmulatorProxy {
       return;
     }
     if (service === "lambda") this.rememberLoggingConfig(parsed, accountId, region, body);
-    const forwarded = await this.forward(request, body, accountId);
+    let outgoing = body;
+    const policyOf = service === "s3" ? bucketPolicyPath(parsed) : undefined;
+    if (policyOf && parsed.method === "GET" && this.bucketPolicies.has(`${accountId}/${policyOf}`)) {
+      const policy = this.bucketPolicies.get(`${accountId}/${policyOf}`) as string;
+      this.record(parsed, scope, true, 200, started);
+      response.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(policy)),
+      });
+      response.end(policy);
+      return;
+    }
+    if (policyOf && parsed.method === "PUT")
+      outgoing = Buffer.from(withoutConditionalDenies(body.toString("utf8")));
+    const forwarded = await this.forward(request, outgoing, accountId);
+    if (policyOf && forwarded.status < 300) {
+      if (parsed.method === "PUT") this.bucketPolicies.set(`${accountId}/${policyOf}`, body.toString("utf8"));
+      if (parsed.method === "DELETE") this.bucketPolicies.delete(`${accountId}/${policyOf}`);
+    }
     let responseBody = forwarded.body;
     if (service === "lambda" && forwarded.status < 300) {
       responseBody = this.withLoggingConfig(parsed, accountId, region, forwarded.body);
@@ -242,7 +263,7 @@ export class EmulatorProxy {
         target,
         {
           method: request.method,
-          headers: { ...request.headers, [ACCOUNT_HEADER]: accountId, "content-length": String(body.length) },
+          headers: forwardedHeaders(request.headers, accountId, body.length),
         },
         (answer) => {
           const parts: Buffer[] = [];
@@ -514,6 +535,57 @@ export class EmulatorProxy {
       return single.EvaluationResults[0];
     });
     return configJson({ EvaluationResults: results });
+  }
+}
+
+/**
+ * The request's headers for moto: the account named, and the body (already read whole) sent with its
+ * length. A `transfer-encoding: chunked` beside a content-length would make the request ambiguous; the
+ * SDK's S3 uploads arrive chunked.
+ */
+function forwardedHeaders(
+  headers: IncomingHttpHeaders,
+  accountId: string,
+  length: number,
+): IncomingHttpHeaders {
+  const forwarded: IncomingHttpHeaders = {
+    ...headers,
+    [ACCOUNT_HEADER]: accountId,
+    "content-length": String(length),
+  };
+  delete forwarded["transfer-encoding"];
+  return forwarded;
+}
+
+/** The bucket a path-style `?policy` request names (PutBucketPolicy, GetBucketPolicy, DeleteBucketPolicy). */
+function bucketPolicyPath(parsed: RecordedRequest): string | undefined {
+  const [pathname, query = ""] = parsed.path.split("?");
+  if (!new URLSearchParams(query).has("policy")) return undefined;
+  return /^\/([^/]+)\/?$/.exec(pathname ?? "")?.[1];
+}
+
+/**
+ * moto evaluates a bucket policy on object requests with no request context (moto/s3/models.py,
+ * `FakeBucket.get_permission`; moto/iam/policy_conditions.py, `verify_condition` holds over no values), so a
+ * Deny with any condition, such as `aws:SecureTransport` false, refuses every PutObject and DeleteObjects.
+ * moto gets the policy without those statements; GetBucketPolicy answers with the policy as it was put.
+ */
+function withoutConditionalDenies(policyText: string): string {
+  try {
+    const policy = JSON.parse(policyText) as { Statement?: unknown };
+    const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+    const kept = statements.filter(
+      (statement) =>
+        !(
+          typeof statement === "object" &&
+          statement !== null &&
+          (statement as { Effect?: string }).Effect === "Deny" &&
+          (statement as { Condition?: unknown }).Condition !== undefined
+        ),
+    );
+    return JSON.stringify({ ...policy, Statement: kept });
+  } catch {
+    return policyText;
   }
 }
 

@@ -250,6 +250,14 @@ export class EmulatedStack {
     return { plan: JSON.parse(shown.stdout) as PlanJsonChanges, seconds: planned.seconds + shown.seconds };
   }
 
+  /**
+   * Applies the plan `planJson` saved, exactly as it was read: no second refresh, and nothing that changed
+   * since the plan was inspected slips in (Terraform refuses a stale saved plan).
+   */
+  applySavedPlan(): Promise<TimedResult> {
+    return this.run(["apply", "-input=false", "-no-color", `-parallelism=${this.parallelism}`, "tfplan"]);
+  }
+
   destroy(extra: readonly string[] = []): Promise<TimedResult> {
     return this.run([
       "destroy",
