@@ -38,6 +38,8 @@ interface LoopbackAws {
   /** Where every SDK client is pointed (AWS_ENDPOINT_URL). */
   readonly endpointUrl: string;
   readonly region: string;
+  /** The access key the function signs with; the emulator reads the account from it. @default "AKIDLOOPBACKTEST" */
+  readonly accessKeyId?: string;
 }
 
 export interface Invocation<Result = unknown> {
@@ -53,7 +55,7 @@ function loopbackPlumbing(aws: LoopbackAws): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: aws.endpointUrl,
     AWS_REGION: aws.region,
-    AWS_ACCESS_KEY_ID: "AKIDLOOPBACKTEST",
+    AWS_ACCESS_KEY_ID: aws.accessKeyId ?? "AKIDLOOPBACKTEST",
     AWS_SECRET_ACCESS_KEY: "loopback-secret",
   };
 }
