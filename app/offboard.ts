@@ -97,7 +97,8 @@ export function historyAddresses(stack: StackJson): HistoryAddresses {
 }
 
 function outputOf(result: TerraformResult): string {
-  const text = `${result.stderr}\n${result.stdout}`.trim();
+  // Terraform prints its error last: keep the end.
+  const text = `${result.stdout}\n${result.stderr}`.trim();
   return text.length > 4000 ? `…${text.slice(-4000)}` : text;
 }
 
