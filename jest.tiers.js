@@ -11,7 +11,10 @@ const SLOW_SUITES = [
     reason: "terraform init, validate and plan of every mode and organization",
   },
   { path: "__tests__/emulator/", reason: "applies, changes and destroys stacks on moto_server" },
-  { path: "__tests__/package/", reason: "packs the package and installs it in a consumer project" },
+  {
+    path: "__tests__/package/consumer.test.ts",
+    reason: "packs the package and installs it in a consumer project",
+  },
   { path: "__tests__/drill/drill.test.ts", reason: "drills the every-mode Terraform plans" },
   { path: "__tests__/examples/embedded.test.ts", reason: "validates and plans the embedded example" },
   { path: "__tests__/hostile/terraform.test.ts", reason: "terraform validate of hostile samples" },
