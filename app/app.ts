@@ -25,12 +25,31 @@ interface BuildAppOptions {
     /** The folder the stacks will finally live in, when `outdir` is a scratch folder swapped in later. */
     readonly finalOutdir: string;
   };
+  /**
+   * Build only the stacks at these positions of `stackNamesFor(config)` (end exclusive), so a batch of a
+   * large organization can be synthesized on its own; every stack is built exactly as in the whole app.
+   * @default - every stack
+   */
+  readonly stacks?: { readonly start: number; readonly end: number };
+}
+
+/** Every stack the configuration deploys, in the order `buildApp` builds them. */
+export function stackNamesFor(config: AmiGuardConfig): string[] {
+  return [
+    ...config.targets.map((target) => stackNameFor(target)),
+    ...(config.aggregator ? [aggregatorStackNameFor(config.aggregator)] : []),
+    ...(config.prevention ? [preventionStackNameFor(config.prevention)] : []),
+  ];
 }
 
 /** One stack per target, in configuration order, then the aggregator and prevention stacks when configured. */
 export function buildApp(config: AmiGuardConfig, options: BuildAppOptions): App {
   const app = new App({ outdir: options.outdir, skipValidation: false });
-  for (const target of config.targets) {
+  const start = options.stacks?.start ?? 0;
+  const end = options.stacks?.end ?? Number.POSITIVE_INFINITY;
+  const wanted = (position: number) => position >= start && position < end;
+  for (const [position, target] of config.targets.entries()) {
+    if (!wanted(position)) continue;
     new AmiGuardStack(app, {
       config,
       target,
@@ -38,14 +57,15 @@ export function buildApp(config: AmiGuardConfig, options: BuildAppOptions): App 
       localStatePath: localStatePathFor(stackNameFor(target), options.localState),
     });
   }
-  if (config.aggregator) {
+  let position = config.targets.length;
+  if (config.aggregator && wanted(position++)) {
     new AggregatorStack(app, {
       config,
       aggregator: config.aggregator,
       localStatePath: localStatePathFor(aggregatorStackNameFor(config.aggregator), options.localState),
     });
   }
-  if (config.prevention) {
+  if (config.prevention && wanted(position++)) {
     new PreventionStack(app, {
       config,
       prevention: config.prevention,

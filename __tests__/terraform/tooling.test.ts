@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { stackNameFor } from "../../app/ami-guard-stack";
 import { loadConfig } from "../../app/config/load";
 import { MIRROR_VARIABLE, resolveProviderInstallation } from "../../tools/terraform/provider-mirror";
+import { terraformTimeout } from "../support/timeouts";
 import {
   configOf,
   planWorkspace,
@@ -110,69 +111,78 @@ describe("the Terraform tooling checks", () => {
     expect(installation.note).toContain("Terraform downloads providers from the registry");
   });
 
-  it("reports a stack Terraform rejects with the step and Terraform's error, and still plans the others", async () => {
-    // Given two stacks, one of which has a configuration terraform validate refuses
-    const twoStacks = await synthesizeInScratch(
-      configOf({
-        remediation: { mode: "audit" },
-        targets: [
-          { accountId: "123412341234", region: "eu-north-1", recorder: "existing" },
-          { accountId: "123412341234", region: "eu-south-1", recorder: "existing" },
-        ],
-      }),
-      "broken-stack",
-    );
-    const broken = stackNameFor({ accountId: "123412341234", region: "eu-south-1" });
-    writeFileSync(
-      path.join(twoStacks.synth.outdir, "stacks", broken, "broken.tf.json"),
-      JSON.stringify({ resource: { aws_sns_topic: { broken: { no_such_argument: true } } } }),
-    );
-    // When both are planned
-    const run = await planWorkspace(twoStacks);
-    // Then the broken one fails in validate with Terraform's message, and the other one is planned
-    const failure = run.results.find((result) => result.stackName === broken);
-    expect(failure).toMatchObject({ ok: false, step: "validate" });
-    expect(failure?.ok === false && failure.output).toContain(
-      'No argument or block type is named "no_such_argument"',
-    );
-    expect(run.results.filter((result) => result.ok).map((result) => result.stackName)).toEqual([
-      stackNameFor({ accountId: "123412341234", region: "eu-north-1" }),
-    ]);
-  });
+  it(
+    "reports a stack Terraform rejects with the step and Terraform's error, and still plans the others",
+    async () => {
+      // Given two stacks, one of which has a configuration terraform validate refuses
+      const twoStacks = await synthesizeInScratch(
+        configOf({
+          remediation: { mode: "audit" },
+          targets: [
+            { accountId: "123412341234", region: "eu-north-1", recorder: "existing" },
+            { accountId: "123412341234", region: "eu-south-1", recorder: "existing" },
+          ],
+        }),
+        "broken-stack",
+      );
+      const broken = stackNameFor({ accountId: "123412341234", region: "eu-south-1" });
+      writeFileSync(
+        path.join(twoStacks.synth.outdir, "stacks", broken, "broken.tf.json"),
+        JSON.stringify({ resource: { aws_sns_topic: { broken: { no_such_argument: true } } } }),
+      );
+      // When both are planned
+      const run = await planWorkspace(twoStacks);
+      // Then the broken one fails in validate with Terraform's message, and the other one is planned
+      const failure = run.results.find((result) => result.stackName === broken);
+      expect(failure).toMatchObject({ ok: false, step: "validate" });
+      expect(failure?.ok === false && failure.output).toContain(
+        'No argument or block type is named "no_such_argument"',
+      );
+      expect(run.results.filter((result) => result.ok).map((result) => result.stackName)).toEqual([
+        stackNameFor({ accountId: "123412341234", region: "eu-north-1" }),
+      ]);
+    },
+    terraformTimeout(2),
+  );
 });
 
 describe("npm run plan (scripts/plan.ts)", () => {
-  it("plans the default configuration: one Plan line per stack, a total, and the four files per stack", () => {
-    // The npm wrapper adds only the script lookup; this is the command package.json runs
-    expect(require(path.join(REPO_ROOT, "package.json")).scripts.plan).toBe("tsx scripts/plan.ts");
-    const env = environmentWithout("AMI_GUARD_CONFIG");
-    const expectedStacks = loadConfig(env, REPO_ROOT).targets.map(stackNameFor);
+  it(
+    "plans the default configuration: one Plan line per stack, a total, and the four files per stack",
+    () => {
+      // The npm wrapper adds only the script lookup; this is the command package.json runs
+      expect(require(path.join(REPO_ROOT, "package.json")).scripts.plan).toBe("tsx scripts/plan.ts");
+      const env = environmentWithout("AMI_GUARD_CONFIG");
+      const expectedStacks = loadConfig(env, REPO_ROOT).targets.map(stackNameFor);
 
-    const result = runPlanScript(env);
+      const result = runPlanScript(env);
 
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
-    const planLines = result.stdout.split("\n").filter((line) => / Plan: /.test(line));
-    expect(planLines.map((line) => line.split(":")[0]).sort()).toEqual([...expectedStacks].sort());
-    for (const line of planLines)
-      expect(line).toMatch(/^[\w-]+: Plan: [1-9]\d* to add, 0 to change, 0 to destroy\.$/);
-    expect(result.stdout).toMatch(
-      new RegExp(
-        `^Total: ${expectedStacks.length} of ${expectedStacks.length} stack\\(s\\) planned, \\d+ to add, 0 to change, 0 to destroy\\.`,
-        "m",
-      ),
-    );
-    expect(readdirSync(result.plansDir).sort()).toEqual(
-      expectedStacks
-        .flatMap((stack) => [
-          `${stack}.plan.json`,
-          `${stack}.plan.md`,
-          `${stack}.plan.txt`,
-          `${stack}.summary.json`,
-        ])
-        .sort(),
-    );
-  });
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+      const planLines = result.stdout.split("\n").filter((line) => / Plan: /.test(line));
+      expect(planLines.map((line) => line.split(":")[0]).sort()).toEqual([...expectedStacks].sort());
+      for (const line of planLines)
+        expect(line).toMatch(/^[\w-]+: Plan: [1-9]\d* to add, 0 to change, 0 to destroy\.$/);
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `^Total: ${expectedStacks.length} of ${expectedStacks.length} stack\\(s\\) planned, \\d+ to add, 0 to change, 0 to destroy\\.`,
+          "m",
+        ),
+      );
+      expect(readdirSync(result.plansDir).sort()).toEqual(
+        expectedStacks
+          .flatMap((stack) => [
+            `${stack}.plan.json`,
+            `${stack}.plan.md`,
+            `${stack}.plan.txt`,
+            `${stack}.summary.json`,
+          ])
+          .sort(),
+      );
+      // One synthesis and every default stack planned, in a child process.
+    },
+    terraformTimeout(2),
+  );
 
   it("exits non-zero with a message naming terraform when it is not on PATH", () => {
     const result = runPlanScript({ ...process.env, PATH: pathWithoutTerraform() });

@@ -1,0 +1,52 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+
+/** The commands the fast tier must never run, and the log of any attempt. */
+export const TRIPWIRE_BINARIES = ["terraform", "tofu", "moto_server"] as const;
+export const TRIPWIRE_LOG_VARIABLE = "AMI_GUARD_FAST_TIER_TRIPWIRE_LOG";
+const REAL_PATH_VARIABLE = "AMI_GUARD_FAST_TIER_REAL_PATH";
+/** The exit status of a refused command: distinct from terraform's own 1 and a shell's 126/127. */
+export const TRIPWIRE_EXIT_STATUS = 97;
+
+/**
+ * A shell script standing in for `binary`: `fmt` and `version` run the real one (found on the PATH the run
+ * started with); anything else is logged and refused with a message saying where slow suites are listed.
+ */
+function tripwireScript(binary: string): string {
+  const passThrough =
+    binary === "moto_server"
+      ? ""
+      : `case "$1" in fmt|version|-version|--version)
+  PATH="$${REAL_PATH_VARIABLE}" exec ${binary} "$@";;
+esac
+`;
+  return `#!/bin/sh
+${passThrough}printf '%s\\n' "${binary} $* (in $PWD)" >> "$${TRIPWIRE_LOG_VARIABLE}"
+echo "${binary} $*: the fast tier (npm run test:fast) runs no ${binary}; list this suite in jest.tiers.js" >&2
+exit ${TRIPWIRE_EXIT_STATUS}
+`;
+}
+
+/** Writes the tripwires into `folder` and puts them first on this process's PATH (jest workers inherit it). */
+export function installTripwires(folder: string, env: NodeJS.ProcessEnv = process.env): void {
+  mkdirSync(folder, { recursive: true });
+  for (const binary of TRIPWIRE_BINARIES) {
+    const file = path.join(folder, binary);
+    writeFileSync(file, tripwireScript(binary));
+    chmodSync(file, 0o755);
+  }
+  const log = path.join(folder, "tripwire.log");
+  writeFileSync(log, "");
+  env[REAL_PATH_VARIABLE] = env.PATH ?? "";
+  env[TRIPWIRE_LOG_VARIABLE] = log;
+  env.PATH = `${folder}${path.delimiter}${env.PATH ?? ""}`;
+}
+
+/** Every refused command, one a line. */
+export function trippedCommands(env: NodeJS.ProcessEnv = process.env): string[] {
+  const log = env[TRIPWIRE_LOG_VARIABLE];
+  if (!log) return [];
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0);
+}

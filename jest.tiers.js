@@ -1,0 +1,24 @@
+/**
+ * The one list of suites `npm run test:fast` leaves out: those that run Terraform (init, validate, plan,
+ * apply), the AWS emulator (moto_server) or a whole toolchain in child processes. `npm test` runs them all.
+ * The fast tier puts tripwires named terraform, tofu and moto_server first on PATH, so a suite missing here
+ * fails the fast run (jest.fast.config.js) rather than slowly passing. `terraform fmt` and `terraform
+ * version` go through: a formatter and a version print, with no provider, state or network.
+ */
+const SLOW_SUITES = [
+  {
+    path: "__tests__/terraform/",
+    reason: "terraform init, validate and plan of every mode and organization",
+  },
+  { path: "__tests__/emulator/", reason: "applies, changes and destroys stacks on moto_server" },
+  {
+    path: "__tests__/package/consumer.test.ts",
+    reason: "packs the package and installs it in a consumer project",
+  },
+  { path: "__tests__/drill/drill.test.ts", reason: "drills the every-mode Terraform plans" },
+  { path: "__tests__/examples/embedded.test.ts", reason: "validates and plans the embedded example" },
+  { path: "__tests__/hostile/terraform.test.ts", reason: "terraform validate of hostile samples" },
+  { path: "__tests__/workflows/cdktf-cli.test.ts", reason: "runs the cdktf CLI's synth end to end" },
+];
+
+module.exports = { SLOW_SUITES };
