@@ -19,6 +19,10 @@ const SLOW_SUITES = [
   { path: "__tests__/examples/embedded.test.ts", reason: "validates and plans the embedded example" },
   { path: "__tests__/hostile/terraform.test.ts", reason: "terraform validate of hostile samples" },
   { path: "__tests__/workflows/cdktf-cli.test.ts", reason: "runs the cdktf CLI's synth end to end" },
+  {
+    path: "__tests__/workflows/shard-steps.test.ts",
+    reason: "runs the workflows' shard, plan and aggregate steps with terraform",
+  },
 ];
 
 module.exports = { SLOW_SUITES };

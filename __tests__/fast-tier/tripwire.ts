@@ -1,26 +1,50 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 /** The commands the fast tier must never run, and the log of any attempt. */
 export const TRIPWIRE_BINARIES = ["terraform", "tofu", "moto_server"] as const;
 export const TRIPWIRE_LOG_VARIABLE = "AMI_GUARD_FAST_TIER_TRIPWIRE_LOG";
-const REAL_PATH_VARIABLE = "AMI_GUARD_FAST_TIER_REAL_PATH";
 /** The exit status of a refused command: distinct from terraform's own 1 and a shell's 126/127. */
 export const TRIPWIRE_EXIT_STATUS = 97;
+
+/** Marks a tripwire script, so a second set of tripwires never takes the first for the real binary. */
+const TRIPWIRE_MARKER = "# ami-guard fast-tier tripwire";
+
+/**
+ * The real binary on `searchPath`, skipping tripwires: resolved once, as an absolute path, because a
+ * tripwire that looked the binary up again at run time would find itself (or another tripwire) and exec it
+ * forever when tripwires are installed twice (a test of the tripwires inside the fast tier).
+ */
+function realBinary(binary: string, searchPath: string): string | undefined {
+  for (const folder of searchPath.split(path.delimiter)) {
+    if (!folder) continue;
+    const candidate = path.join(folder, binary);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (readFileSync(candidate).subarray(0, 200).toString("latin1").includes(TRIPWIRE_MARKER)) continue;
+      return candidate;
+    } catch {
+      // not here, or not executable: keep looking
+    }
+  }
+  return undefined;
+}
 
 /**
  * A shell script standing in for `binary`: `fmt` and `version` run the real one (found on the PATH the run
  * started with); anything else is logged and refused with a message saying where slow suites are listed.
  */
-function tripwireScript(binary: string): string {
+function tripwireScript(binary: string, real: string | undefined): string {
+  const runReal = real ? `exec '${real}' "$@"` : `echo "${binary} is not on PATH" >&2; exit 127`;
   const passThrough =
     binary === "moto_server"
       ? ""
       : `case "$1" in fmt|version|-version|--version)
-  PATH="$${REAL_PATH_VARIABLE}" exec ${binary} "$@";;
+  ${runReal};;
 esac
 `;
   return `#!/bin/sh
+${TRIPWIRE_MARKER}
 ${passThrough}printf '%s\\n' "${binary} $* (in $PWD)" >> "$${TRIPWIRE_LOG_VARIABLE}"
 echo "${binary} $*: the fast tier (npm run test:fast) runs no ${binary}; list this suite in jest.tiers.js" >&2
 exit ${TRIPWIRE_EXIT_STATUS}
@@ -32,12 +56,11 @@ export function installTripwires(folder: string, env: NodeJS.ProcessEnv = proces
   mkdirSync(folder, { recursive: true });
   for (const binary of TRIPWIRE_BINARIES) {
     const file = path.join(folder, binary);
-    writeFileSync(file, tripwireScript(binary));
+    writeFileSync(file, tripwireScript(binary, realBinary(binary, env.PATH ?? "")));
     chmodSync(file, 0o755);
   }
   const log = path.join(folder, "tripwire.log");
   writeFileSync(log, "");
-  env[REAL_PATH_VARIABLE] = env.PATH ?? "";
   env[TRIPWIRE_LOG_VARIABLE] = log;
   env.PATH = `${folder}${path.delimiter}${env.PATH ?? ""}`;
 }
