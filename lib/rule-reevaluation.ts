@@ -1,6 +1,6 @@
 import type { ConfigConfigRule } from "@cdktf/provider-aws/lib/config-config-rule";
 import { SchedulerSchedule, type SchedulerScheduleTarget } from "@cdktf/provider-aws/lib/scheduler-schedule";
-import { DataResource } from "cdktf";
+import { anyToHclTerraform, anyToTerraform, hashMapper, hashMapperHcl, TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { SCHEDULER_RETRY_POLICY_LIMITS } from "./aws-facts";
 import { DeadLetterQueue } from "./failure-handling";
@@ -93,7 +93,7 @@ export class RuleReevaluation extends Construct {
   readonly recurringFailures: DeadLetterQueue;
   readonly afterChangeFailures: DeadLetterQueue;
   /** The after-change schedule's own settings, whose change replaces it. */
-  readonly afterChangeSettings: DataResource;
+  readonly afterChangeSettings: ReplacementTrigger;
 
   constructor(scope: Construct, id: string, props: RuleReevaluationProps) {
     super(scope, id);
@@ -161,7 +161,7 @@ export class RuleReevaluation extends Construct {
     // Everything of the one-time schedule that an update would send again. UpdateSchedule replaces the
     // whole schedule, so an in-place update re-sends an at() time already past, and what Scheduler does
     // then is undocumented: a change of any of these replaces the schedule instead, with a fresh time.
-    this.afterChangeSettings = new DataResource(this, "after-change-settings", {
+    this.afterChangeSettings = new ReplacementTrigger(this, "after-change-settings", {
       triggersReplace: {
         description: afterChangeDescription,
         input: afterChangeTarget.input,
@@ -198,5 +198,32 @@ export class RuleReevaluation extends Construct {
         ],
       },
     });
+  }
+}
+
+/**
+ * Terraform's built-in `terraform_data` with `triggers_replace` only, synthesized exactly as cdktf's
+ * DataResource. That class adds a validation which runs `terraform version` in a child process for every
+ * instance at synthesis: it made synthesis need Terraform on PATH (a library consumer, a CI job that only
+ * synthesizes) and cost one process per stack. The Terraform this project supports (1.10 or later, README)
+ * has had `terraform_data` since 1.4.
+ */
+export class ReplacementTrigger extends TerraformResource {
+  private readonly triggers: Record<string, unknown>;
+
+  constructor(scope: Construct, id: string, config: { readonly triggersReplace: Record<string, unknown> }) {
+    super(scope, id, {
+      terraformResourceType: "terraform_data",
+      terraformGeneratorMetadata: { providerName: "terraform" },
+    });
+    this.triggers = config.triggersReplace;
+  }
+
+  protected override synthesizeAttributes(): { [name: string]: unknown } {
+    return { triggers_replace: hashMapper(anyToTerraform)(this.triggers) };
+  }
+
+  protected override synthesizeHclAttributes(): { [name: string]: unknown } {
+    return { triggers_replace: hashMapperHcl(anyToHclTerraform)(this.triggers) };
   }
 }
