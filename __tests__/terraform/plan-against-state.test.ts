@@ -122,7 +122,12 @@ describe("the plan summary of a stack with existing resources", () => {
     expect(markdown).toContain("| Resource type | create | update | replace | delete |");
     expect(markdown).toContain("| `aws_config_config_rule` |  |  | 1 |  |");
     expect(markdown).toContain("| `aws_s3_bucket` |  | 1 |  |  |");
-    expect(markdown).toContain("| `aws_sqs_queue` |  |  |  | 1 |");
+    // The stack's own two queues (the re-evaluation schedules' dead letters) are created beside the deletion.
+    const queuesCreated = changes.filter(
+      (change) => change.kind === "create" && change.address.startsWith("aws_sqs_queue."),
+    ).length;
+    expect(queuesCreated).toBe(2);
+    expect(markdown).toContain(`| \`aws_sqs_queue\` | ${queuesCreated} |  |  | 1 |`);
     expect(markdown).toContain(`**\`aws_s3_bucket\`**\n\n- update \`${bucketAddress}\``);
   });
 });
