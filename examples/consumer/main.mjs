@@ -24,7 +24,6 @@ const web = new AmiGuard(stack, "web", {
   remediation: RemediationMode.eventDriven({ functionCode }),
   recording: Recording.create(),
 });
-const recorder = web.recording?.recorderStatus;
 const data = new AmiGuard(stack, "data", {
   namePrefix: "data-amis",
   ruleName: "data-approved-amis",
@@ -33,7 +32,7 @@ const data = new AmiGuard(stack, "data", {
   region,
   approvedAmiIds: ["ami-01234567"],
   remediation: RemediationMode.eventDriven({ functionCode, dryRun: true }),
-  recording: Recording.existing({ dependsOn: recorder ? [recorder] : [] }),
+  recording: Recording.shared(web),
 });
 
 new TerraformOutput(stack, "web_rule_name", { value: web.rule.name });

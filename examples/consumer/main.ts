@@ -32,7 +32,6 @@ const web = new AmiGuard(stack, "web", {
   // One recorder per account and region: the first pipeline creates it...
   recording: Recording.create(),
 });
-const recorder = web.recording?.recorderStatus;
 const data = new AmiGuard(stack, "data", {
   namePrefix: "data-amis",
   ruleName: "data-approved-amis",
@@ -41,8 +40,8 @@ const data = new AmiGuard(stack, "data", {
   region,
   approvedAmiIds: ["ami-01234567"],
   remediation: RemediationMode.eventDriven({ functionCode, dryRun: true }),
-  // ...and the second evaluates with it, once it runs.
-  recording: Recording.existing({ dependsOn: recorder ? [recorder] : [] }),
+  // ...and the second uses it, waiting for it to run.
+  recording: Recording.shared(web),
 });
 
 new TerraformOutput(stack, "web_rule_name", { value: web.rule.name });
