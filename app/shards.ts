@@ -47,16 +47,10 @@ function weight(stackName: string, shardIndex: number): bigint {
 }
 
 /**
- * The shard (1-based) a stack belongs to, by rendezvous (highest random weight) hashing: every shard
- * scores the stack by a hash of both names and the highest score wins.
- *
- * Why not the stack's position modulo n: a target added in the middle of the sorted list shifts every
- * later position, so nearly every stack changes shard. Why not hash(stack) modulo n: when the count
- * grows from n to n+1, about n/(n+1) of the stacks move. Here a stack's shard depends on its own name and
- * n only, so adding a target moves no other stack, and growing to n+1 shards moves only the stacks the new
- * shard wins, about 1/(n+1) of them (the least any scheme can move while staying balanced).
+ * The shard a stack prefers, its highest rendezvous weight, whatever the other stacks: plain rendezvous
+ * hashing, which this project used alone before bounded loads. `assignShards` says where the stack goes.
  */
-export function shardOf(stackName: string, count: number): number {
+export function preferredShard(stackName: string, count: number): number {
   let best = 1;
   let bestWeight = -1n;
   for (let index = 1; index <= count; index++) {
@@ -69,17 +63,97 @@ export function shardOf(stackName: string, count: number): number {
   return best;
 }
 
-/** The stacks of one shard, in the stable (sorted) order every shard and every run agree on. */
-export function stacksOfShard(stackNames: readonly string[], shard: Shard): string[] {
-  return [...new Set(stackNames)].sort().filter((name) => shardOf(name, shard.count) === shard.index);
+/**
+ * How far above the average a shard may grow, in percent (HAProxy's `hash-balance-factor` counts the same
+ * way): each shard holds at most `ceil(110 % × stacks / shards)`. Measured, not derived:
+ * `npx tsx tools/ci/shard-balance.ts` prints the largest shard and the stacks a target's arrival or
+ * removal moves, for 30, 200 and 2,000 stacks at several factors (docs/scale.md, "Shards").
+ */
+export const SHARD_LOAD_PERCENT = 110;
+
+/** The most stacks one shard may hold: `ceil(loadPercent / 100 × stacks / shards)`, at least 1. */
+export function shardCapacity(stackCount: number, count: number, loadPercent = SHARD_LOAD_PERCENT): number {
+  if (!Number.isInteger(loadPercent) || loadPercent < 100)
+    throw new Error(`the shard load percent must be a whole number ≥ 100, got ${loadPercent}`);
+  // Whole numbers throughout, so 110 % of 30 stacks over 3 shards is exactly 11 (1.1 × 30 / 3 is not).
+  return Math.max(1, Math.ceil((loadPercent * stackCount) / (100 * count)));
 }
 
-/** How many stacks each shard gets, computing every stack's shard once (for reports and the model). */
-export function shardSizes(stackNames: readonly string[], count: number): number[] {
+export interface ShardAssignmentOptions {
+  /** @default SHARD_LOAD_PERCENT (110) */
+  readonly loadPercent?: number;
+}
+
+/**
+ * The shard (1-based) of every stack, by rendezvous (highest random weight) hashing with bounded loads:
+ * every shard scores a stack by a hash of both names, and the stacks, taken in sorted order, each go to
+ * the highest-scoring shard that still has room under `shardCapacity`. This is the capacity rule of
+ * consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam, "Consistent Hashing with
+ * Bounded Loads", SODA 2018, https://arxiv.org/abs/1608.01350: at most `ceil((1 + ε) m / n)` balls per
+ * bin, a full bin passing the ball on to its next choice), with the rendezvous ranking in place of the
+ * ring; HAProxy's `hash-balance-factor` is the same rule in a load balancer.
+ *
+ * Every CI job computes the whole assignment from the same stack list and keeps its own shard, so the
+ * shards are a partition of the list whoever computes them, and the order the names come in is irrelevant.
+ *
+ * Why not the stack's position modulo n: a target added in the middle of the sorted list shifts every
+ * later position, so nearly every stack changes shard. Why not plain rendezvous hashing (a stack's first
+ * choice, no capacity): its shards are as uneven as random draws (30 stacks in 3 shards gave 4, 12 and
+ * 14), and the plan phase waits for the largest. What the capacity costs: with the capacity C unchanged,
+ * a stack added to (or removed from) the list moves at most min(count − 1, ⌊stacks / C⌋) others, since
+ * each move fills another shard (the proof is in __tests__/scale/shards.test.ts), and about two for a
+ * target of four at 2,000 stacks; when the capacity or the shard count steps with the list, more move.
+ * docs/scale.md has the measurements.
+ */
+export function assignShards(
+  stackNames: readonly string[],
+  count: number,
+  options: ShardAssignmentOptions = {},
+): Map<string, number> {
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`the shard count must be a whole number ≥ 1, got ${count}`);
+  const names = [...new Set(stackNames)].sort();
+  const capacity = shardCapacity(names.length, count, options.loadPercent);
+  const loads = new Array<number>(count + 1).fill(0);
+  const assignment = new Map<string, number>();
+  for (const name of names) {
+    // The highest-weighted shard with room; capacity × count ≥ the stack count, so one always has room.
+    let best = 0;
+    let bestWeight = -1n;
+    for (let index = 1; index <= count; index++) {
+      if ((loads[index] ?? 0) >= capacity) continue;
+      const w = weight(name, index);
+      if (w > bestWeight) {
+        best = index;
+        bestWeight = w;
+      }
+    }
+    loads[best] = (loads[best] ?? 0) + 1;
+    assignment.set(name, best);
+  }
+  return assignment;
+}
+
+/** The stacks of one shard, in the stable (sorted) order every shard and every run agree on. */
+export function stacksOfShard(
+  stackNames: readonly string[],
+  shard: Shard,
+  options: ShardAssignmentOptions = {},
+): string[] {
+  return [...assignShards(stackNames, shard.count, options)]
+    .filter(([, index]) => index === shard.index)
+    .map(([name]) => name);
+}
+
+/** How many stacks each shard gets (for reports and the model). */
+export function shardSizes(
+  stackNames: readonly string[],
+  count: number,
+  options: ShardAssignmentOptions = {},
+): number[] {
   const sizes = new Array<number>(count).fill(0);
-  for (const name of new Set(stackNames)) {
-    const index = shardOf(name, count) - 1;
-    sizes[index] = (sizes[index] ?? 0) + 1;
+  for (const index of assignShards(stackNames, count, options).values()) {
+    sizes[index - 1] = (sizes[index - 1] ?? 0) + 1;
   }
   return sizes;
 }
