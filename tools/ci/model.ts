@@ -5,8 +5,8 @@ import { planWaves } from "../../app/waves";
 /**
  * `npx tsx tools/ci/model.ts [--stacks 2000] [--per-stack S] …`: the wall-time model of docs/scale.md for
  * a list change that touches every stack, from the per-stack plan time `npm run bench plan` measures and
- * the assumptions the flags name; tools/ci/rehearse.ts checks its shape on 30 stacks. It uses the real shard and wave code, so the largest shard (rendezvous
- * hashing is not perfectly even) and the wave sizes are the ones the workflows would get.
+ * the assumptions the flags name; tools/ci/rehearse.ts checks its shape on 30 stacks. It uses the real shard and wave code, so the largest shard (bounded
+ * loads keep it within 110 % of the average, not at it) and the wave sizes are the ones the workflows would get.
  */
 const { values } = parseArgs({
   options: {
