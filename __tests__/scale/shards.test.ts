@@ -76,6 +76,9 @@ describe("shards (rendezvous hashing with bounded loads)", () => {
     expect(shardCapacity(30, 3)).toBe(11);
     expect(shardCapacity(2_000, 64)).toBe(35);
     expect(() => shardCapacity(30, 3, 99)).toThrow("a whole number ≥ 100, got 99");
+    expect(() => assignShards(["ami-guard-000000000001-us-east-1"], 0)).toThrow(
+      "the shard count must be a whole number ≥ 1, got 0",
+    );
   });
 
   // Why the bound holds, with the capacity C unchanged. Stacks are placed in sorted order; compare the
