@@ -186,6 +186,16 @@ export class AmiGuardStack extends TerraformStack {
   }
 
   /**
+   * cdktf's preparing pass resolves every element of the stack once more, only to find references to
+   * other stacks and wire outputs for them (`TerraformStack.prepareStack`). A stack of this app builds
+   * everything it references itself, so the pass finds nothing, and it was a third of the time of a
+   * synthesis at 2,000 stacks (docs/synthesis-at-scale.md). The backend it would add is always
+   * configured above. __tests__/synth/preparing-pass.test.ts synthesizes every mode with cdktf's pass
+   * and without it and requires the same bytes, so a reference to another stack cannot slip in unwired.
+   */
+  override prepareStack(): void {}
+
+  /**
    * The CLI reads outputs from this metadata (`cdktf output`, `cdktf deploy --outputs-file`), nested by
    * construct path: flattened, each output stays at the stack's top level, where deployments look for it.
    */
