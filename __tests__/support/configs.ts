@@ -29,3 +29,15 @@ export function singleTargetConfig(
 
 export const ALL_MODES: readonly RemediationMode[] = ["audit", "manual", "automatic", "event-driven"];
 export const ALL_RECORDERS: readonly RecorderChoice[] = ["create", "existing"];
+
+/** The organization's two stacks beside the targets: an aggregator and a prevention policy, in one management account. */
+export const ORGANIZATION_STACKS = {
+  aggregator: { accountId: "999988887777", region: "eu-central-1" },
+  prevention: {
+    accountId: "999988887777",
+    region: "us-east-1",
+    state: "audit_mode",
+    imageProviders: ["amazon"],
+    targetIds: ["r-ab12"],
+  },
+} as const;

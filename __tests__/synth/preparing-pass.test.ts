@@ -9,6 +9,7 @@ import { parseConfig } from "../../app/config/load";
 import { RECORDER_CHOICES, REMEDIATION_MODES } from "../../app/config/schema";
 import type { LambdaBundle } from "../../app/lambda-bundle";
 import { emptyFunctionZip } from "../construct/support";
+import { ORGANIZATION_STACKS } from "../support/configs";
 
 /**
  * AmiGuardStack skips cdktf's preparing pass, which exists to wire references between stacks. That is
@@ -32,14 +33,7 @@ function everyKindOfStack(): AmiGuardConfig {
       approvedAmiIds: ["ami-0abcdef1234567890"],
       notifications: { emails: ["platform-alerts@example.com"] },
       targets,
-      aggregator: { accountId: "999988887777", region: "eu-central-1" },
-      prevention: {
-        accountId: "999988887777",
-        region: "us-east-1",
-        state: "audit_mode",
-        imageProviders: ["amazon"],
-        targetIds: ["r-ab12"],
-      },
+      ...ORGANIZATION_STACKS,
     },
     "every kind of stack",
   );

@@ -5,6 +5,7 @@ import { parseConfig } from "../../app/config/load";
 import { SYNTH_WORKERS_VARIABLE, synthesizeAtomically, workerCount } from "../../app/synth";
 import { listStacks } from "../../app/targets";
 import { organizationExample } from "../../scripts/organization-example";
+import { ORGANIZATION_STACKS } from "../support/configs";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 /**
@@ -36,14 +37,7 @@ function mixedOrganization() {
   const raw = organizationExample(1);
   return parseConfig({
     ...raw,
-    aggregator: { accountId: "999988887777", region: "eu-central-1" },
-    prevention: {
-      accountId: "999988887777",
-      region: "us-east-1",
-      state: "audit_mode",
-      imageProviders: ["amazon"],
-      targetIds: ["r-ab12"],
-    },
+    ...ORGANIZATION_STACKS,
   });
 }
 
