@@ -65,7 +65,7 @@ export const ALARM_MEANINGS = {
   "function-errors":
     "The remediation function failed on an event (errors other than its deliberate deferral of pending instances). Lambda retries twice; read the function's log group for the error.",
   "function-throttles":
-    "Events waited for the function's reserved concurrency (a burst of NON_COMPLIANT instances). Lambda retries them for up to an hour; if this persists, check the function-failures queue.",
+    "Events waited because the account's unreserved concurrency was in use (this function reserves none and shares it with every other function of the account and region). Lambda retries them for up to an hour; if this persists, check the function-failures queue, and the account's other functions or its concurrency quota.",
   "notifications-failed":
     "The function could not publish to the notification topic (the topic's or its key's policy, KMS, throttling), so people were not told what it did: this alarm's own message goes through the same topic and may not arrive either. Its state shows on the dashboard. Read the function's log for 'notification not sent', fix the topic or key, then read the log for what went unreported.",
   "reevaluation-failures-queue":
@@ -88,6 +88,17 @@ export const ALARM_MEANINGS = {
 
 export type AlarmName = keyof typeof ALARM_MEANINGS;
 export const ALARM_NAMES = Object.keys(ALARM_MEANINGS) as AlarmName[];
+
+/**
+ * What an alarm tells the person it pages, for this pipeline. Throttling has two causes: a function with a
+ * reservation is throttled at its own limit, one without at the account's unreserved pool, which every other
+ * function draws on too. Naming the wrong one sends the reader to the wrong fix.
+ */
+export function alarmMeaning(alarm: AlarmName, reservedConcurrentExecutions?: number): string {
+  if (alarm === "function-throttles" && reservedConcurrentExecutions !== undefined)
+    return `Events waited for the function's reserved concurrency of ${reservedConcurrentExecutions} (a burst of NON_COMPLIANT instances). Lambda retries them for up to an hour; if this persists, check the function-failures queue, or raise remediation.reservedConcurrentExecutions.`;
+  return ALARM_MEANINGS[alarm];
+}
 
 /** `ami-guard-function-errors`: the prefix the topic policy accepts, then the alarm. */
 export function alarmNameFor(namePrefix: string, alarm: AlarmName): string {
@@ -112,6 +123,11 @@ export interface PipelineAlarmsProps {
    * @default "ami-guard"
    */
   readonly namePrefix?: string;
+  /**
+   * The function's reserved concurrency, which the throttles alarm's description names as the cause.
+   * @default - none: the function shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** CloudWatch alarms, each notifying the topic (when there is one) when it fires and when it clears. */
@@ -133,7 +149,7 @@ export class PipelineAlarms extends Construct {
       this.alarms.push(
         new CloudwatchMetricAlarm(this, name, {
           alarmName: alarmNameFor(namePrefix, name),
-          alarmDescription: ALARM_MEANINGS[name],
+          alarmDescription: alarmMeaning(name, props.reservedConcurrentExecutions),
           // A metric-math alarm carries its period on each metric instead.
           ...(config.metricQuery ? {} : { period: ALARM_EVALUATION.periodSeconds }),
           evaluationPeriods: ALARM_EVALUATION.evaluationPeriods,

@@ -720,6 +720,9 @@ export class AmiGuard extends Construct {
       topic: this.topic,
       namePrefix,
       functionName: this.eventDriven.function.functionName,
+      ...(remediation.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: remediation.reservedConcurrentExecutions }),
       deadLetterQueues: [
         { alarm: "function-failures-queue", queue: this.eventDriven.failureQueue },
         { alarm: "event-delivery-failures-queue", queue: this.eventDriven.deliveryFailureQueue },

@@ -1,6 +1,8 @@
+import { parseConfig } from "../../app/config/load";
 import {
   ALARM_MEANINGS,
   type AlarmName,
+  alarmMeaning,
   FAILED_REMEDIATION_RULE_NAME,
   failedRemediationEventPattern,
   REMEDIATION_FAILURE_METRIC,
@@ -27,8 +29,9 @@ let eventDriven: SynthesizedStack;
 let automatic: SynthesizedStack;
 let manual: SynthesizedStack;
 let audit: SynthesizedStack;
+let bundle: Awaited<ReturnType<typeof handlerBundleForTests>>;
 beforeAll(async () => {
-  const bundle = await handlerBundleForTests();
+  bundle = await handlerBundleForTests();
   audit = synthesize(configFor("audit", "existing"), bundle);
   eventDriven = synthesize(configFor("event-driven", "existing"), bundle);
   automatic = synthesize(configFor("automatic", "existing"), bundle);
@@ -135,6 +138,31 @@ describe("event-driven failure paths", () => {
         threshold: 1,
       });
     }
+  });
+
+  it("blames throttles on the account's shared pool without a reservation, and on the reservation with one", () => {
+    // Given the same pipeline without and with a reservation of 7
+    const throttlesOf = (stack: SynthesizedStack) =>
+      String(
+        resourcesOf(stack, "aws_cloudwatch_metric_alarm").find(
+          ([, alarm]) => alarm.alarm_name === "ami-guard-function-throttles",
+        )?.[1].alarm_description,
+      );
+    const reserved = synthesize(
+      parseConfig({
+        approvedAmiIds: ["ami-0abcdef1234567890"],
+        remediation: { mode: "event-driven", reservedConcurrentExecutions: 7 },
+        targets: [{ accountId: "111122223333", region: "eu-central-1", recorder: "existing" }],
+      }),
+      bundle,
+    );
+    // Then only the reserved one names a reservation, and each says what to look at
+    expect(throttlesOf(eventDriven)).not.toMatch(/\breserved concurrency/i);
+    expect(throttlesOf(eventDriven)).toContain("reserves none");
+    expect(throttlesOf(eventDriven)).toBe(alarmMeaning("function-throttles"));
+    expect(throttlesOf(reserved)).toContain("reserved concurrency of 7");
+    expect(throttlesOf(reserved)).toContain("remediation.reservedConcurrentExecutions");
+    expect(throttlesOf(reserved)).toBe(alarmMeaning("function-throttles", 7));
   });
 
   it("keeps a dead-letter alarm raised while SQS publishes nothing for the queue, and quiet for an idle empty one", () => {
