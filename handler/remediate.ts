@@ -358,6 +358,8 @@ async function reportFailedRun(
     obs.count(METRIC.notificationsFailed);
     throw error;
   }
+  // Counted once told, so a retry after a refused publish does not count the same run twice.
+  obs.count(METRIC.stopRunsFailed);
   return { outcome: "failed-run-notified" };
 }
 

@@ -108,6 +108,11 @@ export const METRIC = {
    */
   runningNotNonCompliant: "RunningNotNonCompliant",
   notificationsFailed: "NotificationsFailed",
+  /**
+   * A run of the stop runbook as this pipeline's automation role ended Failed, TimedOut or Cancelled (SSM's
+   * status-change event, routed through the function), and the topic was told: a stop that did not happen.
+   */
+  stopRunsFailed: "StopRunsFailed",
   /** From Config's resultRecordedTime to our StartRemediationExecution call. */
   remediationDelay: "RemediationDelay",
 } as const;
@@ -128,6 +133,7 @@ export const OUTCOME_METRICS = [
   METRIC.runningNotNonCompliant,
   METRIC.remediationsDeferred,
   METRIC.remediationsFailed,
+  METRIC.stopRunsFailed,
 ] as const satisfies readonly MetricName[];
 
 /** The extra dimension some counts carry alone (why an event was ignored, which guard skipped it). */

@@ -195,6 +195,7 @@ export function functionDashboardMetrics(serviceName: string = METRIC_SERVICE_DI
         serviceName,
       ),
       functionMetric(METRIC.remediationsFailed, "failed", "Sum", undefined, serviceName),
+      functionMetric(METRIC.stopRunsFailed, "stop failed in SSM (notified)", "Sum", undefined, serviceName),
     ],
     delay: [
       functionMetric(METRIC.remediationDelay, "p50", "p50", undefined, serviceName),

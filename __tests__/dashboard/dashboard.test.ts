@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { GetAutomationExecutionCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { TerraformStack, Testing } from "cdktf";
 import type { AwsClients } from "../../handler/clients";
@@ -164,8 +165,10 @@ describe("every function metric the dashboard shows is one the function emits", 
     config: new ConfigServiceClient({ region: REGION }),
     ec2: new EC2Client({ region: REGION }),
     sns: new SNSClient({ region: REGION }),
+    ssm: new SSMClient({ region: REGION }),
   };
   const configMock = mockClient(clients.config);
+  const ssmMock = mockClient(clients.ssm as SSMClient);
   const ec2Mock = mockClient(clients.ec2);
   const snsMock = mockClient(clients.sns);
   const savedEnvironment = { ...process.env };
@@ -313,6 +316,25 @@ describe("every function metric the dashboard shows is one the function emits", 
       await invoke(settings(), event());
       configMock.on(StartRemediationExecutionCommand).rejects(new Error("AccessDenied"));
       await invoke(settings(), event());
+      // A stop run of this pipeline's that failed in SSM, routed through the function
+      const automationRoleArn = `arn:aws:iam::${ACCOUNT}:role/ami-guard-remediation-${REGION}`;
+      ssmMock.on(GetAutomationExecutionCommand).resolves({
+        AutomationExecution: {
+          Parameters: { AutomationAssumeRole: [automationRoleArn], InstanceId: [INSTANCE] },
+        },
+      });
+      await invoke(settings({ automationRoleArn }), {
+        id: "failed-run",
+        source: "aws.ssm",
+        "detail-type": "EC2 Automation Execution Status-change Notification",
+        account: ACCOUNT,
+        region: REGION,
+        detail: {
+          ExecutionId: "4f5c1a6e-2b7d-4c8e-9a01-23456789abcd",
+          Definition: "AWS-StopEC2Instance",
+          Status: "Failed",
+        },
+      });
       // A notification the topic refuses (its key policy, say)
       snsMock.on(PublishCommand).rejects(new Error("KMSAccessDeniedException"));
       await invoke(settings({ dryRun: true }), event());

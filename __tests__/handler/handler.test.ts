@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-config-service";
 import { DescribeInstancesCommand, EC2Client, EC2ServiceException } from "@aws-sdk/client-ec2";
 import { PublishCommand, SNSClient, SNSServiceException } from "@aws-sdk/client-sns";
+import { GetAutomationExecutionCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import type { AwsClients } from "../../handler/clients";
 import { AUTO_SCALING_GROUP_TAG, EXECUTION_CLOCK_SKEW_MS } from "../../handler/decision";
@@ -23,7 +24,7 @@ import {
 } from "../../handler/remediate";
 import { type HandlerSettings, SettingsError } from "../../handler/settings";
 import { COMPLIANCE_DETAILS_WITHOUT_A_VERDICT } from "../../lib/aws-facts";
-import { AUTO_SCALING_GROUP_LOG_FIELD, METRIC } from "../../lib/contract";
+import { AUTO_SCALING_GROUP_LOG_FIELD, METRIC, OUTCOME_METRICS } from "../../lib/contract";
 import {
   APPROVED_AMI,
   EXEMPTION_TAG,
@@ -705,5 +706,67 @@ describe("handler: confirming the execution it started", () => {
     expect(observability.lines).toContainEqual(
       expect.objectContaining({ fields: expect.objectContaining({ executionState: "not yet visible" }) }),
     );
+  });
+});
+
+describe("handler: a stop run that failed in SSM", () => {
+  const ssm = new SSMClient({ region: "eu-central-1" });
+  const ssmMock = mockClient(ssm);
+  const AUTOMATION_ROLE = "arn:aws:iam::111122223333:role/web-remediation-eu-central-1";
+  const EXECUTION = "4f5c1a6e-2b7d-4c8e-9a01-23456789abcd";
+  const failedRun = {
+    id: "run-event-1",
+    source: "aws.ssm",
+    "detail-type": "EC2 Automation Execution Status-change Notification",
+    account: "111122223333",
+    region: "eu-central-1",
+    detail: { ExecutionId: EXECUTION, Definition: "AWS-StopEC2Instance", Status: "Failed" },
+  };
+  const runAs = (role: string) =>
+    ssmMock.on(GetAutomationExecutionCommand).resolves({
+      AutomationExecution: {
+        AutomationExecutionId: EXECUTION,
+        Parameters: { AutomationAssumeRole: [role], InstanceId: [INSTANCE] },
+        FailureMessage: "Step fails when it is Executing",
+      },
+    });
+  const handlerWithSsm = () =>
+    createHandler({
+      settings: () => settings({ automationRoleArn: AUTOMATION_ROLE }),
+      clients: () => ({ ...clients, ssm }),
+      observability,
+      now: () => NOW,
+      sleep: async () => {},
+    });
+
+  beforeEach(() => ssmMock.reset());
+
+  it("counts the notified failure as the invocation's one outcome", async () => {
+    // Given a failed run of the stop runbook as this pipeline's automation role
+    runAs(AUTOMATION_ROLE);
+    // When
+    const result = await handlerWithSsm()(failedRun);
+    // Then the topic is told, and StopRunsFailed is counted beside EventsReceived, as every outcome is
+    expect(result).toEqual({ outcome: "failed-run-notified" });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.stopRunsFailed]);
+    expect(OUTCOME_METRICS).toContain(METRIC.stopRunsFailed);
+  });
+
+  it("counts no failed stop when the topic refuses the message, so Lambda's retry counts it once", async () => {
+    runAs(AUTOMATION_ROLE);
+    snsMock.on(PublishCommand).rejects(new Error("KMSAccessDeniedException"));
+    await expect(handlerWithSsm()(failedRun)).rejects.toThrow("KMSAccessDeniedException");
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.notificationsFailed]);
+  });
+
+  it("counts another pipeline's failed run as ignored, not as this one's failure", async () => {
+    runAs("arn:aws:iam::111122223333:role/data-remediation-eu-central-1");
+    await expect(handlerWithSsm()(failedRun)).resolves.toEqual({
+      outcome: "ignored",
+      reason: "other-pipeline",
+    });
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.eventsIgnored]);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 });
