@@ -246,3 +246,27 @@ export const SCHEDULER_DEAD_LETTERS_AS_EXECUTION_ROLE: DocumentedFact<boolean> =
     "If you configure a retry policy for your schedule, EventBridge Scheduler delivers the dead-letter event after exhausting the maximum number of retries you set; the execution role needs sqs:SendMessage on the queue; EventBridge Scheduler does not support using a FIFO queue as your schedule's DLQ (paraphrased).",
   source: "https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html",
 };
+
+/**
+ * Config keeps a resource's compliance history (the timeline of its rule results, and what
+ * GetResourceConfigHistory returns for it) only while the recorder records `AWS::Config::ResourceCompliance`;
+ * rules evaluate and current compliance shows without it. Each change of a resource's compliance is then
+ * recorded as a configuration item of that type, which Config bills as it bills every configuration item.
+ */
+export const COMPLIANCE_HISTORY_RESOURCE_TYPE: DocumentedFact<"AWS::Config::ResourceCompliance"> = {
+  value: "AWS::Config::ResourceCompliance",
+  statement:
+    "AWS Config supports storing compliance state changes of resources as evaluated by AWS Config Rules. The timeline captures changes as ConfigurationItems over a period of time for a specific resource. You can also select only the specific resource compliance history resource type: AWS::Config::ResourceCompliance.",
+  source: "https://docs.aws.amazon.com/config/latest/developerguide/view-compliance-history.html",
+};
+
+/**
+ * Config's documented recording frequency for compliance history: continuous only. A recorder that records
+ * EC2 instances daily still records compliance changes as they happen.
+ */
+export const COMPLIANCE_HISTORY_RECORDED_CONTINUOUSLY: DocumentedFact<"CONTINUOUS"> = {
+  value: "CONTINUOUS",
+  statement:
+    "Daily recording cannot be specified for the following resource types: AWS::Config::ResourceCompliance, AWS::Config::ConformancePackCompliance, AWS::Config::ConfigurationRecorder.",
+  source: "https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html",
+};

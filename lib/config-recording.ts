@@ -10,6 +10,8 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
+import { COMPLIANCE_HISTORY_RESOURCE_TYPE } from "./aws-facts";
+import { EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
 import { ServiceRole } from "./iam";
 import { DEFAULT_NAME_PREFIX, resourceNames } from "./names";
 import type { AwsRegion } from "./regions";
@@ -18,8 +20,14 @@ import { partitionOf } from "./regions";
 /** S3 adds a unique suffix; a prefix may have at most 37 characters. */
 export const CONFIG_BUCKET_PREFIX = `${DEFAULT_NAME_PREFIX}-config-`;
 
-/** Resource types the recorder records: only what the AMI rule evaluates, since every item is billed. */
-export const RECORDED_RESOURCE_TYPES = ["AWS::EC2::Instance"];
+/**
+ * Resource types the recorder records, since every item is billed: what the AMI rule evaluates, and the
+ * compliance history the offboarding keeps as evidence, which Config stores only while this type is recorded.
+ */
+export const RECORDED_RESOURCE_TYPES: readonly string[] = [
+  EC2_INSTANCE_RESOURCE_TYPE,
+  COMPLIANCE_HISTORY_RESOURCE_TYPE.value,
+];
 /** The recorder and delivery channel ami-guard creates; a preflight recognises its own by these names. */
 export const RECORDER_NAME = DEFAULT_NAME_PREFIX;
 export const DELIVERY_CHANNEL_NAME = DEFAULT_NAME_PREFIX;
@@ -185,9 +193,10 @@ export class ConfigRecording extends Construct {
       recordingGroup: {
         allSupported: false,
         includeGlobalResourceTypes: false,
-        resourceTypes: RECORDED_RESOURCE_TYPES,
+        resourceTypes: [...RECORDED_RESOURCE_TYPES],
       },
       // The AMI rule is triggered by configuration changes; daily recording would delay detection by up to a day.
+      // Compliance history may only be recorded continuously (COMPLIANCE_HISTORY_RECORDED_CONTINUOUSLY).
       recordingMode: { recordingFrequency: "CONTINUOUS" },
     });
     const channel = new ConfigDeliveryChannel(this, "delivery-channel", {

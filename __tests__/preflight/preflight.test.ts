@@ -7,6 +7,8 @@ import { parseConfig } from "../../app/config/load";
 import { MINIMUM_UNRESERVED_CONCURRENCY } from "../../app/preflight/aws-behaviour";
 import { type CheckName, type Finding, recordsResourceType } from "../../app/preflight/checks";
 import { exitCodeFor, planStacks, preflight, sdkClients } from "../../app/preflight/preflight";
+import { COMPLIANCE_HISTORY_RESOURCE_TYPE } from "../../lib/aws-facts";
+import { RECORDED_RESOURCE_TYPES } from "../../lib/config-recording";
 import {
   AwsLoopback,
   configError,
@@ -245,6 +247,37 @@ describe("recorder existing", () => {
     const findings = await run({ recorders: [daily] }, existing);
     expect(row(findings, "recording-frequency").verdict).toBe("warn");
     expect(exitCodeFor(findings)).toBe(0);
+  });
+
+  it("warns, without blocking, when the recorder keeps no compliance history, naming the type to add", async () => {
+    // Given a recorder that records EC2 instances and not AWS::Config::ResourceCompliance
+    const findings = await run({ recorders: [RECORDS_EC2_CONTINUOUSLY] }, existing);
+    // Then the rule would work: the deploy may go ahead, told what it loses and how to keep it
+    const history = row(findings, "compliance-history");
+    expect(history.verdict).toBe("warn");
+    expect(history.detail).toContain(`does not record ${COMPLIANCE_HISTORY_RESOURCE_TYPE.value}`);
+    expect(history.detail).toContain(COMPLIANCE_HISTORY_RESOURCE_TYPE.source);
+    expect(history.action).toContain(`add ${COMPLIANCE_HISTORY_RESOURCE_TYPE.value}`);
+    expect(history.action).toContain("billed");
+    expect(exitCodeFor(findings)).toBe(0);
+  });
+
+  it.each([
+    [
+      "lists it",
+      { allSupported: false, resourceTypes: ["AWS::EC2::Instance", "AWS::Config::ResourceCompliance"] },
+    ],
+    ["records every supported type", { allSupported: true }],
+  ])("passes compliance history when the recorder %s", async (_case, recordingGroup) => {
+    const recorder = { ...RECORDS_EC2_CONTINUOUSLY, recordingGroup };
+    const history = row(await run({ recorders: [recorder] }, existing), "compliance-history");
+    expect(history).toMatchObject({ verdict: "pass", action: "" });
+  });
+
+  it("does not look for compliance history on a recorder ami-guard creates: it records it itself", async () => {
+    const findings = await run({});
+    expect(findings.filter((finding) => finding.check === "compliance-history")).toEqual([]);
+    expect(RECORDED_RESOURCE_TYPES).toContain(COMPLIANCE_HISTORY_RESOURCE_TYPE.value);
   });
 });
 

@@ -21,6 +21,7 @@ import { parseConfig } from "../../app/config/load";
 import type { RemediationMode } from "../../app/config/schema";
 import type { LambdaBundle } from "../../app/lambda-bundle";
 import { FAILED_REMEDIATION_RULE_NAME, failedRemediationEventPattern } from "../../lib/alarms";
+import { COMPLIANCE_HISTORY_RECORDED_CONTINUOUSLY } from "../../lib/aws-facts";
 import { HANDLER_ENVIRONMENT } from "../../lib/contract";
 import { remediationEventPattern } from "../../lib/event-pattern";
 import {
@@ -193,15 +194,17 @@ describe("ConfigRecording (recorder create)", () => {
     synthesized = synthStack(singleTargetConfig("audit", "create"), bundle);
   });
 
-  it("records only EC2 instances, continuously, as Config's own role", () => {
+  it("records only EC2 instances and their compliance history, continuously, as Config's own role", () => {
     expect(synthesized).toHaveResourceWithProperties(ConfigConfigurationRecorder, {
       name: "ami-guard",
       recording_group: {
         all_supported: false,
         include_global_resource_types: false,
-        resource_types: ["AWS::EC2::Instance"],
+        // Without the second, Config keeps no compliance history (COMPLIANCE_HISTORY_RESOURCE_TYPE).
+        resource_types: ["AWS::EC2::Instance", "AWS::Config::ResourceCompliance"],
       },
-      recording_mode: { recording_frequency: "CONTINUOUS" },
+      // Continuous for the rule's sake, and the only frequency Config allows for compliance history.
+      recording_mode: { recording_frequency: COMPLIANCE_HISTORY_RECORDED_CONTINUOUSLY.value },
     });
     expect(synthesized).toHaveResourceWithProperties(IamRolePolicyAttachment, {
       policy_arn: "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole",

@@ -2,7 +2,7 @@
  * What AWS documents about the reads the preflight makes, each with the page that says so. The decisions in
  * `checks.ts` and the tests take these values from here.
  */
-import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
+import { COMPLIANCE_HISTORY_RESOURCE_TYPE, LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
 import { EC2_INSTANCE_RESOURCE_TYPE } from "../../lib/contract";
 
 export const SOURCES = {
@@ -13,6 +13,7 @@ export const SOURCES = {
   recordingGroup: "https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingGroup.html",
   recordingStrategy: "https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingStrategy.html",
   recordingMode: "https://docs.aws.amazon.com/config/latest/APIReference/API_RecordingMode.html",
+  complianceHistory: COMPLIANCE_HISTORY_RESOURCE_TYPE.source,
   recorderStatus:
     "https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigurationRecorderStatus.html",
   describeConfigRules: "https://docs.aws.amazon.com/config/latest/APIReference/API_DescribeConfigRules.html",
@@ -57,6 +58,13 @@ export const MINIMUM_UNRESERVED_CONCURRENCY = LAMBDA_UNRESERVED_CONCURRENCY_MINI
  * (those with a `servicePrincipal`) record for the linked service only and are not the customer's recorder.
  */
 export const RECORDED_TYPE = EC2_INSTANCE_RESOURCE_TYPE;
+
+/**
+ * Config keeps compliance history only while the recorder records this type (SOURCES.complianceHistory); the
+ * rule evaluates without it, so a recorder that leaves it out is a warning, not a block: the pipeline works
+ * and only the record of what it found is lost.
+ */
+export const COMPLIANCE_HISTORY_TYPE = COMPLIANCE_HISTORY_RESOURCE_TYPE.value;
 
 /**
  * ListSubscriptionsByTopic returns at most 100 subscriptions a call and a NextToken while more remain

@@ -10,6 +10,7 @@ import type {
 import { DELIVERY_CHANNEL_NAME, RECORDER_NAME } from "../../lib/config-recording";
 import {
   ALL_FEATURES,
+  COMPLIANCE_HISTORY_TYPE,
   ENABLE_ALL_FEATURES_COMMAND,
   enablePolicyTypeCommand,
   MINIMUM_UNRESERVED_CONCURRENCY,
@@ -29,6 +30,7 @@ const CHECKS = [
   "region",
   "recorder",
   "recording-frequency",
+  "compliance-history",
   "rule-name",
   "concurrency",
   "state-bucket",
@@ -256,6 +258,21 @@ function checkExistingRecorder(observed: RecorderObservation): Row[] {
           verdict: "pass",
           detail: `${RECORDED_TYPE} is recorded ${frequency}`,
           action: "",
+        },
+  );
+  rows.push(
+    recordsResourceType(recorder, COMPLIANCE_HISTORY_TYPE)
+      ? {
+          check: "compliance-history",
+          verdict: "pass",
+          detail: `the recorder "${recorder.name}" records ${COMPLIANCE_HISTORY_TYPE}: Config keeps each instance's compliance history`,
+          action: "",
+        }
+      : {
+          check: "compliance-history",
+          verdict: "warn",
+          detail: `the recorder "${recorder.name}" does not record ${COMPLIANCE_HISTORY_TYPE}: the rule evaluates, but Config keeps no compliance history of what it found (${SOURCES.complianceHistory})`,
+          action: `add ${COMPLIANCE_HISTORY_TYPE} to the recorder's recording group (or remove it from its exclusions); each compliance change is then a configuration item, billed as one`,
         },
   );
   return rows;
