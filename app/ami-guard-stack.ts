@@ -8,6 +8,7 @@ import {
   type RemediationMode as Remediation,
   RemediationMode,
 } from "../lib/ami-guard";
+import { DEFAULT_NAME_PREFIX } from "../lib/names";
 import { partitionOf } from "../lib/regions";
 import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-literal";
 import { APPROVED_AMIS_NOT_KEPT_OUTPUT } from "./approved-amis";
@@ -39,15 +40,29 @@ export function assumeRoleArnFor(
     : undefined;
 }
 
-/** `ami-guard-111122223333-eu-central-1`: the account and region a stack deploys to, readable in every plan. */
-export function stackNameFor(target: Pick<Target, "accountId" | "region">): string {
-  return `ami-guard-${target.accountId}-${target.region}`;
+/**
+ * `ami-guard-111122223333-eu-central-1`: the name prefix, then the account and region a stack deploys to,
+ * readable in every plan. With the default prefix it is the name stacks always had; another prefix gives a
+ * second team's stack for the same account and region a name, output folder and local state of its own.
+ */
+export function stackNameFor(target: Pick<Target, "accountId" | "region" | "namePrefix">): string {
+  return `${target.namePrefix ?? DEFAULT_NAME_PREFIX}-${target.accountId}-${target.region}`;
 }
 
-/** Where a stack keeps its state: one key per account and region, so reordering targets moves nothing. */
-export function stateKeyFor(keyPrefix: string, target: Pick<Target, "accountId" | "region">): string {
-  const prefix = keyPrefix.replace(/\/+$/, "");
-  return `${prefix ? `${prefix}/` : ""}${target.accountId}/${target.region}/terraform.tfstate`;
+/**
+ * Where a stack keeps its state: one key per account and region, so reordering targets moves nothing. A
+ * prefix other than the default adds a folder of its own before the account (`<keyPrefix>/<namePrefix>/…`),
+ * so two teams sharing a bucket and key prefix never share a state; the default keeps the keys of old.
+ */
+export function stateKeyFor(
+  keyPrefix: string,
+  target: Pick<Target, "accountId" | "region" | "namePrefix">,
+): string {
+  const folders = [
+    keyPrefix.replace(/\/+$/, ""),
+    target.namePrefix === undefined || target.namePrefix === DEFAULT_NAME_PREFIX ? "" : target.namePrefix,
+  ].filter((folder) => folder !== "");
+  return `${folders.map((folder) => `${folder}/`).join("")}${target.accountId}/${target.region}/terraform.tfstate`;
 }
 
 /**
@@ -113,6 +128,7 @@ export class AmiGuardStack extends TerraformStack {
       accountId: target.accountId,
       region: target.region,
       ruleName: config.ruleName,
+      ...(target.namePrefix === undefined ? {} : { namePrefix: target.namePrefix }),
       approvedAmiIds: target.approvedAmiIds,
       reevaluationIntervalHours: config.reevaluationIntervalHours,
       remediation: remediationFor(config, target, props.bundle),

@@ -257,6 +257,15 @@ export function longestDerivedName(namePrefix: string, region: AwsRegion): strin
 /** The longest `namePrefix` every derived name accepts in every region. */
 export const NAME_PREFIX_MAX_LENGTH = longestNamePrefix(ALARM_SUFFIXES);
 
+/**
+ * Every problem of `namePrefix` in `region`, alarms included: the rules the construct checks its own prop
+ * against, for a caller (the app's configuration) that checks it before building anything.
+ */
+export function namePrefixProblemsIn(namePrefix: string, region: AwsRegion): string[] {
+  const alarms = ALARM_SUFFIXES.map(({ suffix, rule }) => ({ name: `${namePrefix}${suffix}`, rule }));
+  return namePrefixProblems(namePrefix, region, alarms);
+}
+
 const AMI_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -368,8 +377,7 @@ export function amiGuardPropsProblems(props: AmiGuardProps): string[] {
 
   const namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
   if (regionKnown && props.region !== undefined) {
-    const alarms = ALARM_SUFFIXES.map(({ suffix, rule }) => ({ name: `${namePrefix}${suffix}`, rule }));
-    for (const problem of namePrefixProblems(namePrefix, props.region, alarms)) add("namePrefix", problem);
+    for (const problem of namePrefixProblemsIn(namePrefix, props.region)) add("namePrefix", problem);
   }
   return problems;
 }

@@ -183,6 +183,24 @@ describe("recorder create", () => {
     expect(row(findings, "recorder")).toMatchObject({ verdict: "pass" });
   });
 
+  it("passes the recorder a prefixed configuration created, on a redeploy, and blocks on ami-guard's default one", async () => {
+    // Given a configuration with namePrefix "web", whose recorder and channel are named "web"
+    const runPrefixed = (state: AccountState) => {
+      scriptAccount(aws, state);
+      return preflight(planStacks(parseConfig({ ...rawPreflightConfig(), namePrefix: "web" })), sdkClients());
+    };
+    // Then its own recorder is its own, and another team's (the default prefix) is a second recorder
+    const own = { ...RECORDS_EC2_CONTINUOUSLY, name: "web" };
+    expect(row(await runPrefixed({ recorders: [own], channels: ["web"] }), "recorder")).toMatchObject({
+      verdict: "pass",
+      detail: 'the recorder "web" is ami-guard\'s own, already deployed',
+    });
+    const other = { ...RECORDS_EC2_CONTINUOUSLY, name: "ami-guard" };
+    const blocked = row(await runPrefixed({ recorders: [other], channels: ["ami-guard"] }), "recorder");
+    expect(blocked.verdict).toBe("block");
+    expect(blocked.action).toContain('"existing"');
+  });
+
   it("ignores a service-linked recorder", async () => {
     const linked = { name: "AWSConfigurationRecorderForX", servicePrincipal: "x.amazonaws.com" };
     expect(row(await run({ recorders: [linked] }), "recorder").verdict).toBe("pass");

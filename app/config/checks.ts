@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { namePrefixProblemsIn } from "../../lib/ami-guard";
 import { AWS_REGIONS, type AwsRegion, PARTITION_BOUNDARY, partitionOf } from "../../lib/regions";
 import { MAX_INPUT_PARAMETERS_LENGTH } from "../approved-amis";
 import { expandPlacements, type Placement } from "./targets";
@@ -88,6 +89,26 @@ export function checkAcrossFields(value: unknown, ctx: z.RefinementCtx): void {
   checkSettingsFitModes(config, ctx);
   checkTargetsAreUnique(config, ctx);
   checkPartitions(value, config, ctx);
+  checkNamePrefix(asRecord(value).namePrefix, config, ctx);
+}
+
+/**
+ * The prefix against the construct's own rules in every region the configuration deploys to (role names
+ * carry the region, so the longest region decides the length), each problem once.
+ */
+function checkNamePrefix(namePrefix: unknown, config: LooseConfig, ctx: z.RefinementCtx): void {
+  if (typeof namePrefix !== "string") return;
+  const regions = new Set(
+    config.entries
+      .map((entry) => entry.region)
+      .filter((region): region is AwsRegion => (AWS_REGIONS as readonly unknown[]).includes(region)),
+  );
+  const problems = new Set(
+    namePrefix.length === 0
+      ? ["must not be empty"]
+      : [...regions].flatMap((region) => namePrefixProblemsIn(namePrefix, region)),
+  );
+  for (const message of problems) ctx.addIssue({ code: "custom", path: ["namePrefix"], message });
 }
 
 function checkApprovedAmis(config: LooseConfig, ctx: z.RefinementCtx): void {

@@ -16,6 +16,11 @@ export interface Target {
   readonly dryRun: boolean;
   /** @default - Terraform uses the caller's own credentials */
   readonly assumeRoleName?: string;
+  /**
+   * The configuration's `namePrefix`: of the stack's name, its state key and every physical name.
+   * @default "ami-guard" (lib/names DEFAULT_NAME_PREFIX), with the stack name and state key of old
+   */
+  readonly namePrefix?: string;
   /** The ids this stack's rule approves, resolved for its region (app/approved-amis.ts says how). */
   readonly approvedAmiIds: readonly string[];
   /** Where the target came from in the configuration, for messages: `targets[0]`, `targetGroups[1]`. */
@@ -61,6 +66,8 @@ export interface DeploymentConfig {
 
 export interface AmiGuardConfig {
   readonly ruleName: string;
+  /** Set only when the file sets it; every target carries it too. @default "ami-guard" */
+  readonly namePrefix?: string;
   /** Hours between two scheduled re-evaluations of the rule. */
   readonly reevaluationIntervalHours: number;
   readonly automatic: AutomaticRetrySettings;

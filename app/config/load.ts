@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { defaultRuleName } from "../../lib/ami-guard";
+import { DEFAULT_NAME_PREFIX } from "../../lib/names";
 import type { AutomaticRetrySettings } from "../../lib/remediation";
 import { stackNameFor } from "../ami-guard-stack";
 import type { AmiGuardConfig } from "./index";
@@ -62,7 +64,9 @@ export function parseConfig(raw: unknown, source = "configuration", baseDir = pr
   const config = result.data;
   const { targets, problems: targetProblems, warnings } = resolveTargets(config, baseDir);
   const targetStacks = new Set(targets.map(stackNameFor));
-  const canary = (config.deployment?.canary ?? []).map(stackNameFor);
+  const canary = (config.deployment?.canary ?? []).map((entry) =>
+    stackNameFor({ ...entry, ...(config.namePrefix === undefined ? {} : { namePrefix: config.namePrefix }) }),
+  );
   const problems = [
     ...targetProblems,
     ...canary.flatMap((stack, index) =>
@@ -75,7 +79,8 @@ export function parseConfig(raw: unknown, source = "configuration", baseDir = pr
   ];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
-    ruleName: config.ruleName,
+    ruleName: config.ruleName ?? defaultRuleName(config.namePrefix ?? DEFAULT_NAME_PREFIX),
+    ...(config.namePrefix === undefined ? {} : { namePrefix: config.namePrefix }),
     reevaluationIntervalHours: config.reevaluationIntervalHours,
     automatic: {
       maximumAutomaticAttempts:

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { NAME_PREFIX_MAX_LENGTH } from "../../lib/ami-guard";
 import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
+import { DEFAULT_NAME_PREFIX } from "../../lib/names";
 import {
   ALLOWED_IMAGES_STATES,
   IMAGE_PROVIDER_ALIASES,
@@ -316,8 +318,16 @@ export const configSchema = z
         /^[A-Za-z0-9][A-Za-z0-9_-]{0,47}$/,
         "must be 1-48 letters, digits, hyphens or underscores, starting with a letter or digit (it also names the function and roles)",
       )
-      .default("approved-amis-by-id")
-      .describe('Name of the AWS Config rule. @default "approved-amis-by-id"'),
+      .optional()
+      .describe(
+        'Name of the AWS Config rule. @default "approved-amis-by-id"; "<namePrefix>-approved-amis" when namePrefix is set',
+      ),
+    namePrefix: z
+      .string()
+      .optional()
+      .describe(
+        `Prefix of every name a stack gives its resources, of its stack name and of its state key: two configurations with different prefixes (two teams) deploy side by side to one account and region. Lowercase letters, digits and hyphens, at most ${NAME_PREFIX_MAX_LENGTH} characters. Changing it replaces every resource. @default "${DEFAULT_NAME_PREFIX}"`,
+      ),
     ...approvedAmiFields(true),
     reevaluationIntervalHours: z
       .number()

@@ -77,6 +77,7 @@ export function resolveTargets(
       mode: settings.mode ?? config.remediation.mode,
       dryRun: settings.dryRun ?? false,
       ...(settings.assumeRoleName ? { assumeRoleName: settings.assumeRoleName } : {}),
+      ...(config.namePrefix === undefined ? {} : { namePrefix: config.namePrefix }),
       source,
       levels: [{ settings: settings as TargetSettings, where: source }],
     }),

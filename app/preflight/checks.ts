@@ -158,16 +158,26 @@ function recordingFrequencyFor(
   return override?.recordingFrequency ?? mode?.recordingFrequency ?? "CONTINUOUS";
 }
 
-export function checkRecorder(choice: "create" | "existing", observed: RecorderObservation): Row[] {
-  return choice === "create" ? checkRecorderToCreate(observed) : checkExistingRecorder(observed);
+/** The recorder and delivery channel a stack creates, named by its prefix. */
+interface OwnRecorderNames {
+  readonly recorder: string;
+  readonly channel: string;
 }
 
-function checkRecorderToCreate(observed: RecorderObservation): Row[] {
+export function checkRecorder(
+  choice: "create" | "existing",
+  observed: RecorderObservation,
+  own: OwnRecorderNames = { recorder: RECORDER_NAME, channel: DELIVERY_CHANNEL_NAME },
+): Row[] {
+  return choice === "create" ? checkRecorderToCreate(observed, own) : checkExistingRecorder(observed);
+}
+
+function checkRecorderToCreate(observed: RecorderObservation, own: OwnRecorderNames): Row[] {
   const { recorders, channels } = observed;
   if (isFailed(recorders)) return [failedRow("recorder", recorders)];
   if (isFailed(channels)) return [failedRow("recorder", channels)];
-  const foreignRecorders = customerRecorders(recorders.value).filter((r) => r.name !== RECORDER_NAME);
-  const foreignChannels = channels.value.filter((c) => c.name !== DELIVERY_CHANNEL_NAME);
+  const foreignRecorders = customerRecorders(recorders.value).filter((r) => r.name !== own.recorder);
+  const foreignChannels = channels.value.filter((c) => c.name !== own.channel);
   if (foreignRecorders.length > 0 || foreignChannels.length > 0) {
     const found = [
       ...foreignRecorders.map((r) => `recorder "${r.name}"`),
@@ -183,13 +193,13 @@ function checkRecorderToCreate(observed: RecorderObservation): Row[] {
       },
     ];
   }
-  const ours = customerRecorders(recorders.value).some((r) => r.name === RECORDER_NAME);
+  const ours = customerRecorders(recorders.value).some((r) => r.name === own.recorder);
   return [
     {
       check: "recorder",
       verdict: "pass",
       detail: ours
-        ? `the recorder "${RECORDER_NAME}" is ami-guard's own, already deployed`
+        ? `the recorder "${own.recorder}" is ami-guard's own, already deployed`
         : "no recorder or delivery channel yet; ami-guard creates them",
       action: "",
     },

@@ -12,6 +12,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { FUNCTION_NAME } from "../../lib/event-driven-remediation";
+import { DEFAULT_NAME_PREFIX, resourceNames } from "../../lib/names";
 import { NOTIFICATION_TOPIC_NAME } from "../../lib/notifications";
 import { type AwsRegion, partitionOf } from "../../lib/regions";
 import { assumeRoleArnFor, STACK_TAG_KEY, stackNameFor } from "../ami-guard-stack";
@@ -210,7 +211,14 @@ async function preflightStack(plan: StackPlan, clients: ClientFactory): Promise<
     observe.deliveryChannels(aws.config),
     observe.recorderStatuses(aws.config),
   ]);
-  rows.push(...checkRecorder(target.recorder, { recorders, channels, statuses }));
+  const names = resourceNames(target.namePrefix ?? DEFAULT_NAME_PREFIX, target.region);
+  rows.push(
+    ...checkRecorder(
+      target.recorder,
+      { recorders, channels, statuses },
+      { recorder: names.recorderName, channel: names.deliveryChannelName },
+    ),
+  );
 
   const rule = await observe.configRule(aws.config, plan.ruleName);
   const stackTag =
