@@ -238,12 +238,15 @@ async function remediate(
       return { outcome: "guarded", reason: verdict.guard, instanceId };
     case "dry-run":
       await confirmNonCompliant(clients, target, facts.imageId);
-      obs.info("dry run: would start remediation", { decision: "dry-run", notes: verdict.notes });
-      obs.count(METRIC.dryRuns);
-      await notify(clients, settings, obs, "dry run, would be stopped", target, {
-        outcome: "dry-run",
+      // No message per instance, as for a guard: a scale-out in dry run would send hundreds. The count's
+      // alarm notifies once per state change, and this line is what the query behind it lists
+      // (DRY_RUN_INSTANCES_QUERY).
+      obs.info("dry run: would start remediation", {
+        decision: "dry-run",
         notes: verdict.notes,
+        ...(facts.imageId === undefined ? {} : { imageId: facts.imageId }),
       });
+      obs.count(METRIC.dryRuns);
       return { outcome: "dry-run", instanceId };
     case "remediate":
       await confirmNonCompliant(clients, target, facts.imageId);

@@ -39,6 +39,13 @@ export const AUTO_SCALING_GUARD_METRIC = {
   dimension: { Guard: "auto-scaling-group" } satisfies Partial<Record<MetricDimensionName, Guard>>,
 } as const;
 
+/** The handler's count of instances a dry run would have stopped; like the failures, with `service` alone. */
+export const DRY_RUN_METRIC = {
+  namespace: METRIC_NAMESPACE,
+  metricName: METRIC.dryRuns,
+  dimensions: METRIC_SERVICE_DIMENSION,
+} as const;
+
 /** The handler's count of notifications it could not publish; like the failures, with `service` alone. */
 export const NOTIFICATION_FAILURE_METRIC = {
   namespace: METRIC_NAMESPACE,
@@ -84,6 +91,8 @@ export const ALARM_MEANINGS = {
     "The function decided to stop an instance but Config refused to start the remediation (permissions, throttling, or a still-running execution). The function's log says which.",
   "auto-scaling-guard":
     "Instances Config calls NON_COMPLIANT were left running because they belong to an Auto Scaling group (a stop would make the group launch the same AMI again). One notification per state change, however many instances: the dashboard's table 'Instances left running' (a Logs Insights query on the function's log group, /aws/lambda/<prefix>-remediate) lists each instance and its group. Fix each group's launch template. OK means none new for 5 minutes, not that they are gone.",
+  "dry-run":
+    "Instances Config calls NON_COMPLIANT would have been stopped, and were left running because the function runs in dry run. One notification per state change, however many instances: the dashboard's table 'Instances the dry run would have stopped' (a Logs Insights query on the function's log group, /aws/lambda/<prefix>-remediate) lists each instance and its AMI. OK means none new for 5 minutes, not that they are gone.",
 } as const;
 
 export type AlarmName = keyof typeof ALARM_MEANINGS;
@@ -128,6 +137,12 @@ export interface PipelineAlarmsProps {
    * @default - none: the function shares the account's unreserved concurrency
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * The function runs in dry run: an alarm on its count of instances it would have stopped notifies once per
+   * state change, in place of a message per instance.
+   * @default false
+   */
+  readonly dryRun?: boolean;
 }
 
 /** CloudWatch alarms, each notifying the topic (when there is one) when it fires and when it clears. */
@@ -186,6 +201,15 @@ export class PipelineAlarms extends Construct {
         statistic: "Sum",
         dimensions: { service: serviceName, ...AUTO_SCALING_GUARD_METRIC.dimension },
       });
+      // Likewise in dry run: a scale-out would send a message per instance it would have stopped.
+      if (props.dryRun) {
+        alarm("dry-run", {
+          namespace: DRY_RUN_METRIC.namespace,
+          metricName: DRY_RUN_METRIC.metricName,
+          statistic: "Sum",
+          dimensions: { service: serviceName },
+        });
+      }
     }
     for (const { alarm: name, queue } of props.deadLetterQueues) {
       alarm(name, {

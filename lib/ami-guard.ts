@@ -731,6 +731,7 @@ export class AmiGuard extends Construct {
       ...(remediation.reservedConcurrentExecutions === undefined
         ? {}
         : { reservedConcurrentExecutions: remediation.reservedConcurrentExecutions }),
+      ...(remediation.dryRun ? { dryRun: true } : {}),
       deadLetterQueues: [
         { alarm: "function-failures-queue", queue: this.eventDriven.failureQueue },
         { alarm: "event-delivery-failures-queue", queue: this.eventDriven.deliveryFailureQueue },
@@ -748,6 +749,7 @@ export class AmiGuard extends Construct {
       namePrefix,
       functionName: this.eventDriven.function.functionName,
       functionLogGroupName: this.eventDriven.logGroup.name,
+      ...(remediation.dryRun ? { dryRun: true } : {}),
       deadLetterQueues: [
         { label: "function failures", queueName: this.eventDriven.failureQueue.queue.name },
         { label: "event delivery failures", queueName: this.eventDriven.deliveryFailureQueue.queue.name },

@@ -173,6 +173,18 @@ export const INSTANCES_LEFT_RUNNING_QUERY = [
   "sort lastSeen desc",
 ].join("\n| ");
 
+/**
+ * The Logs Insights query, on the function's log group, that lists every instance a dry run would have
+ * stopped: the list behind the `DryRuns` count, the `dry-run` alarm on it and the dashboard's table, from the
+ * handler's `dry-run` log line. Regular expressions for the reason INSTANCES_LEFT_RUNNING_QUERY gives.
+ */
+export const DRY_RUN_INSTANCES_QUERY = [
+  "fields @timestamp, instanceId, imageId, trigger",
+  "filter decision like /^dry-run$/",
+  "stats count(*) as events, max(@timestamp) as lastSeen by instanceId, imageId",
+  "sort lastSeen desc",
+].join("\n| ");
+
 /** The compliance-change event the rule's evaluations produce (Config's EventBridge event). */
 export const COMPLIANCE_CHANGE_EVENT = {
   source: "aws.config",

@@ -2,6 +2,7 @@ import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboar
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import {
+  DRY_RUN_INSTANCES_QUERY,
   GUARDS,
   INSTANCES_LEFT_RUNNING_QUERY,
   METRIC,
@@ -37,6 +38,9 @@ export function dashboardNameFor(region: AwsRegion, namePrefix: string = DEFAULT
  */
 export const INSTANCES_LEFT_RUNNING_TITLE =
   "Instances left running (Auto Scaling group or exempt), by instance and group";
+
+/** The table the `dry-run` alarm's description points to: every instance a dry run would have stopped. */
+export const DRY_RUN_INSTANCES_TITLE = "Instances the dry run would have stopped, by instance and AMI";
 
 /** One metric as the dashboard shows it: namespace, name and every dimension, exactly as emitted. */
 export interface DashboardMetric {
@@ -86,6 +90,12 @@ export interface RemediationDashboardProps {
    * @default - no such table
    */
   readonly functionLogGroupName?: string;
+  /**
+   * Event-driven mode in dry run: adds the table of instances the dry run would have stopped, which the
+   * `dry-run` alarm's description points to.
+   * @default false
+   */
+  readonly dryRun?: boolean;
   /** Queues whose every message is an event that was lost, by a label for the graph. */
   readonly deadLetterQueues: readonly { readonly label: string; readonly queueName: string }[];
   /** Names of the stack's alarms; the dashboard shows their state. */
@@ -328,6 +338,22 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
         query: `SOURCE '${props.functionLogGroupName}' | ${INSTANCES_LEFT_RUNNING_QUERY}`,
       },
     });
+    if (props.dryRun) {
+      y += HEIGHT;
+      widgets.push({
+        type: "log",
+        x: 0,
+        y,
+        width: FULL_WIDTH,
+        height: HEIGHT,
+        properties: {
+          title: DRY_RUN_INSTANCES_TITLE,
+          region: props.region,
+          view: "table",
+          query: `SOURCE '${props.functionLogGroupName}' | ${DRY_RUN_INSTANCES_QUERY}`,
+        },
+      });
+    }
   }
   return { widgets };
 }

@@ -17,6 +17,7 @@ import type { HandlerSettings } from "../../handler/settings";
 import { ALARM_MEANINGS, AUTO_SCALING_GUARD_METRIC } from "../../lib/alarms";
 import {
   AUTO_SCALING_GROUP_LOG_FIELD,
+  DRY_RUN_INSTANCES_QUERY,
   GUARDS,
   INSTANCES_LEFT_RUNNING_QUERY,
   METRIC,
@@ -27,6 +28,7 @@ import {
 } from "../../lib/contract";
 import {
   type DashboardMetric,
+  DRY_RUN_INSTANCES_TITLE,
   dashboardBody,
   dashboardNameFor,
   functionDashboardMetrics,
@@ -115,6 +117,28 @@ describe("the dashboard body", () => {
     expect(INSTANCES_LEFT_RUNNING_QUERY).not.toContain('"');
     const [titleStart] = INSTANCES_LEFT_RUNNING_TITLE.split(" (");
     expect(ALARM_MEANINGS["auto-scaling-guard"]).toContain(`'${titleStart}'`);
+  });
+
+  it("adds, in dry run only, the table of instances the dry run would have stopped, which the dry-run alarm names", () => {
+    // Given the same dashboard without and with dry run
+    const plain = dashboardBody(EVENT_DRIVEN).widgets;
+    const dryRun = dashboardBody({ ...EVENT_DRIVEN, dryRun: true }).widgets;
+    // Then only the dry run's ends with the table, on the function's log group
+    expect(plain.some((widget) => widget.properties.title === DRY_RUN_INSTANCES_TITLE)).toBe(false);
+    expect(dryRun).toHaveLength(plain.length + 1);
+    expect(dryRun.at(-1)).toMatchObject({
+      type: "log",
+      properties: {
+        title: DRY_RUN_INSTANCES_TITLE,
+        view: "table",
+        query: `SOURCE '/aws/lambda/ami-guard-remediate' | ${DRY_RUN_INSTANCES_QUERY}`,
+      },
+    });
+    // And the query reads the handler's dry-run line, with no double quote for jsonencode to carry into HCL
+    expect(DRY_RUN_INSTANCES_QUERY).toContain("filter decision like /^dry-run$/");
+    expect(DRY_RUN_INSTANCES_QUERY).not.toContain('"');
+    const [titleStart] = DRY_RUN_INSTANCES_TITLE.split(", by");
+    expect(ALARM_MEANINGS["dry-run"]).toContain(`'${titleStart}'`);
   });
 
   it("refuses a metric shown with dimensions the function does not emit it with", () => {
@@ -335,9 +359,10 @@ describe("every function metric the dashboard shows is one the function emits", 
           Status: "Failed",
         },
       });
-      // A notification the topic refuses (its key policy, say)
+      // A notification of a started stop the topic refuses (its key policy, say)
+      configMock.on(StartRemediationExecutionCommand).resolves({ FailedItems: [] });
       snsMock.on(PublishCommand).rejects(new Error("KMSAccessDeniedException"));
-      await invoke(settings({ dryRun: true }), event());
+      await invoke(settings(), event());
     } finally {
       spy.mockRestore();
     }

@@ -351,13 +351,24 @@ describe("handler: guard rails", () => {
     expect(observability.decisions()).toEqual(["guarded"]);
   });
 
-  it("in dry-run, notifies what it would do and starts nothing", async () => {
+  it("in dry-run, logs and counts what it would do, starts nothing and sends no message of its own", async () => {
     const result = await handlerWith({ dryRun: true })(sampleEvent());
 
     expect(result).toEqual({ outcome: "dry-run", instanceId: INSTANCE });
     expect(configMock).not.toHaveReceivedCommand(StartRemediationExecutionCommand);
-    expect(snsMock).toHaveReceivedCommandTimes(PublishCommand, 1);
-    expect(observability.metricNames()).toContain(METRIC.dryRuns);
+    // The dry-run alarm on the count notifies, once per state change however many instances there are.
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+    expect(observability.metricNames()).toEqual([METRIC.eventsReceived, METRIC.dryRuns]);
+    // The line the dashboard's table lists: the instance and its AMI.
+    expect(observability.lines).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({
+          decision: "dry-run",
+          instanceId: INSTANCE,
+          imageId: UNAPPROVED_AMI,
+        }),
+      }),
+    ]);
   });
 
   it("fails a pending instance's invocation so Lambda retries it later, without notifying", async () => {

@@ -110,3 +110,72 @@ describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server
     expect(outcomeTotal).toBe(invocations);
   });
 });
+
+/**
+ * The same storm with the function in dry run: it stops nothing, and must still send no message per
+ * instance. Each instance it would have stopped is logged and counted; the `dry-run` alarm on the count
+ * notifies once each way, as the Auto Scaling guard's does.
+ */
+describe("the same storm in dry run", () => {
+  const mix = STORM_MIX;
+  const starts =
+    mix.autoScalingNew +
+    mix.autoScalingRestarts +
+    mix.approvedNew +
+    mix.approvedRestarts +
+    mix.standaloneNew +
+    mix.standaloneRestarts +
+    mix.exemptNew;
+  const newUnapproved = mix.autoScalingNew + mix.standaloneNew + mix.exemptNew;
+  const knownNonCompliantStarts = mix.autoScalingRestarts + mix.standaloneRestarts;
+  /** The instances a real run would stop: the dry run's to report. */
+  const wouldStop = mix.standaloneNew + mix.standaloneRestarts;
+  const invocations = starts + newUnapproved + mix.duplicates + mix.notYetVisible + mix.throttledStarts;
+  let report: StormReport;
+
+  beforeAll(async () => {
+    report = await runStorm(mix, { dryRun: true });
+  }, 600_000);
+
+  it("sends no message per instance: the function publishes nothing, and the dry-run alarm one each way", () => {
+    expect(report.dryRun).toBe(true);
+    expect(report.notifications.published).toBe(0);
+    expect(report.notifications.alarms["dry-run"]).toEqual({ toAlarm: 1, toOk: 1 });
+    const alarmMessages = Object.values(report.notifications.alarms).reduce(
+      (sum, { toAlarm, toOk }) => sum + toAlarm + toOk,
+      0,
+    );
+    // However many starts: the alarms' transitions, never one message per instance.
+    expect(alarmMessages).toBeLessThanOrEqual(2 * Object.keys(report.notifications.alarms).length);
+    expect(alarmMessages).toBeLessThan(wouldStop);
+  });
+
+  it("stops nothing and calls nothing but the reads", () => {
+    expect(report.instancesStopped).toBe(0);
+    expect(Object.keys(report.calls).sort()).toEqual([
+      "config:GetComplianceDetailsByResource",
+      "ec2:DescribeInstances",
+    ]);
+    // A duplicate finds its instance still running, so it is read and counted again, as a real run's is not.
+    expect(report.calls["config:GetComplianceDetailsByResource"]).toBe(
+      starts + 3 * mix.throttledStarts + mix.standaloneNew + mix.duplicates,
+    );
+    expect(report.calls["ec2:DescribeInstances"]).toBe(
+      knownNonCompliantStarts + newUnapproved + mix.notYetVisible + mix.duplicates,
+    );
+  });
+
+  it("loses nothing: every instance it would stop is logged and counted, every invocation has one outcome", () => {
+    expect(report.outcomes.DryRuns).toBe(wouldStop + mix.duplicates);
+    expect(report.guarded).toEqual({
+      "auto-scaling-group": mix.autoScalingNew + mix.autoScalingRestarts,
+      exempt: mix.exemptNew,
+      "not-running": 0,
+    });
+    expect(report.unaccounted).toEqual([]);
+    expect(report.lost).toEqual([]);
+    expect(report.invocations).toBe(invocations);
+    const outcomeTotal = Object.values(report.outcomes).reduce((sum, count) => sum + count, 0);
+    expect(outcomeTotal).toBe(invocations);
+  });
+});

@@ -165,6 +165,33 @@ describe("event-driven failure paths", () => {
     expect(throttlesOf(reserved)).toBe(alarmMeaning("function-throttles", 7));
   });
 
+  it("alarms on the dry run's count only in dry run, in place of a message per instance", () => {
+    // Given the same pipeline in dry run
+    const dryRun = synthesize(
+      parseConfig({
+        approvedAmiIds: ["ami-0abcdef1234567890"],
+        remediation: { mode: "event-driven" },
+        targets: [{ accountId: "111122223333", region: "eu-central-1", recorder: "existing", dryRun: true }],
+      }),
+      bundle,
+    );
+    // Then it alone has the alarm, on the count the function emits, notifying the topic each way
+    expect(alarmNames(eventDriven)).not.toContain("ami-guard-dry-run");
+    const alarm = resourcesOf(dryRun, "aws_cloudwatch_metric_alarm").find(
+      ([, block]) => block.alarm_name === "ami-guard-dry-run",
+    )?.[1];
+    const [topicName] = only(dryRun, "aws_sns_topic");
+    expect(alarm).toMatchObject({
+      namespace: METRIC_NAMESPACE,
+      metric_name: METRIC.dryRuns,
+      statistic: "Sum",
+      dimensions: METRIC_SERVICE_DIMENSION,
+      alarm_description: ALARM_MEANINGS["dry-run"],
+      alarm_actions: [`\${aws_sns_topic.${topicName}.arn}`],
+      ok_actions: [`\${aws_sns_topic.${topicName}.arn}`],
+    });
+  });
+
   it("keeps a dead-letter alarm raised while SQS publishes nothing for the queue, and quiet for an idle empty one", () => {
     const alarms = resourcesOf(eventDriven, "aws_cloudwatch_metric_alarm").map(([, alarm]) => alarm);
     const queueAlarms = alarms.filter((alarm) => alarm.namespace === "AWS/SQS");

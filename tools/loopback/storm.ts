@@ -15,7 +15,12 @@ import { AUTO_SCALING_GROUP_TAG } from "../../handler/decision";
 import { createHandler, type HandlerResult } from "../../handler/index";
 import type { LogFields, MetricDimension, Observability } from "../../handler/observability";
 import { readSettings } from "../../handler/settings";
-import { ALARM_EVALUATION, type AlarmName, AUTO_SCALING_GUARD_METRIC } from "../../lib/alarms";
+import {
+  ALARM_EVALUATION,
+  type AlarmName,
+  AUTO_SCALING_GUARD_METRIC,
+  DRY_RUN_METRIC,
+} from "../../lib/alarms";
 import { ALARM_ACTIONS_ON_TRANSITION_ONLY } from "../../lib/aws-facts";
 import {
   APPROVED_AMI_IDS_SEPARATOR,
@@ -214,11 +219,24 @@ interface Invocation {
   readonly errorName?: string;
 }
 
-/** The stack's alarms a storm can move: on the Auto Scaling guard's count, and on failed invocations. */
-type StormAlarm = Extract<AlarmName, "auto-scaling-guard" | "remediation-failures" | "function-errors">;
+/**
+ * The stack's alarms a storm can move: on the Auto Scaling guard's count, on failed invocations, and in dry
+ * run on the count of instances it would have stopped (that alarm exists only then).
+ */
+type StormAlarm = Extract<
+  AlarmName,
+  "auto-scaling-guard" | "remediation-failures" | "function-errors" | "dry-run"
+>;
+
+/** How the function is deployed for the storm. */
+export interface StormOptions {
+  /** The function runs in dry run: it stops nothing, and the `dry-run` alarm exists. @default false */
+  readonly dryRun?: boolean;
+}
 
 export interface StormReport {
   readonly mix: StormMix;
+  readonly dryRun: boolean;
   /** Events EventBridge delivered to the function, by kind, and those its patterns kept away. */
   readonly events: {
     readonly instanceRunning: number;
@@ -234,7 +252,9 @@ export interface StormReport {
   /** Messages to the topic: the function's own Publish calls, and what the alarms the storm moves send. */
   readonly notifications: {
     readonly published: number;
-    readonly alarms: Readonly<Record<StormAlarm, { readonly toAlarm: number; readonly toOk: number }>>;
+    readonly alarms: Readonly<
+      Partial<Record<StormAlarm, { readonly toAlarm: number; readonly toOk: number }>>
+    >;
   };
   /** Each outcome metric's count over all invocations; `GuardSkips` by its Guard. */
   readonly outcomes: Readonly<Record<string, number>>;
@@ -248,16 +268,16 @@ export interface StormReport {
 }
 
 /** Runs the storm against a fresh loopback server, which it stops again. */
-export async function runStorm(mix: StormMix = STORM_MIX): Promise<StormReport> {
+export async function runStorm(mix: StormMix = STORM_MIX, options: StormOptions = {}): Promise<StormReport> {
   const aws = await AwsLoopback.start();
   try {
-    return await stormAgainst(aws, mix);
+    return await stormAgainst(aws, mix, options.dryRun ?? false);
   } finally {
     await aws.stop();
   }
 }
 
-async function stormAgainst(aws: AwsLoopback, mix: StormMix): Promise<StormReport> {
+async function stormAgainst(aws: AwsLoopback, mix: StormMix, dryRun: boolean): Promise<StormReport> {
   const instances = instancesOf(mix);
   const byId = new Map(instances.map((instance) => [instance.id, instance]));
   const state = new Map(instances.map((instance) => [instance.id, "running"]));
@@ -282,7 +302,7 @@ async function stormAgainst(aws: AwsLoopback, mix: StormMix): Promise<StormRepor
     [HANDLER_ENVIRONMENT.ruleName]: RULE,
     [HANDLER_ENVIRONMENT.accountId]: ACCOUNT,
     [HANDLER_ENVIRONMENT.region]: REGION,
-    [HANDLER_ENVIRONMENT.dryRun]: "false",
+    [HANDLER_ENVIRONMENT.dryRun]: String(dryRun),
     [HANDLER_ENVIRONMENT.exemptionTagKey]: EXEMPTION_TAG,
     [HANDLER_ENVIRONMENT.topicArn]: TOPIC_ARN,
     [HANDLER_ENVIRONMENT.approvedAmiIds]: [APPROVED_AMI].join(APPROVED_AMI_IDS_SEPARATOR),
@@ -382,6 +402,7 @@ async function stormAgainst(aws: AwsLoopback, mix: StormMix): Promise<StormRepor
 
   return tallyOf({
     mix,
+    dryRun,
     aws,
     instances,
     invocations,
@@ -494,6 +515,7 @@ function complianceChange(
 
 function tallyOf(run: {
   readonly mix: StormMix;
+  readonly dryRun: boolean;
   readonly aws: AwsLoopback;
   readonly instances: readonly StormInstance[];
   readonly invocations: readonly Invocation[];
@@ -513,7 +535,11 @@ function tallyOf(run: {
   const guardTimes: number[] = [];
   const failureTimes: number[] = [];
   const errorTimes: number[] = [];
+  const dryRunTimes: number[] = [];
   for (const { delivery, tally, result, errorName } of run.invocations) {
+    if (tally.metrics.some((metric) => metric.name === DRY_RUN_METRIC.metricName)) {
+      dryRunTimes.push(delivery.at.getTime());
+    }
     // Lambda's Errors less the handler's deferrals: what the function-errors alarm reads.
     if (errorName !== undefined && errorName !== "RetryLaterError") errorTimes.push(delivery.at.getTime());
     if (tally.metrics.some((metric) => metric.name === METRIC.remediationsFailed)) {
@@ -538,9 +564,10 @@ function tallyOf(run: {
     }
   }
 
-  const lost = lostInstances(run.instances, run.invocations, run.started, run.aws);
+  const lost = lostInstances(run.instances, run.invocations, run.started, run.aws, run.dryRun);
   return {
     mix: run.mix,
+    dryRun: run.dryRun,
     events: run.events,
     invocations: run.invocations.length,
     lambdaRetries: run.lambdaRetries,
@@ -551,6 +578,7 @@ function tallyOf(run: {
         "auto-scaling-guard": alarmTransitions(guardTimes),
         "remediation-failures": alarmTransitions(failureTimes),
         "function-errors": alarmTransitions(errorTimes),
+        ...(run.dryRun ? { "dry-run": alarmTransitions(dryRunTimes) } : {}),
       },
     },
     outcomes,
@@ -563,14 +591,16 @@ function tallyOf(run: {
 }
 
 /**
- * What each kind of instance must end as: unapproved instances in no group stopped, a group's instances
- * logged with their group, exempt ones logged as exempt, approved ones never touched.
+ * What each kind of instance must end as: unapproved instances in no group stopped (in dry run: logged as
+ * one it would stop, and left running), a group's instances logged with their group, exempt ones logged as
+ * exempt, approved ones never touched. Only a real stop is the subject of a message of its own.
  */
 function lostInstances(
   instances: readonly StormInstance[],
   invocations: readonly Invocation[],
   started: ReadonlySet<string>,
   aws: AwsLoopback,
+  dryRun: boolean,
 ): string[] {
   const lines = new Map<string, LogFields[]>();
   for (const { delivery, tally } of invocations) {
@@ -586,6 +616,11 @@ function lostInstances(
     switch (instance.kind) {
       case "standaloneNew":
       case "standaloneRestarts":
+        if (dryRun) {
+          if (!own.some((line) => line.decision === "dry-run" && line.instanceId === instance.id))
+            lost.push(`${instance.id} (${instance.kind}) has no dry-run log line`);
+          break;
+        }
         if (!started.has(instance.id)) lost.push(`${instance.id} (${instance.kind}) was not stopped`);
         if (published.filter((message) => message.includes(instance.id)).length !== 1)
           lost.push(`${instance.id} (${instance.kind}) was not reported exactly once`);
@@ -609,7 +644,7 @@ function lostInstances(
       case "approvedRestarts":
         break;
     }
-    if (instance.kind !== "standaloneNew" && instance.kind !== "standaloneRestarts") {
+    if (dryRun || (instance.kind !== "standaloneNew" && instance.kind !== "standaloneRestarts")) {
       if (started.has(instance.id)) lost.push(`${instance.id} (${instance.kind}) was stopped`);
       if (published.some((message) => message.includes(instance.id)))
         lost.push(`${instance.id} (${instance.kind}) was the subject of a message of its own`);
@@ -648,6 +683,7 @@ function alarmTransitions(times: readonly number[]): { toAlarm: number; toOk: nu
 /** The report as the lines `npm run storm` prints. */
 export function formatStormReport(report: StormReport): string {
   const rows: [string, string | number][] = [
+    ["function in dry run", report.dryRun ? "yes" : "no"],
     ["instance-running events delivered", report.events.instanceRunning],
     ["compliance changes delivered (NON_COMPLIANT)", report.events.complianceChanges],
     ["compliance changes the rule's pattern kept away (COMPLIANT)", report.events.keptAwayByPattern],
