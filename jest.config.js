@@ -16,4 +16,6 @@ module.exports = {
   // Jest's default on two cores is one worker, which sits idle while terraform and node children run: a
   // third of the suite's wall time went waiting. Three workers keep both cores busy.
   maxWorkers: 3,
+  // The longest Terraform and emulator files start first, so the others fill the workers beside them.
+  testSequencer: "<rootDir>/jest.sequencer.js",
 };

@@ -30,8 +30,11 @@ import {
  *
  * The stacks run at the same time, each in an account of its own on one moto, and each test awaits its
  * own stack's chain: the provider's own waits (SQS policy propagation, S3 lifecycle steadiness) overlap
- * instead of adding up. The event-driven stack is the shipped configuration, applied first as the previous
- * release synthesized it and then as this code does, so its apply is the upgrade.
+ * instead of adding up. The chains are of similar length, so none waits for another: the audit stack is
+ * offboarded keeping its history, the manual one deleting it, the automatic one takes the weekly build,
+ * and the event-driven stack is the shipped configuration, applied first as the previous release
+ * synthesized it and then as this code does, so its apply is the upgrade, and destroyed plainly at the
+ * end. The automatic stack is not taken down: stopping the emulator discards it with everything else.
  */
 
 const REGION = "eu-central-1";
@@ -59,20 +62,18 @@ let emulator: AwsEmulator;
 let root: string;
 const timings = new Timings();
 const stacks: Record<string, EmulatedStack> = {};
-let auditRun: ModeRun & { destroy: Promise<TimedResult>; remaining: Promise<RemainingResource[]> };
-let manualRun: ModeRun & {
+/** A stack applied, planned again, then offboarded with several versions of history in its bucket, twice. */
+type OffboardedRun = ModeRun & {
   offboard: Promise<OffboardResult>;
   remaining: Promise<RemainingResource[]>;
-  versionsKept: Promise<number>;
   rerun: Promise<OffboardResult>;
 };
+let auditRun: OffboardedRun & { versionsKept: Promise<number> };
+let manualRun: OffboardedRun;
 let automaticRun: ModeRun & {
   weeklyPlan: Promise<Record<string, string>>;
   weeklyApply: Promise<TimedResult>;
   weeklyReplan: Promise<TimedResult>;
-  offboard: Promise<OffboardResult>;
-  remaining: Promise<RemainingResource[]>;
-  rerun: Promise<OffboardResult>;
 };
 let eventDrivenRun: {
   releaseApply: Promise<TimedResult>;
@@ -196,26 +197,29 @@ beforeAll(async () => {
   {
     const apply = held(timed("audit", "apply", () => audit.apply()));
     const plan = held(apply.then(() => timed("audit", "second plan", () => audit.plan())));
-    // The second plan has just refreshed every resource: the destroy needs no refresh of its own.
-    const destroy = held(
-      afterSettled(plan, () => timed("audit", "destroy", () => audit.destroy(["-refresh=false"]))),
+    const filled = held(plan.then(() => fillHistoryBucket(MODE_ACCOUNTS.audit, { deleteMarker: true })));
+    const offboarded = held(afterSettled(plan, () => filled.then(() => offboard("audit", audit, false))));
+    const remaining = held(
+      offboarded.then(() => remainingResources(emulator.url, MODE_ACCOUNTS.audit, REGION)),
     );
-    const remaining = held(destroy.then(() => remainingResources(emulator.url, MODE_ACCOUNTS.audit, REGION)));
-    auditRun = { apply, plan, destroy, remaining };
+    const versionsKept = held(
+      remaining.then(async () => versionCount(MODE_ACCOUNTS.audit, (await filled).bucket)),
+    );
+    const rerun = held(versionsKept.then(() => offboard("audit", audit, false)));
+    auditRun = { apply, plan, offboard: offboarded, remaining, versionsKept, rerun };
   }
   {
     const apply = held(timed("manual", "apply", () => manual.apply()));
     const plan = held(apply.then(() => timed("manual", "second plan", () => manual.plan())));
-    const filled = held(plan.then(() => fillHistoryBucket(MODE_ACCOUNTS.manual, { deleteMarker: true })));
-    const offboarded = held(afterSettled(plan, () => filled.then(() => offboard("manual", manual, false))));
+    const filled = held(
+      afterSettled(plan, () => fillHistoryBucket(MODE_ACCOUNTS.manual, { deleteMarker: false })),
+    );
+    const offboarded = held(filled.then(() => offboard("manual", manual, true)));
     const remaining = held(
-      offboarded.then(() => remainingResources(emulator.url, MODE_ACCOUNTS.manual, REGION)),
+      afterSettled(offboarded, () => remainingResources(emulator.url, MODE_ACCOUNTS.manual, REGION)),
     );
-    const versionsKept = held(
-      remaining.then(async () => versionCount(MODE_ACCOUNTS.manual, (await filled).bucket)),
-    );
-    const rerun = held(versionsKept.then(() => offboard("manual", manual, false)));
-    manualRun = { apply, plan, offboard: offboarded, remaining, versionsKept, rerun };
+    const rerun = held(remaining.then(() => offboard("manual", manual, true)));
+    manualRun = { apply, plan, offboard: offboarded, remaining, rerun };
   }
   {
     const apply = held(timed("automatic", "apply", () => automatic.apply()));
@@ -234,24 +238,7 @@ beforeAll(async () => {
     const weeklyReplan = held(
       weeklyApply.then(() => timed("automatic", "weekly build: second plan", () => automatic.plan())),
     );
-    const filled = held(
-      afterSettled(weeklyReplan, () => fillHistoryBucket(MODE_ACCOUNTS.automatic, { deleteMarker: false })),
-    );
-    const offboarded = held(filled.then(() => offboard("automatic", automatic, true)));
-    const remaining = held(
-      afterSettled(offboarded, () => remainingResources(emulator.url, MODE_ACCOUNTS.automatic, REGION)),
-    );
-    const rerun = held(remaining.then(() => offboard("automatic", automatic, true)));
-    automaticRun = {
-      apply,
-      plan,
-      weeklyPlan,
-      weeklyApply,
-      weeklyReplan,
-      offboard: offboarded,
-      remaining,
-      rerun,
-    };
+    automaticRun = { apply, plan, weeklyPlan, weeklyApply, weeklyReplan };
   }
   {
     const stackName = STACK_OF(SHIPPED_ACCOUNT);
@@ -306,25 +293,12 @@ afterAll(async () => {
   process.stdout.write(`Emulator step timings:\n${timings.report()}\n`);
 });
 
-describe("audit mode on the emulator", () => {
-  it(
-    "applies, plans nothing more, destroys, and leaves nothing behind",
-    async () => {
-      succeeded("apply", await auditRun.apply);
-      emptyPlan("second plan", await auditRun.plan);
-      succeeded("destroy", await auditRun.destroy);
-      expect(leftBehind(await auditRun.remaining)).toEqual([]);
-    },
-    LONG,
-  );
-});
-
-describe("manual mode on the emulator, offboarded keeping its compliance history", () => {
+describe("audit mode on the emulator, offboarded keeping its compliance history", () => {
   it(
     "applies and plans nothing more",
     async () => {
-      succeeded("apply", await manualRun.apply);
-      emptyPlan("second plan", await manualRun.plan);
+      succeeded("apply", await auditRun.apply);
+      emptyPlan("second plan", await auditRun.plan);
     },
     LONG,
   );
@@ -332,14 +306,14 @@ describe("manual mode on the emulator, offboarded keeping its compliance history
   it(
     "stops the recorder, keeps the bucket with every version, and removes everything else",
     async () => {
-      const result = await manualRun.offboard;
+      const result = await auditRun.offboard;
       expect(result.steps.map((step) => step.step)).toEqual(["check", "stop-recorder", "history", "destroy"]);
       expect(result.steps.find((step) => step.step === "stop-recorder")?.outcome).toBe("done");
       expect(result.keptBucket).toMatch(/^ami-guard-config-/);
       expect(result.deletedHistory).toBe(false);
-      expect(leftBehind(await manualRun.remaining)).toEqual([{ kind: "s3:bucket", name: result.keptBucket }]);
+      expect(leftBehind(await auditRun.remaining)).toEqual([{ kind: "s3:bucket", name: result.keptBucket }]);
       // three snapshot versions, the history object and its delete marker
-      expect(await manualRun.versionsKept).toBe(5);
+      expect(await auditRun.versionsKept).toBe(5);
     },
     LONG,
   );
@@ -347,7 +321,7 @@ describe("manual mode on the emulator, offboarded keeping its compliance history
   it(
     "does nothing more when run again",
     async () => {
-      const again = await manualRun.rerun;
+      const again = await auditRun.rerun;
       expect(again.steps.find((step) => step.step === "stop-recorder")?.outcome).toBe(
         "already stopped by an earlier run",
       );
@@ -360,7 +334,35 @@ describe("manual mode on the emulator, offboarded keeping its compliance history
   );
 });
 
-describe("automatic mode on the emulator: a weekly build, then offboarded deleting its history", () => {
+describe("manual mode on the emulator, offboarded deleting its compliance history", () => {
+  it(
+    "applies and plans nothing more",
+    async () => {
+      succeeded("apply", await manualRun.apply);
+      emptyPlan("second plan", await manualRun.plan);
+    },
+    LONG,
+  );
+
+  it(
+    "deletes the bucket with every version only when asked, and leaves only the key pending deletion",
+    async () => {
+      const result = await manualRun.offboard;
+      expect(result.deletedHistory).toBe(true);
+      expect(result.keptBucket).toBeUndefined();
+      const remaining = await manualRun.remaining;
+      expect(leftBehind(remaining)).toEqual([]);
+      expect(remaining.filter((resource) => resource.kind === "kms:key").map((key) => key.state)).toEqual([
+        "PendingDeletion",
+      ]);
+      const again = await manualRun.rerun;
+      expect(again.steps.find((step) => step.step === "check")?.outcome).toMatch(/^0 resource/);
+    },
+    LONG,
+  );
+});
+
+describe("automatic mode on the emulator: a weekly build approved", () => {
   it(
     "applies and plans nothing more",
     async () => {
@@ -380,23 +382,6 @@ describe("automatic mode on the emulator: a weekly build, then offboarded deleti
       expect(rule && changes[rule]).toBe("update");
       succeeded("apply", await automaticRun.weeklyApply);
       emptyPlan("second plan after the weekly build", await automaticRun.weeklyReplan);
-    },
-    LONG,
-  );
-
-  it(
-    "deletes the bucket with every version only when asked, and leaves only the key pending deletion",
-    async () => {
-      const result = await automaticRun.offboard;
-      expect(result.deletedHistory).toBe(true);
-      expect(result.keptBucket).toBeUndefined();
-      const remaining = await automaticRun.remaining;
-      expect(leftBehind(remaining)).toEqual([]);
-      expect(remaining.filter((resource) => resource.kind === "kms:key").map((key) => key.state)).toEqual([
-        "PendingDeletion",
-      ]);
-      const again = await automaticRun.rerun;
-      expect(again.steps.find((step) => step.step === "check")?.outcome).toMatch(/^0 resource/);
     },
     LONG,
   );
