@@ -8,7 +8,6 @@ module.exports = {
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
-  setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   // One temporary folder for the whole run, removed at the end; the run fails if anything is left behind.
   globalSetup: "<rootDir>/__tests__/global-setup.ts",
   globalTeardown: "<rootDir>/__tests__/global-teardown.ts",

@@ -12,6 +12,8 @@ import { DescribeInstancesCommand, EC2Client, EC2ServiceException } from "@aws-s
 import { PublishCommand, SNSClient, SNSServiceException } from "@aws-sdk/client-sns";
 import { GetAutomationExecutionCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
+// Its matchers (toHaveReceivedCommand...) for this file alone: loading them costs every other file time.
+import "aws-sdk-client-mock-jest";
 import type { AwsClients } from "../../handler/clients";
 import { AUTO_SCALING_GROUP_TAG, EXECUTION_CLOCK_SKEW_MS } from "../../handler/decision";
 import { createHandler } from "../../handler/index";

@@ -17,6 +17,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { Testing } from "cdktf";
 import { parseConfig } from "../../app/config/load";
 import type { RemediationMode } from "../../app/config/schema";
 import type { LambdaBundle } from "../../app/lambda-bundle";
@@ -33,6 +34,9 @@ import {
   singleTargetConfig,
 } from "../support/configs";
 import { handlerBundle, onlyResource, parsedStack, resourceTypes, synthStack } from "../support/synth";
+
+// cdktf's matchers (toHaveResourceWithProperties...) for this file alone, the one that uses them.
+Testing.setupJest();
 
 let bundle: LambdaBundle;
 beforeAll(async () => {
