@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { parseConfig } from "../../app/config/load";
 import { MINIMUM_UNRESERVED_CONCURRENCY } from "../../app/preflight/aws-behaviour";
 import { type CheckName, type Finding, recordsResourceType } from "../../app/preflight/checks";
+import { runPreflightCommand } from "../../app/preflight/cli";
 import { exitCodeFor, planStacks, preflight, sdkClients } from "../../app/preflight/preflight";
 import { COMPLIANCE_HISTORY_RESOURCE_TYPE } from "../../lib/aws-facts";
 import { RECORDED_RESOURCE_TYPES } from "../../lib/config-recording";
@@ -466,51 +467,69 @@ describe("state backend", () => {
   });
 });
 
-describe("npm run preflight, in its own process", () => {
-  const exec = promisify(execFile);
-  const tsx = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+describe("npm run preflight", () => {
   let folder: string;
 
   beforeAll(() => {
-    if (!existsSync(tsx)) throw new Error(`tsx is not installed (${tsx}); run npm ci`);
     folder = mkdtempSync(path.join(tmpdir(), "ami-guard-preflight-"));
   });
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-  async function preflightProcess(config: unknown, args: readonly string[] = []) {
+  function configFile(config: unknown): string {
     const file = path.join(folder, "config.json");
     writeFileSync(file, JSON.stringify(config));
-    // Asynchronous on purpose: the loopback answers from this process's event loop.
-    return exec(process.execPath, [tsx, path.join(ROOT, "scripts/preflight.ts"), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, AMI_GUARD_CONFIG: file, NODE_NO_WARNINGS: "1" },
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
+    return file;
+  }
+
+  /** The command as scripts/preflight.ts runs it, in this process: its exit code and what it printed. */
+  async function preflightCommand(config: unknown, args: readonly string[] = []) {
+    let stdout = "";
+    let stderr = "";
+    const code = await runPreflightCommand(
+      args,
+      { ...process.env, AMI_GUARD_CONFIG: configFile(config) },
+      { out: (text) => (stdout += text), err: (text) => (stderr += text) },
     );
+    return { code, stdout, stderr };
   }
 
   it("exits 0 when nothing blocks", async () => {
     scriptAccount(aws, {});
-    const result = await preflightProcess(rawPreflightConfig(), ["--json"]);
+    const result = await preflightCommand(rawPreflightConfig(), ["--json"]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ blocked: false });
   });
 
-  it("exits 1 when something blocks", async () => {
-    scriptAccount(aws, { recorders: [RECORDS_EC2_CONTINUOUSLY] });
-    const result = await preflightProcess(rawPreflightConfig(), [STACK]);
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(new RegExp(`${STACK}\\s+recorder\\s+block`));
-  });
-
   it("exits 2 for a stack the configuration does not deploy, or a bad configuration", async () => {
-    const unknown = await preflightProcess(rawPreflightConfig(), ["ami-guard-999999999999-eu-west-1"]);
+    const unknown = await preflightCommand(rawPreflightConfig(), ["ami-guard-999999999999-eu-west-1"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown stack ami-guard-999999999999-eu-west-1");
-    const bad = await preflightProcess({ approvedAmiIds: [] });
+    const bad = await preflightCommand({ approvedAmiIds: [] });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("approvedAmiIds");
+    const flag = await preflightCommand(rawPreflightConfig(), ["--yes"]);
+    expect(flag).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option --yes") });
     expect(aws.requests).toEqual([]);
+  });
+
+  it("in its own process, exits 1 when something blocks and prints the table", async () => {
+    // One real process: the script's argv, output and exit code, end to end.
+    const tsx = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+    if (!existsSync(tsx)) throw new Error(`tsx is not installed (${tsx}); run npm ci`);
+    scriptAccount(aws, { recorders: [RECORDS_EC2_CONTINUOUSLY] });
+    // Asynchronous on purpose: the loopback answers from this process's event loop.
+    const result = await promisify(execFile)(
+      process.execPath,
+      [tsx, path.join(ROOT, "scripts/preflight.ts"), STACK],
+      {
+        cwd: ROOT,
+        env: { ...process.env, AMI_GUARD_CONFIG: configFile(rawPreflightConfig()), NODE_NO_WARNINGS: "1" },
+      },
+    ).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`${STACK}\\s+recorder\\s+block`));
   });
 });
