@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { parseConfig } from "../../app/config/load";
 import { buildLambdaBundle } from "../../app/lambda-bundle";
 import { synthesizeAtomically } from "../../app/synth";
+import { runSynthCommand } from "../../app/synth-command";
 import { rawConfig } from "../support/configs";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
@@ -14,27 +15,33 @@ function scratch(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `ami-guard-${prefix}-`));
 }
 
-/** Runs the app as `npm run synth` does, in its own process, against a configuration file. */
-function runApp(config: unknown, outdir: string) {
-  const folder = scratch("app");
-  const file = path.join(folder, "config.json");
+function configFile(config: unknown): string {
+  const file = path.join(scratch("app"), "config.json");
   writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config));
-  return spawnSync(tsx, [path.join(repoRoot, "main.ts")], {
-    cwd: repoRoot,
-    env: { ...process.env, AMI_GUARD_CONFIG: file, CDKTF_OUTDIR: outdir },
-    encoding: "utf8",
-  });
+  return file;
+}
+
+/** The app as main.ts runs it, in this process: its exit code and what it printed. */
+async function runApp(config: unknown, outdir: string) {
+  let stdout = "";
+  let stderr = "";
+  const status = await runSynthCommand(
+    { ...process.env, AMI_GUARD_CONFIG: configFile(config), CDKTF_OUTDIR: outdir },
+    { out: (text) => (stdout += text), err: (text) => (stderr += text) },
+  );
+  return { status, stdout, stderr };
 }
 
 describe("the app (main.ts)", () => {
-  it("writes one stack per target, named by account and region", () => {
+  it("writes one stack per target, named by account and region", async () => {
     const outdir = path.join(scratch("out"), "cdktf.out");
-    const result = runApp(
+    const result = await runApp(
       rawConfig({ targetGroups: [{ accountIds: ["444455556666"], regions: ["us-east-1", "eu-west-1"] }] }),
       outdir,
     );
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Synthesized 3 stack(s) into ${outdir}`);
     expect(readdirSync(path.join(outdir, "stacks")).sort()).toEqual([
       "ami-guard-111122223333-eu-central-1",
       "ami-guard-444455556666-eu-west-1",
@@ -45,19 +52,22 @@ describe("the app (main.ts)", () => {
     );
   });
 
-  it("refuses a bad configuration with every problem, a non-zero exit, and removes stale output", () => {
+  it("in its own process, refuses a bad configuration with every problem, exit 1, and removes stale output", () => {
     // Given a folder holding an earlier, valid synthesis
     const outdir = path.join(scratch("out"), "cdktf.out");
     mkdirSync(path.join(outdir, "stacks", "ami-guard-111122223333-eu-central-1"), { recursive: true });
     writeFileSync(path.join(outdir, "manifest.json"), "{}");
-    // When the app runs on a configuration with three problems
-    const result = runApp(
-      rawConfig({
-        approvedAmiIds: ["ami-nothex!"],
-        targets: [{ accountId: "12", region: "eu-central-1", mode: "x" }],
-      }),
-      outdir,
-    );
+    // When `npm run synth`'s command runs on a configuration with three problems (one real process: the
+    // exit code a CI step sees)
+    const config = rawConfig({
+      approvedAmiIds: ["ami-nothex!"],
+      targets: [{ accountId: "12", region: "eu-central-1", mode: "x" }],
+    });
+    const result = spawnSync(tsx, [path.join(repoRoot, "main.ts")], {
+      cwd: repoRoot,
+      env: { ...process.env, AMI_GUARD_CONFIG: configFile(config), CDKTF_OUTDIR: outdir },
+      encoding: "utf8",
+    });
     // Then it names each by field, exits non-zero and leaves no output to be planned by mistake
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("3 problems in the ami-guard configuration");
@@ -70,11 +80,13 @@ describe("the app (main.ts)", () => {
     expect(existsSync(outdir)).toBe(false);
   });
 
-  it("refuses a file that is not JSON the same way", () => {
+  it("refuses a file that is not JSON the same way", async () => {
     const outdir = path.join(scratch("out"), "cdktf.out");
-    const result = runApp("{ not json", outdir);
+    mkdirSync(path.join(outdir, "stacks"), { recursive: true });
+    const result = await runApp("{ not json", outdir);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/is not valid JSON/);
+    expect(result.stderr).toContain("Nothing was synthesized.");
     expect(existsSync(outdir)).toBe(false);
   });
 });
