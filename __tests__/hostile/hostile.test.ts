@@ -1,5 +1,4 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Terraform template syntax in plain strings is what these tests feed in.
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -9,9 +8,9 @@ import { AmiGuardStack } from "../../app/ami-guard-stack";
 import type { AmiGuardConfig } from "../../app/config";
 import { ConfigError, parseConfig } from "../../app/config/load";
 import { buildLambdaBundle, type LambdaBundle } from "../../app/lambda-bundle";
+import { runSynthCommand } from "../../app/synth-command";
 import { rawFrom, validHostileConfig } from "./hostile-configs";
 
-const REPO = path.resolve(__dirname, "..", "..");
 const ACCOUNT = "111122223333";
 
 /**
@@ -69,6 +68,20 @@ function synthJson(config: AmiGuardConfig): SynthesizedJson {
   return JSON.parse(Testing.synth(new AmiGuardStack(Testing.app(), { config, target, bundle })));
 }
 
+/** The expressions in a configuration's stack, synthesized once per distinct configuration (a pure function). */
+const twinExpressions = new Map<string, Set<string>>();
+function expressionsOfTwin(raw: Record<string, unknown>): Set<string> {
+  const key = JSON.stringify(raw);
+  let found = twinExpressions.get(key);
+  if (!found) {
+    found = new Set(
+      everyString(synthJson(parseConfig(raw))).flatMap((text) => decodeTemplate(text).expressions),
+    );
+    twinExpressions.set(key, found);
+  }
+  return found;
+}
+
 describe("hostile strings in valid configurations", () => {
   it("reach Terraform exactly as written, never as expressions", () => {
     fc.assert(
@@ -96,13 +109,8 @@ describe("hostile strings in valid configurations", () => {
         // And the only expressions anywhere are cdktf's own references
         // (and the expressions the constructs write themselves, such as the dashboard's jsonencode: those
         // are allowed only when they come out identical from a twin configuration with none of this text)
-        const twin = synthJson(
-          parseConfig(
-            rawFrom({ ...input, tags: {}, exemptionTagKey: "plain-key", dynamodbTable: "plain-table" }),
-          ),
-        );
-        const constructExpressions = new Set(
-          everyString(twin).flatMap((text) => decodeTemplate(text).expressions),
+        const constructExpressions = expressionsOfTwin(
+          rawFrom({ ...input, tags: {}, exemptionTagKey: "plain-key", dynamodbTable: "plain-table" }),
         );
         const leaked = everyString(json)
           .flatMap((text) => decodeTemplate(text).expressions)
@@ -185,19 +193,14 @@ describe("invalid configurations", () => {
       const outdir = path.join(work, "cdktf.out");
       mkdirSync(path.join(outdir, "stacks", "stale"), { recursive: true });
       writeFileSync(path.join(work, "config.json"), JSON.stringify(raw));
-      // When the app runs on the invalid configuration
-      const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        execFile(
-          process.execPath,
-          [require.resolve("tsx/cli"), path.join(REPO, "main.ts")],
-          {
-            cwd: REPO,
-            env: { ...process.env, AMI_GUARD_CONFIG: path.join(work, "config.json"), CDKTF_OUTDIR: outdir },
-            timeout: 60_000,
-          },
-          (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-        );
-      });
+      // When the app runs on the invalid configuration (as main.ts runs it; synth.test.ts runs it once in
+      // its own process)
+      let stderr = "";
+      const code = await runSynthCommand(
+        { ...process.env, AMI_GUARD_CONFIG: path.join(work, "config.json"), CDKTF_OUTDIR: outdir },
+        { out: () => undefined, err: (text) => (stderr += text) },
+      );
+      const result = { code, stderr };
       // Then it fails naming the field, and no synthesis is left for a plan to pick up
       expect({ code: result.code, namesField: result.stderr.includes(`${field}:`) }).toEqual({
         code: 1,
