@@ -4,7 +4,8 @@
  * @type {import('jest').Config}
  */
 module.exports = {
-  testEnvironment: "node",
+  // jest's node environment; see there for the one thing it changes.
+  testEnvironment: "<rootDir>/__tests__/support/environment.ts",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
