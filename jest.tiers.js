@@ -1,6 +1,7 @@
 /**
  * The one list of suites `npm run test:fast` leaves out: those that run Terraform (init, validate, plan,
- * apply), the AWS emulator (moto_server) or a whole toolchain in child processes. `npm test` runs them all.
+ * apply), the AWS emulator (moto_server) or a whole toolchain in child processes, and the few that run none
+ * of these but spend many CPU-seconds by their nature (each says why). `npm test` runs them all.
  * The fast tier puts tripwires named terraform, tofu and moto_server first on PATH, so a suite missing here
  * fails the fast run (jest.fast.config.js) rather than slowly passing. `terraform fmt` and `terraform
  * version` go through: a formatter and a version print, with no provider, state or network.
@@ -22,6 +23,14 @@ const SLOW_SUITES = [
   {
     path: "__tests__/workflows/shard-steps.test.ts",
     reason: "runs the workflows' shard, plan and aggregate steps with terraform",
+  },
+  {
+    path: "__tests__/synth/synth-threads.test.ts",
+    reason: "synthesizes in real worker threads, each loading tsx, cdktf and the provider anew",
+  },
+  {
+    path: "__tests__/handler/storm.test.ts",
+    reason: "replays a 1,000-start storm through the real handler and AWS SDK over HTTP",
   },
 ];
 
