@@ -1,9 +1,12 @@
 import {
   ConfigServiceClient,
+  type ConfigurationRecorder,
+  DescribeConfigurationRecordersCommand,
   DescribeRemediationConfigurationsCommand,
   DescribeRemediationExecutionStatusCommand,
   GetComplianceDetailsByResourceCommand,
   PutConfigRuleCommand,
+  PutConfigurationRecorderCommand,
   PutRemediationConfigurationsCommand,
   StartConfigRulesEvaluationCommand,
   StartRemediationExecutionCommand,
@@ -151,6 +154,31 @@ describe("the emulator proxy", () => {
     await expect(
       config.send(new StartConfigRulesEvaluationCommand({ ConfigRuleNames: ["no-such-rule"] })),
     ).rejects.toThrow(/no-such-rule/);
+  });
+
+  it("passes a recorder update with an empty exclusion list, which moto alone refuses", async () => {
+    // Given the request the provider sends when it updates a recorder's resource types in place
+    const recorder: ConfigurationRecorder = {
+      name: "ami-guard",
+      roleARN: `arn:aws:iam::${ACCOUNT}:role/config`,
+      recordingGroup: {
+        exclusionByResourceTypes: {},
+        recordingStrategy: { useOnly: "INCLUSION_BY_RESOURCE_TYPES" },
+        resourceTypes: ["AWS::EC2::Instance", "AWS::Config::ResourceCompliance"],
+      },
+    };
+    // Then moto on its own refuses it, and through the proxy the recorder holds both types
+    await expect(
+      clients(emulator.moto.url, ACCOUNT).config.send(
+        new PutConfigurationRecorderCommand({ ConfigurationRecorder: recorder }),
+      ),
+    ).rejects.toThrow(/recording group provided is not valid/);
+    const { config } = clients(emulator.url, ACCOUNT);
+    await config.send(new PutConfigurationRecorderCommand({ ConfigurationRecorder: recorder }));
+    const described = await config.send(new DescribeConfigurationRecordersCommand({}));
+    expect(described.ConfigurationRecorders?.[0]?.recordingGroup?.resourceTypes).toEqual(
+      recorder.recordingGroup?.resourceTypes,
+    );
   });
 
   it("keeps each account's resources apart", async () => {

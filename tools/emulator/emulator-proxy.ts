@@ -201,6 +201,8 @@ export class EmulatorProxy {
     }
     if (policyOf && parsed.method === "PUT")
       outgoing = Buffer.from(withoutConditionalDenies(body.toString("utf8")));
+    if (parsed.service === "config" && parsed.operation === "PutConfigurationRecorder")
+      outgoing = Buffer.from(withExclusionListSpelledOut(body.toString("utf8")));
     const forwarded = await this.forward(request, outgoing, accountId);
     if (policyOf && forwarded.status < 300) {
       if (parsed.method === "PUT") this.bucketPolicies.set(`${accountId}/${policyOf}`, body.toString("utf8"));
@@ -562,6 +564,23 @@ function bucketPolicyPath(parsed: RecordedRequest): string | undefined {
   const [pathname, query = ""] = parsed.path.split("?");
   if (!new URLSearchParams(query).has("policy")) return undefined;
   return /^\/([^/]+)\/?$/.exec(pathname ?? "")?.[1];
+}
+
+/**
+ * The provider updates a recorder with `exclusionByResourceTypes: {}` (read back from the last describe,
+ * with no types), which the API reference allows: `resourceTypes` of ExclusionByResourceTypes is not
+ * required (https://docs.aws.amazon.com/config/latest/APIReference/API_ExclusionByResourceTypes.html).
+ * moto refuses it with InvalidRecordingGroupException unless the object equals `{"resourceTypes": []}`
+ * (moto/config/models.py, `put_configuration_recorder`), so moto gets the empty list spelled out.
+ */
+function withExclusionListSpelledOut(requestText: string): string {
+  const request = JSON.parse(requestText) as {
+    ConfigurationRecorder?: { recordingGroup?: { exclusionByResourceTypes?: { resourceTypes?: string[] } } };
+  };
+  const exclusion = request.ConfigurationRecorder?.recordingGroup?.exclusionByResourceTypes;
+  if (!exclusion || exclusion.resourceTypes !== undefined) return requestText;
+  exclusion.resourceTypes = [];
+  return JSON.stringify(request);
 }
 
 /**
