@@ -7,8 +7,8 @@ import { runStorm, STORM_MIX, STORM_WINDOW_MS, type StormReport } from "../../to
  * and Lambda's retries: through the real handler and SDK clients, against the loopback AWS server. Every
  * expected figure below is derived from the mix, never read from a run.
  */
-describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server", () => {
-  const mix = STORM_MIX;
+/** What the storm's mix makes of each kind of event, derived from the mix alone. */
+function expectedFrom(mix: typeof STORM_MIX) {
   const starts =
     mix.autoScalingNew +
     mix.autoScalingRestarts +
@@ -19,12 +19,23 @@ describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server
     mix.exemptNew;
   /** New instances Config then calls NON_COMPLIANT: each sends one compliance change the function receives. */
   const newUnapproved = mix.autoScalingNew + mix.standaloneNew + mix.exemptNew;
-  /** Started instances Config already calls NON_COMPLIANT: the only starts worth more than one Config read. */
-  const knownNonCompliantStarts = mix.autoScalingRestarts + mix.standaloneRestarts;
-  /** Unapproved instances in no group and not exempt: the ones to stop. */
-  const toStop = mix.standaloneNew + mix.standaloneRestarts;
   const lambdaRetries = mix.notYetVisible + mix.throttledStarts;
-  const invocations = starts + newUnapproved + mix.duplicates + lambdaRetries;
+  return {
+    starts,
+    newUnapproved,
+    /** Started instances Config already calls NON_COMPLIANT: the only starts worth more than one Config read. */
+    knownNonCompliantStarts: mix.autoScalingRestarts + mix.standaloneRestarts,
+    /** Unapproved instances in no group and not exempt: the ones to stop. */
+    toStop: mix.standaloneNew + mix.standaloneRestarts,
+    lambdaRetries,
+    invocations: starts + newUnapproved + mix.duplicates + lambdaRetries,
+  };
+}
+
+describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server", () => {
+  const mix = STORM_MIX;
+  const { starts, newUnapproved, knownNonCompliantStarts, toStop, lambdaRetries, invocations } =
+    expectedFrom(mix);
   let report: StormReport;
 
   beforeAll(async () => {
@@ -118,19 +129,14 @@ describe("a scale-out storm of 1,000 starts in 60 s, against the loopback server
  */
 describe("the same storm in dry run", () => {
   const mix = STORM_MIX;
-  const starts =
-    mix.autoScalingNew +
-    mix.autoScalingRestarts +
-    mix.approvedNew +
-    mix.approvedRestarts +
-    mix.standaloneNew +
-    mix.standaloneRestarts +
-    mix.exemptNew;
-  const newUnapproved = mix.autoScalingNew + mix.standaloneNew + mix.exemptNew;
-  const knownNonCompliantStarts = mix.autoScalingRestarts + mix.standaloneRestarts;
-  /** The instances a real run would stop: the dry run's to report. */
-  const wouldStop = mix.standaloneNew + mix.standaloneRestarts;
-  const invocations = starts + newUnapproved + mix.duplicates + mix.notYetVisible + mix.throttledStarts;
+  const {
+    starts,
+    newUnapproved,
+    knownNonCompliantStarts,
+    /** The instances a real run would stop: the dry run's to report. */
+    toStop: wouldStop,
+    invocations,
+  } = expectedFrom(mix);
   let report: StormReport;
 
   beforeAll(async () => {
