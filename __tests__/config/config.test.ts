@@ -1,21 +1,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ConfigError, loadConfig, parseConfig } from "../../app/config/load";
+import { loadConfig, parseConfig } from "../../app/config/load";
 import { configSchema } from "../../app/config/schema";
 import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
-import { APPROVED_AMI, DOC_ACCOUNT, rawConfig } from "../support/configs";
-
-/** The problems a configuration is refused for, or a failure if it is accepted. */
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("the configuration was accepted");
-}
+import { APPROVED_AMI, DOC_ACCOUNT, problemsOf, rawConfig } from "../support/configs";
 
 describe("parseConfig", () => {
   it("resolves the shipped defaults: rule name, event-driven mode, recorder create, local state", () => {

@@ -2,12 +2,12 @@ import { Testing } from "cdktf";
 import { stackNameFor, stateKeyFor } from "../../app/ami-guard-stack";
 import { buildApp } from "../../app/app";
 import type { AmiGuardConfig } from "../../app/config";
-import { ConfigError, parseConfig } from "../../app/config/load";
+import { parseConfig } from "../../app/config/load";
 import type { LambdaBundle } from "../../app/lambda-bundle";
 import { listStacks } from "../../app/targets";
 import { NAME_PREFIX_MAX_LENGTH } from "../../lib/ami-guard";
 import { NAMED_RESOURCE_TYPES, physicalNames } from "../construct/support";
-import { rawConfig } from "../support/configs";
+import { problemsOf, rawConfig } from "../support/configs";
 import { handlerBundle } from "../support/synth";
 
 const ACCOUNT = "111122223333";
@@ -41,16 +41,6 @@ function synthesizeOnly(config: AmiGuardConfig, bundle: LambdaBundle): Synthesiz
   if (!target) throw new Error("the configuration has no target");
   const stack = stackNameFor(target);
   return { stack, json: JSON.parse(Testing.synth(app.node.findChild(stack) as never)) };
-}
-
-function problemsOf(raw: Record<string, unknown>): readonly string[] {
-  try {
-    parseConfig(raw);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("the configuration was accepted");
 }
 
 describe("namePrefix: two teams' configurations in one account and region", () => {

@@ -1,5 +1,5 @@
 import type { AmiGuardConfig } from "../../app/config";
-import { parseConfig } from "../../app/config/load";
+import { ConfigError, parseConfig } from "../../app/config/load";
 import type { RecorderChoice, RemediationMode } from "../../app/config/schema";
 
 export const APPROVED_AMI = "ami-0abcdef1234567890";
@@ -41,3 +41,14 @@ export const ORGANIZATION_STACKS = {
     targetIds: ["r-ab12"],
   },
 } as const;
+
+/** The problems a configuration is refused for, or a failure if it is accepted. */
+export function problemsOf(raw: unknown): readonly string[] {
+  try {
+    parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("the configuration was accepted");
+}
