@@ -324,35 +324,20 @@ export function dashboardBody(props: RemediationDashboardProps): { readonly widg
     },
   });
   if (props.functionLogGroupName !== undefined) {
-    y += 3;
-    widgets.push({
+    const logGroup = props.functionLogGroupName;
+    const logTable = (title: string, query: string): Widget => ({
       type: "log",
       x: 0,
       y,
       width: FULL_WIDTH,
       height: HEIGHT,
-      properties: {
-        title: INSTANCES_LEFT_RUNNING_TITLE,
-        region: props.region,
-        view: "table",
-        query: `SOURCE '${props.functionLogGroupName}' | ${INSTANCES_LEFT_RUNNING_QUERY}`,
-      },
+      properties: { title, region: props.region, view: "table", query: `SOURCE '${logGroup}' | ${query}` },
     });
+    y += 3;
+    widgets.push(logTable(INSTANCES_LEFT_RUNNING_TITLE, INSTANCES_LEFT_RUNNING_QUERY));
     if (props.dryRun) {
       y += HEIGHT;
-      widgets.push({
-        type: "log",
-        x: 0,
-        y,
-        width: FULL_WIDTH,
-        height: HEIGHT,
-        properties: {
-          title: DRY_RUN_INSTANCES_TITLE,
-          region: props.region,
-          view: "table",
-          query: `SOURCE '${props.functionLogGroupName}' | ${DRY_RUN_INSTANCES_QUERY}`,
-        },
-      });
+      widgets.push(logTable(DRY_RUN_INSTANCES_TITLE, DRY_RUN_INSTANCES_QUERY));
     }
   }
   return { widgets };
