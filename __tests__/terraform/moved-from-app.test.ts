@@ -8,6 +8,9 @@ import {
   configOf,
   onlyNameOf,
   planWorkspace,
+  type SavedResource,
+  savedApprovedAmisRule,
+  savedHistoryBucket,
   saveLocalState,
   scratchFolder,
   stackJson,
@@ -27,12 +30,6 @@ const LIBRARY_STACK = "platform";
  * moved to its new address. Without the moved blocks the same plan deletes and recreates them.
  */
 
-interface SavedAt {
-  readonly type: string;
-  readonly name: string;
-  readonly attributes: Record<string, unknown>;
-}
-
 /** The library stack a team writes; with `move`, the pipeline takes over the app's addresses. */
 function libraryWorkspace(move: boolean): Workspace {
   const root = scratchFolder(move ? "moved" : "unmoved");
@@ -51,7 +48,7 @@ function libraryWorkspace(move: boolean): Workspace {
   return { root, synth: { outdir, stackNames: [LIBRARY_STACK] } };
 }
 
-async function planAgainstAppState(workspace: Workspace, saved: readonly SavedAt[]) {
+async function planAgainstAppState(workspace: Workspace, saved: readonly SavedResource[]) {
   saveLocalState(workspace, LIBRARY_STACK, saved);
   const result = succeeded((await planWorkspace(workspace, { concurrency: 1 })).results[0]);
   return {
@@ -66,7 +63,7 @@ async function planAgainstAppState(workspace: Workspace, saved: readonly SavedAt
   };
 }
 
-let saved: SavedAt[];
+let saved: SavedResource[];
 let appAddresses: string[];
 let moved: Awaited<ReturnType<typeof planAgainstAppState>>;
 let unmoved: Awaited<ReturnType<typeof planAgainstAppState>>;
@@ -78,43 +75,14 @@ beforeAll(async () => {
     "app-addresses",
   );
   const appStack = stackJson(appWorkspace, appWorkspace.synth.stackNames[0] as string);
-  const bucketName = onlyNameOf(appStack, "aws_s3_bucket");
-  const bucketPrefix = String(appStack.resource?.aws_s3_bucket?.[bucketName]?.bucket_prefix);
-  const bucket = `${bucketPrefix}20261130000000000000000001`;
   saved = [
-    {
-      type: "aws_config_config_rule",
-      name: onlyNameOf(appStack, "aws_config_config_rule"),
-      attributes: {
-        id: "approved-amis-by-id",
-        name: "approved-amis-by-id",
-        arn: `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`,
-        rule_id: "config-rule-abc123",
-        source: [
-          {
-            owner: "AWS",
-            source_identifier: "APPROVED_AMIS_BY_ID",
-            source_detail: [],
-            custom_policy_details: [],
-          },
-        ],
-        tags: {},
-        tags_all: {},
-      },
-    },
-    {
-      type: "aws_s3_bucket",
-      name: bucketName,
-      attributes: {
-        id: bucket,
-        bucket,
-        bucket_prefix: bucketPrefix,
-        arn: `arn:aws:s3:::${bucket}`,
-        force_destroy: false,
-        tags: {},
-        tags_all: {},
-      },
-    },
+    savedApprovedAmisRule(
+      onlyNameOf(appStack, "aws_config_config_rule"),
+      "approved-amis-by-id",
+      ACCOUNT,
+      REGION,
+    ),
+    savedHistoryBucket(appStack, false),
     {
       type: "aws_config_configuration_recorder",
       name: onlyNameOf(appStack, "aws_config_configuration_recorder"),

@@ -5,6 +5,8 @@ import {
   declaredAddresses,
   onlyNameOf,
   planWorkspace,
+  savedApprovedAmisRule,
+  savedHistoryBucket,
   saveLocalState,
   stackJson,
   succeeded,
@@ -34,46 +36,12 @@ describe("the plan summary of a stack with existing resources", () => {
     stackName = workspace.synth.stackNames[0] as string;
     const stack = stackJson(workspace, stackName);
     const ruleName = onlyNameOf(stack, "aws_config_config_rule");
-    const bucketName = onlyNameOf(stack, "aws_s3_bucket");
+    const savedBucket = savedHistoryBucket(stack, true);
     ruleAddress = `aws_config_config_rule.${ruleName}`;
-    bucketAddress = `aws_s3_bucket.${bucketName}`;
-    // S3 completes the configured prefix with a unique suffix on create, as it would have for the earlier apply.
-    const bucketPrefix = String(stack.resource?.aws_s3_bucket?.[bucketName]?.bucket_prefix);
-    const bucket = `${bucketPrefix}20261130000000000000000001`;
+    bucketAddress = `aws_s3_bucket.${savedBucket.name}`;
     saveLocalState(workspace, stackName, [
-      {
-        type: "aws_config_config_rule",
-        name: ruleName,
-        attributes: {
-          id: "approved-amis-previous-name",
-          name: "approved-amis-previous-name",
-          arn: `arn:aws:config:${REGION}:${ACCOUNT}:config-rule/config-rule-abc123`,
-          rule_id: "config-rule-abc123",
-          source: [
-            {
-              owner: "AWS",
-              source_identifier: "APPROVED_AMIS_BY_ID",
-              source_detail: [],
-              custom_policy_details: [],
-            },
-          ],
-          tags: {},
-          tags_all: {},
-        },
-      },
-      {
-        type: "aws_s3_bucket",
-        name: bucketName,
-        attributes: {
-          id: bucket,
-          bucket,
-          bucket_prefix: bucketPrefix,
-          arn: `arn:aws:s3:::${bucket}`,
-          force_destroy: true,
-          tags: {},
-          tags_all: {},
-        },
-      },
+      savedApprovedAmisRule(ruleName, "approved-amis-previous-name", ACCOUNT, REGION),
+      savedBucket,
       {
         type: "aws_sqs_queue",
         name: "legacy",

@@ -84,12 +84,73 @@ export function onlyNameOf(stack: SynthesizedStackJson, type: string): string {
   return names[0] as string;
 }
 
-interface SavedResource {
+export interface SavedResource {
   readonly type: string;
   readonly name: string;
   readonly attributes: Record<string, unknown>;
   /** @default the AWS provider; `terraform_data` is Terraform's built-in */
   readonly provider?: string;
+}
+
+/**
+ * The approved-AMIs rule as an earlier apply left it in state, under the address `name` and the Config
+ * rule name `ruleName`.
+ */
+export function savedApprovedAmisRule(
+  name: string,
+  ruleName: string,
+  account: string,
+  region: string,
+  extra: Record<string, unknown> = {},
+): SavedResource {
+  return {
+    type: "aws_config_config_rule",
+    name,
+    attributes: {
+      id: ruleName,
+      name: ruleName,
+      arn: `arn:aws:config:${region}:${account}:config-rule/config-rule-abc123`,
+      rule_id: "config-rule-abc123",
+      source: [
+        {
+          owner: "AWS",
+          source_identifier: "APPROVED_AMIS_BY_ID",
+          source_detail: [],
+          custom_policy_details: [],
+        },
+      ],
+      tags: {},
+      tags_all: {},
+      ...extra,
+    },
+  };
+}
+
+/**
+ * The stack's compliance-history bucket as an earlier apply left it in state: S3 completed the configured
+ * prefix with a unique suffix on create.
+ */
+export function savedHistoryBucket(
+  stack: SynthesizedStackJson,
+  forceDestroy: boolean,
+): SavedResource & { readonly bucket: string } {
+  const name = onlyNameOf(stack, "aws_s3_bucket");
+  const bucketPrefix = String(stack.resource?.aws_s3_bucket?.[name]?.bucket_prefix);
+  const bucket = `${bucketPrefix}20261130000000000000000001`;
+  return {
+    type: "aws_s3_bucket",
+    name,
+    bucket,
+    attributes: {
+      id: bucket,
+      bucket,
+      bucket_prefix: bucketPrefix,
+      arn: `arn:aws:s3:::${bucket}`,
+      force_destroy: forceDestroy,
+      tags: {},
+      tags_all: {},
+    },
+  };
 }
 
 /**
