@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../app/config/load";
+import { loadConfigForCommand } from "../app/config/load";
 import { OffboardError, offboardStack } from "../app/offboard";
 import { outdirFromEnvironment, synthesizeAtomically } from "../app/synth";
 import { DEFAULT_SCRATCH_DIR } from "../tools/terraform/plan-stacks";
@@ -37,15 +37,8 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\nNothing was changed.\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const config = loadConfigForCommand("Nothing was changed.");
+  if (!config) return;
   const synth = await synthesizeAtomically(config, outdirFromEnvironment());
   if (!synth.stackNames.includes(stackName)) {
     process.stderr.write(

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, formatWarnings, loadConfig } from "../app/config/load";
+import { formatWarnings, loadConfigForCommand } from "../app/config/load";
 import { formatShard, parseShard, type Shard, stacksOfShard } from "../app/shards";
 import { outdirFromEnvironment, synthesizeAtomically } from "../app/synth";
 import {
@@ -105,15 +105,8 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\nNothing was synthesized or planned.\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const config = loadConfigForCommand("Nothing was synthesized or planned.");
+  if (!config) return;
   process.stderr.write(formatWarnings(config));
   const outdir = outdirFromEnvironment();
   const synth = await synthesizeAtomically(config, outdir);

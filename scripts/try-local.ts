@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../app/config/load";
+import { loadConfigForCommand } from "../app/config/load";
 import { MotoMissingError } from "../tools/emulator/moto-server";
 import { formatTryReport, tryLocally } from "../tools/emulator/try-local";
 import { TerraformToolingError } from "../tools/terraform/terraform-cli";
@@ -9,15 +9,8 @@ import { TerraformToolingError } from "../tools/terraform/terraform-cli";
  * instance, shows the first stopped and the second running, and tears everything down (docs/emulator.md).
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\nNothing was tried.\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const config = loadConfigForCommand("Nothing was tried.");
+  if (!config) return;
   try {
     const result = await tryLocally({ config, say: (line) => process.stdout.write(`${line}\n`) });
     process.stdout.write(`\n${formatTryReport(result)}\n`);

@@ -30,6 +30,21 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The configuration for a command, or undefined once its problems are on stderr with what the command
+ * therefore did not do (`consequence`, such as "Nothing was changed.") and the exit code is 1.
+ */
+export function loadConfigForCommand(consequence: string): AmiGuardConfig | undefined {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n${consequence}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
 /** The configuration's warnings as the commands print them, one `warning:` line each; "" when none. */
 export function formatWarnings(config: AmiGuardConfig): string {
   return (config.warnings ?? []).map((warning) => `warning: ${warning}\n`).join("");
