@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { POOL_VARIABLE, ProviderPool, servePool } from "../tools/terraform/provider-pool";
 
 /** What the test run found in the clone before it started, and the folder all its temporary files go to. */
 export const RUN_STATE_VARIABLES = {
@@ -31,7 +32,7 @@ export function untrackedPaths(): string[] {
  * provable: every temporary file any test, terraform or child process writes lands in one folder of the
  * run's own (the workers inherit TMPDIR), which the teardown removes and checks nothing escaped.
  */
-export default function globalSetup(): void {
+export function prepareRun(): void {
   const originalTemporaryRoot = tmpdir();
   const runTemporaryRoot = mkdtempSync(path.join(originalTemporaryRoot, "ami-guard-test-run-"));
   process.env[RUN_STATE_VARIABLES.originalTemporaryRoot] = originalTemporaryRoot;
@@ -39,3 +40,19 @@ export default function globalSetup(): void {
   process.env[RUN_STATE_VARIABLES.untrackedBefore] = JSON.stringify(untrackedPaths());
   process.env.TMPDIR = runTemporaryRoot;
 }
+
+/** The run's folder as prepareRun makes it, and one pool of AWS provider processes for every terraform command. */
+export default async function globalSetup(): Promise<void> {
+  prepareRun();
+  const runTemporaryRoot = process.env[RUN_STATE_VARIABLES.runTemporaryRoot] as string;
+  // One pool of AWS provider processes for every terraform command of the run, in any worker.
+  const pool = new ProviderPool();
+  const socketPath = path.join(runTemporaryRoot, "provider-pool.sock");
+  const server = await servePool(pool, socketPath);
+  // jest runs the teardown in this process; globals are how the two share what the setup started.
+  Object.assign(globalThis, { [RUN_RESOURCES]: { pool, server } });
+  process.env[POOL_VARIABLE] = socketPath;
+}
+
+/** The key on globalThis under which the setup leaves what the teardown stops. */
+export const RUN_RESOURCES = "__amiGuardTestRunResources";

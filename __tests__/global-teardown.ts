@@ -1,12 +1,29 @@
 import { rmSync } from "node:fs";
-import { RUN_STATE_VARIABLES, untrackedPaths } from "./global-setup";
+import type { Server } from "node:http";
+import type { ProviderPool } from "../tools/terraform/provider-pool";
+import { RUN_RESOURCES, RUN_STATE_VARIABLES, untrackedPaths } from "./global-setup";
 
 /**
  * Removes the run's temporary folder (every test writes below os.tmpdir(), which the setup pointed there),
  * then fails the run when a test left files in the clone: those are bugs to fix, so they are named, not
  * removed.
  */
-export default function globalTeardown(): void {
+export default async function globalTeardown(): Promise<void> {
+  await stopRunResources();
+  finishRun();
+}
+
+async function stopRunResources(): Promise<void> {
+  const resources = (globalThis as Record<string, unknown>)[RUN_RESOURCES] as
+    | { pool: ProviderPool; server: Server }
+    | undefined;
+  if (resources) {
+    resources.pool.close();
+    await new Promise((resolve) => resources.server.close(resolve));
+  }
+}
+
+export function finishRun(): void {
   const runTemporaryRoot = process.env[RUN_STATE_VARIABLES.runTemporaryRoot];
   const originalTemporaryRoot = process.env[RUN_STATE_VARIABLES.originalTemporaryRoot];
   if (runTemporaryRoot) rmSync(runTemporaryRoot, { recursive: true, force: true });

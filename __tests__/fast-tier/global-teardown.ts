@@ -1,4 +1,4 @@
-import globalTeardown from "../global-teardown";
+import { finishRun } from "../global-teardown";
 import { trippedCommands } from "./tripwire";
 
 /**
@@ -13,7 +13,7 @@ export default function fastTierTeardown(): void {
       `The fast tier ran what it must not (list the suite in jest.tiers.js):\n  ${tripped.join("\n  ")}`,
     );
   try {
-    globalTeardown();
+    finishRun();
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error));
   }

@@ -306,6 +306,7 @@ export function changedResources(plan: PlanJsonChanges): Record<string, string> 
 
 /** Terraform's last lines on failure, for an error message short enough to read in a test report. */
 export function failureOf(step: string, result: CommandResult): string {
-  const output = `${result.stderr}\n${result.stdout}`.trim();
+  // Terraform's error is on stderr and its progress on stdout: the error goes last, where a cut keeps it.
+  const output = `${result.stdout}\n${result.stderr}`.trim();
   return `terraform ${step} exited ${result.exitCode}:\n${output.length > 6000 ? `…${output.slice(-6000)}` : output}`;
 }

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { withPooledProvider } from "./provider-pool";
 
 /** The binary cdktf itself runs: `TERRAFORM_BINARY_NAME=tofu` switches both to OpenTofu. */
 const BINARY_VARIABLE = "TERRAFORM_BINARY_NAME";
@@ -21,8 +22,21 @@ export function terraformBinary(env: NodeJS.ProcessEnv): string {
   return env[BINARY_VARIABLE] || "terraform";
 }
 
-/** Runs the binary to completion, collecting its output; rejects only when it cannot be started at all. */
+/**
+ * Runs the binary to completion, collecting its output; rejects only when it cannot be started at all. In a
+ * test run the AWS provider may come from the run's pool instead of a process of its own (provider-pool.ts).
+ */
 export function runCommand(
+  binary: string,
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly env: NodeJS.ProcessEnv },
+): Promise<CommandResult> {
+  return withPooledProvider(args, options, (env) =>
+    spawnToCompletion(binary, args, { cwd: options.cwd, env }),
+  );
+}
+
+function spawnToCompletion(
   binary: string,
   args: readonly string[],
   options: { readonly cwd?: string; readonly env: NodeJS.ProcessEnv },

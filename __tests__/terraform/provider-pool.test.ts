@@ -1,0 +1,208 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import * as path from "node:path";
+import { resolveProviderInstallation, terraformEnvironment } from "../../tools/terraform/provider-mirror";
+import {
+  declaresOneAwsProvider,
+  installedProviderBinary,
+  POOL_VARIABLE,
+  ProviderPool,
+  providerEnvironment,
+  servePool,
+} from "../../tools/terraform/provider-pool";
+import { checkTerraformBinary, runCommand } from "../../tools/terraform/terraform-cli";
+import { terraformTimeout } from "../support/timeouts";
+import { scratchFolder } from "./support";
+
+/** A configuration of the shape cdktf writes, planned offline: fake credentials, no call to AWS. */
+function offlineConfiguration(providers: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
+  return {
+    terraform: { required_providers: { aws: { source: "hashicorp/aws", version: "5.100.0" } } },
+    provider: {
+      aws: providers.map((extra) => ({
+        region: "eu-central-1",
+        access_key: "offline",
+        secret_key: "offline",
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+        ...extra,
+      })),
+    },
+    resource: {
+      aws_sqs_queue: { dead_letters: { name: "ami-guard-dead-letters", message_retention_seconds: 1209600 } },
+      aws_s3_bucket: { history: { bucket: "ami-guard-history-111122223333" } },
+    },
+  };
+}
+
+let root: string;
+let baseEnv: NodeJS.ProcessEnv;
+let pool: ProviderPool;
+let server: Server;
+let pooledEnv: NodeJS.ProcessEnv;
+
+async function initializedDirectory(name: string, configuration: Record<string, unknown>): Promise<string> {
+  const dir = path.join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(configuration));
+  const init = await runCommand("terraform", ["init", "-input=false", "-no-color"], {
+    cwd: dir,
+    env: pooledEnv,
+  });
+  expect(init.stderr).toBe("");
+  expect(init.exitCode).toBe(0);
+  return dir;
+}
+
+/** The planned resource changes, as `terraform show -json` of a saved plan reads them. */
+async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  const plan = await runCommand("terraform", ["plan", "-input=false", "-no-color", "-out=tfplan"], {
+    cwd: dir,
+    env,
+  });
+  if (plan.exitCode !== 0) throw new Error(`terraform plan failed:\n${plan.stderr}${plan.stdout}`);
+  const shown = await runCommand("terraform", ["show", "-json", "tfplan"], { cwd: dir, env });
+  if (shown.exitCode !== 0) throw new Error(`terraform show failed:\n${shown.stderr}`);
+  return (JSON.parse(shown.stdout) as { resource_changes: unknown }).resource_changes;
+}
+
+beforeAll(async () => {
+  await checkTerraformBinary(process.env);
+  root = scratchFolder("provider-pool");
+  // The commands run with this test's own pool or none, never the run's.
+  const withoutRunPool = { ...process.env };
+  delete withoutRunPool[POOL_VARIABLE];
+  baseEnv = terraformEnvironment(withoutRunPool, resolveProviderInstallation(process.env), root);
+  pool = new ProviderPool();
+  const socketPath = path.join(root, "pool.sock");
+  server = await servePool(pool, socketPath);
+  pooledEnv = { ...baseEnv, [POOL_VARIABLE]: socketPath };
+}, terraformTimeout(1));
+
+afterAll(async () => {
+  pool?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe("the test run's pool of AWS provider processes", () => {
+  test(
+    "plans with a lent provider exactly what Terraform plans with a provider of its own",
+    async () => {
+      const dir = await initializedDirectory("same-plan", offlineConfiguration([{}]));
+      const before = { ...pool.counts };
+      const own = await plannedChanges(dir, baseEnv);
+      expect(pool.counts).toEqual(before);
+      const lent = await plannedChanges(dir, pooledEnv);
+      const lentAgain = await plannedChanges(dir, pooledEnv);
+      expect(lent).toEqual(own);
+      expect(lentAgain).toEqual(own);
+      // plan and show, twice: four commands, one process.
+      expect(pool.counts.leases - before.leases).toBe(4);
+      expect(pool.counts.started - before.started).toBe(1);
+    },
+    terraformTimeout(3),
+  );
+
+  test(
+    "keeps a process to one directory and one environment, and reuses it there",
+    async () => {
+      // Two directories: two commands in one would wait on each other's state lock.
+      const dirs = await Promise.all(
+        ["concurrent-a", "concurrent-b"].map((name) =>
+          initializedDirectory(name, offlineConfiguration([{}])),
+        ),
+      );
+      const plan = (dir: string, env: NodeJS.ProcessEnv) =>
+        runCommand("terraform", ["plan", "-input=false", "-no-color"], { cwd: dir, env });
+      const started = pool.counts.started;
+      const results = await Promise.all(dirs.map((dir) => plan(dir, pooledEnv)));
+      expect(results.map((result) => result.exitCode)).toEqual([0, 0]);
+      const afterConcurrent = pool.counts.started;
+      // Each directory has a process of its own, started in it, as Terraform starts its provider.
+      expect(afterConcurrent - started).toBe(2);
+      const again = await plan(dirs[1] as string, pooledEnv);
+      expect(again.exitCode).toBe(0);
+      expect(pool.counts.started).toBe(afterConcurrent);
+      const otherRegion = await plan(dirs[0] as string, { ...pooledEnv, AWS_DEFAULT_REGION: "eu-west-1" });
+      expect(otherRegion.exitCode).toBe(0);
+      expect(pool.counts.started).toBe(afterConcurrent + 1);
+    },
+    terraformTimeout(3),
+  );
+
+  test(
+    "runs a configuration with an aliased aws provider without the pool",
+    async () => {
+      const dir = await initializedDirectory(
+        "aliased",
+        offlineConfiguration([{}, { alias: "replica", region: "eu-west-1" }]),
+      );
+      expect(declaresOneAwsProvider(dir)).toBe(false);
+      const before = { ...pool.counts };
+      const plan = await runCommand("terraform", ["plan", "-input=false", "-no-color"], {
+        cwd: dir,
+        env: pooledEnv,
+      });
+      expect(plan.exitCode).toBe(0);
+      expect(pool.counts).toEqual(before);
+    },
+    terraformTimeout(1),
+  );
+
+  test("starts each process with the provider's own settings only, keyed by all of them", () => {
+    const kept = providerEnvironment({
+      AWS_ACCESS_KEY_ID: "111122223333",
+      AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+      AWS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt",
+      HTTPS_PROXY: "http://proxy:3128",
+      TF_CLI_CONFIG_FILE: "/tmp/terraform.tfrc",
+      JEST_WORKER_ID: "2",
+      PATH: "/usr/bin",
+    });
+    expect(kept).toEqual({
+      AWS_ACCESS_KEY_ID: "111122223333",
+      AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+      HTTPS_PROXY: "http://proxy:3128",
+      TF_LOG_PROVIDER: "off",
+      TF_LOG_SDK: "off",
+    });
+  });
+
+  test(
+    "drops AWS_CA_BUNDLE because a provider started with it fails its second configuration",
+    async () => {
+      const dir = await initializedDirectory("ca-bundle", offlineConfiguration([{}]));
+      const binary = installedProviderBinary(dir);
+      if (!binary) throw new Error(`terraform init installed no aws provider in ${dir}`);
+      const bundle = process.env.SSL_CERT_FILE ?? "/etc/ssl/certs/ca-certificates.crt";
+      const provider = spawn(binary, ["-debug"], {
+        env: { ...providerEnvironment(baseEnv), AWS_CA_BUNDLE: bundle },
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      try {
+        const reattach = await new Promise<string>((resolve, reject) => {
+          let output = "";
+          provider.stdout.on("data", (chunk: Buffer) => {
+            output += chunk.toString("utf8");
+            const match = /TF_REATTACH_PROVIDERS='([^']+)'/.exec(output);
+            if (match?.[1]) resolve(match[1]);
+          });
+          provider.once("exit", (code) => reject(new Error(`the provider exited (${code}):\n${output}`)));
+        });
+        const env = { ...baseEnv, TF_REATTACH_PROVIDERS: reattach };
+        const plan = () => runCommand("terraform", ["plan", "-input=false", "-no-color"], { cwd: dir, env });
+        const first = await plan();
+        const second = await plan();
+        expect(first.exitCode).toBe(0);
+        expect(second.exitCode).toBe(1);
+        expect(second.stderr).toContain("unable to add custom RootCAs HTTPClient");
+      } finally {
+        provider.kill("SIGTERM");
+      }
+    },
+    terraformTimeout(2),
+  );
+});
