@@ -44,6 +44,12 @@ export function prepareRun(): void {
 /** The run's folder as prepareRun makes it, and one pool of AWS provider processes for every terraform command. */
 export default async function globalSetup(): Promise<void> {
   prepareRun();
+  // `AMI_GUARD_TERRAFORM_PROVIDER_POOL=off npm test` runs every command with a provider of its own: the
+  // baseline the pool is measured against, and the way to rule the pool out when a test fails.
+  if (process.env[POOL_VARIABLE] === "off") {
+    delete process.env[POOL_VARIABLE];
+    return;
+  }
   const runTemporaryRoot = process.env[RUN_STATE_VARIABLES.runTemporaryRoot] as string;
   // One pool of AWS provider processes for every terraform command of the run, in any worker.
   const pool = new ProviderPool();

@@ -13,9 +13,14 @@ interface Timed {
   readonly passed: boolean;
 }
 
-function timed(command: string, args: readonly string[], cwd: string): Timed {
+function timed(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Timed {
   const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(command, args, { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.error) throw new Error(`cannot run ${command}: ${result.error.message}`);
   if (result.status !== 0) {
@@ -34,6 +39,14 @@ const STEPS = {
   "fast tier": ["npx", ["jest", "-c", "jest.fast.config.js", "--silent"]],
 } as const satisfies Record<string, readonly [string, readonly string[]]>;
 type Step = keyof typeof STEPS;
+
+/**
+ * With AMI_GUARD_BENCH_TESTS_POOL_BASELINE=1, every round also runs jest with each terraform command
+ * starting its own AWS provider, as before the run's provider pool (tools/terraform/provider-pool.ts):
+ * the jest row's baseline, measured in the same rounds.
+ */
+const POOL_BASELINE = process.env.AMI_GUARD_BENCH_TESTS_POOL_BASELINE === "1";
+const WITHOUT_POOL = "jest, without the provider pool";
 
 function row(label: string, step: Step, samples: readonly Timed[], baseline?: BenchRow): BenchRow {
   const failed = samples.filter((sample) => !sample.passed).length;
@@ -70,11 +83,27 @@ const suite: BenchSuite = {
           process.stderr.write(`bench tests: round ${round + 1}, ${key}\n`);
           samples.set(key, [...(samples.get(key) ?? []), timed(command, args, checkout.cwd)]);
         }
+        if (POOL_BASELINE) {
+          const key = `${checkout.label}/${WITHOUT_POOL}`;
+          process.stderr.write(`bench tests: round ${round + 1}, ${key}\n`);
+          const [command, args] = STEPS.jest;
+          const env = { ...process.env, AMI_GUARD_TERRAFORM_PROVIDER_POOL: "off" };
+          samples.set(key, [...(samples.get(key) ?? []), timed(command, args, checkout.cwd, env)]);
+        }
       }
     }
     const rows: BenchRow[] = [];
     const baselineRows = new Map<Step, BenchRow>();
     for (const checkout of checkouts) {
+      if (POOL_BASELINE && !BASELINE_CHECKOUT) {
+        const made = row(
+          `${checkout.label}, ${WITHOUT_POOL}`,
+          "jest",
+          samples.get(`${checkout.label}/${WITHOUT_POOL}`) ?? [],
+        );
+        baselineRows.set("jest", made);
+        rows.push(made);
+      }
       for (const step of Object.keys(STEPS) as Step[]) {
         const made = row(
           checkout.label,
