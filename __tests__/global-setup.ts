@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { POOL_VARIABLE, ProviderPool, servePool } from "../tools/terraform/provider-pool";
+import { POOL_VARIABLE, startPoolProcess } from "../tools/terraform/provider-pool";
 
 /** What the test run found in the clone before it started, and the folder all its temporary files go to. */
 export const RUN_STATE_VARIABLES = {
@@ -52,12 +52,10 @@ export default async function globalSetup(): Promise<void> {
   }
   const runTemporaryRoot = process.env[RUN_STATE_VARIABLES.runTemporaryRoot] as string;
   // One pool of AWS provider processes for every terraform command of the run, in any worker.
-  const pool = new ProviderPool();
-  const socketPath = path.join(runTemporaryRoot, "provider-pool.sock");
-  const server = await servePool(pool, socketPath);
+  const pool = await startPoolProcess(path.join(runTemporaryRoot, "provider-pool.sock"));
   // jest runs the teardown in this process; globals are how the two share what the setup started.
-  Object.assign(globalThis, { [RUN_RESOURCES]: { pool, server } });
-  process.env[POOL_VARIABLE] = socketPath;
+  Object.assign(globalThis, { [RUN_RESOURCES]: { pool } });
+  process.env[POOL_VARIABLE] = pool.socketPath;
 }
 
 /** The key on globalThis under which the setup leaves what the teardown stops. */

@@ -1,6 +1,5 @@
 import { rmSync } from "node:fs";
-import type { Server } from "node:http";
-import type { ProviderPool } from "../tools/terraform/provider-pool";
+import type { PoolProcess } from "../tools/terraform/provider-pool";
 import { RUN_RESOURCES, RUN_STATE_VARIABLES, untrackedPaths } from "./global-setup";
 
 /**
@@ -15,12 +14,9 @@ export default async function globalTeardown(): Promise<void> {
 
 async function stopRunResources(): Promise<void> {
   const resources = (globalThis as Record<string, unknown>)[RUN_RESOURCES] as
-    | { pool: ProviderPool; server: Server }
+    | { pool: PoolProcess }
     | undefined;
-  if (resources) {
-    resources.pool.close();
-    await new Promise((resolve) => resources.server.close(resolve));
-  }
+  await resources?.pool.stop();
 }
 
 export function finishRun(): void {

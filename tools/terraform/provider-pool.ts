@@ -23,9 +23,9 @@ import * as path from "node:path";
  *   function's `filename`) from its own working directory. So a process serves one directory's commands
  *   (an emulated stack's apply, plans and destroy); each new directory starts one.
  *
- * The pool lives in the test run's parent process (jest's global setup) and answers on a Unix socket whose
- * path is in POOL_VARIABLE, so every jest worker and every command they start (a workflow step that runs
- * `npm run plan`) shares it. Without the variable, commands run as they always do.
+ * The pool is a process of its own that jest's global setup starts (startPoolProcess) and that answers on
+ * a Unix socket whose path is in POOL_VARIABLE, so every jest worker and every command they start (a
+ * workflow step that runs `npm run plan`) shares it. Without the variable, commands run as they always do.
  */
 export const POOL_VARIABLE = "AMI_GUARD_TERRAFORM_PROVIDER_POOL";
 
@@ -305,4 +305,39 @@ export async function withPooledProvider<T>(
   } finally {
     await ask(socketPath, "/release", { id: lease.id });
   }
+}
+
+/** The pool server started in a process of its own (provider-pool-server.ts), and how to stop it. */
+export interface PoolProcess {
+  readonly socketPath: string;
+  stop(): Promise<void>;
+}
+
+export function startPoolProcess(socketPath: string): Promise<PoolProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--require", require.resolve("tsx/cjs"), path.join(__dirname, "provider-pool-server.ts"), socketPath],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      if (!output.includes("ready\n")) return;
+      child.stdout?.removeAllListeners("data");
+      child.stdout?.resume();
+      resolve({
+        socketPath,
+        stop: async () => {
+          // Closing its input is the signal it stops on, whatever ended the run.
+          child.stdin?.end();
+          await exited;
+        },
+      });
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`the provider pool process exited (${code}) before it was ready: ${output}`)),
+    );
+  });
 }
