@@ -32,6 +32,35 @@ const SLOW_SUITES = [
     path: "__tests__/handler/storm.test.ts",
     reason: "replays a 1,000-start storm through the real handler and AWS SDK over HTTP",
   },
+  {
+    path: "__tests__/handler/as-deployed.test.ts",
+    reason: "synthesizes a stack and runs its bundled function zip in a Node.js process of its own per case",
+  },
+  {
+    path: "__tests__/handler/teams-isolation.test.ts",
+    reason:
+      "synthesizes two teams' pipelines and runs each function zip in a Node.js process of its own per event",
+  },
+  {
+    path: "__tests__/preflight/preflight-command.test.ts",
+    reason: "runs scripts/preflight.ts under tsx in a child process against the loopback",
+  },
+  {
+    path: "__tests__/report/report-command.test.ts",
+    reason: "runs scripts/report.ts under tsx in a child process against the loopback",
+  },
+  {
+    path: "__tests__/synth/synth-command.test.ts",
+    reason: "runs main.ts under tsx in a child process on a bad configuration",
+  },
+  {
+    path: "__tests__/synth/bundle-reproducible.test.ts",
+    reason: "bundles the function twice with esbuild's child process, uncached, to compare the zips",
+  },
+  {
+    path: "__tests__/fast-tier/tier-lists.test.ts",
+    reason: "runs jest --listTests in a child process for each tier to compare what they run",
+  },
 ];
 
 module.exports = { SLOW_SUITES };

@@ -8,12 +8,14 @@ import {
   type RemediationMode as Remediation,
   RemediationMode,
 } from "../lib/ami-guard";
-import { DEFAULT_NAME_PREFIX } from "../lib/names";
 import { partitionOf } from "../lib/regions";
 import { terraformLiteral, terraformLiteralMap } from "../lib/terraform-literal";
 import { APPROVED_AMIS_NOT_KEPT_OUTPUT } from "./approved-amis";
 import type { AmiGuardConfig, BackendConfig, Target } from "./config";
 import type { LambdaBundle } from "./lambda-bundle";
+import { stackNameFor, stateKeyFor } from "./stack-names";
+
+export { stackNameFor, stateKeyFor } from "./stack-names";
 
 interface AmiGuardStackProps {
   readonly config: AmiGuardConfig;
@@ -38,31 +40,6 @@ export function assumeRoleArnFor(
   return target.assumeRoleName
     ? `arn:${partitionOf(target.region)}:iam::${target.accountId}:role/${target.assumeRoleName}`
     : undefined;
-}
-
-/**
- * `ami-guard-111122223333-eu-central-1`: the name prefix, then the account and region a stack deploys to,
- * readable in every plan. With the default prefix it is the name stacks always had; another prefix gives a
- * second team's stack for the same account and region a name, output folder and local state of its own.
- */
-export function stackNameFor(target: Pick<Target, "accountId" | "region" | "namePrefix">): string {
-  return `${target.namePrefix ?? DEFAULT_NAME_PREFIX}-${target.accountId}-${target.region}`;
-}
-
-/**
- * Where a stack keeps its state: one key per account and region, so reordering targets moves nothing. A
- * prefix other than the default adds a folder of its own before the account (`<keyPrefix>/<namePrefix>/…`),
- * so two teams sharing a bucket and key prefix never share a state; the default keeps the keys of old.
- */
-export function stateKeyFor(
-  keyPrefix: string,
-  target: Pick<Target, "accountId" | "region" | "namePrefix">,
-): string {
-  const folders = [
-    keyPrefix.replace(/\/+$/, ""),
-    target.namePrefix === undefined || target.namePrefix === DEFAULT_NAME_PREFIX ? "" : target.namePrefix,
-  ].filter((folder) => folder !== "");
-  return `${folders.map((folder) => `${folder}/`).join("")}${target.accountId}/${target.region}/terraform.tfstate`;
 }
 
 /**

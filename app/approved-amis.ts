@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ruleInputParameters } from "../lib/approved-amis-rule";
+import { ruleInputParameters } from "../lib/approved-amis-parameters";
 import { APPROVED_AMIS_PARAMETER_LIMITS } from "../lib/aws-facts";
 import type { AwsRegion } from "../lib/regions";
 import {

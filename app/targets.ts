@@ -1,5 +1,5 @@
-import { stackNameFor, stateKeyFor } from "./ami-guard-stack";
 import type { AmiGuardConfig } from "./config";
+import { stackNameFor, stateKeyFor } from "./stack-names";
 
 interface StackListing {
   readonly stack: string;

@@ -6,13 +6,7 @@ import { dependable, type ITerraformDependable, Lazy, TerraformResource, Terrafo
 import { makeUniqueId } from "cdktf/lib/private/unique";
 import { Construct } from "constructs";
 import { AggregationAuthorization, type AggregatorLocation } from "./aggregator";
-import {
-  ALARM_NAMES,
-  alarmNameFor,
-  eventRuleArn,
-  FailedRemediationNotifications,
-  PipelineAlarms,
-} from "./alarms";
+import { eventRuleArn, FailedRemediationNotifications, PipelineAlarms } from "./alarms";
 import { ApprovedAmisRule } from "./approved-amis-rule";
 import {
   APPROVED_AMIS_PARAMETER_LIMITS,
@@ -28,20 +22,21 @@ import { EventDrivenRemediation } from "./event-driven-remediation";
 import type { FunctionCode } from "./function-code";
 import { InstanceScope, instanceScopeProblems } from "./instance-scope";
 import { EncryptionKey } from "./kms";
-import {
-  DEFAULT_NAME_PREFIX,
-  longestNamePrefix,
-  NAMING_RULES,
-  namePrefixProblems,
-  type ResourceNames,
-  resourceNames,
-} from "./names";
+import { DEFAULT_NAME_PREFIX, type ResourceNames, resourceNames } from "./names";
 import { NotificationTopic } from "./notifications";
+import { defaultRuleName, namePrefixProblemsIn } from "./pipeline-names";
 import { AWS_REGIONS, type AwsRegion, partitionOf } from "./regions";
 import { type AutomaticRetrySettings, StopInstanceRemediation } from "./remediation";
 import { AFTER_CHANGE_DELAY_MINUTES, RuleReevaluation } from "./rule-reevaluation";
 
 export { InstanceScope } from "./instance-scope";
+export {
+  DEFAULT_RULE_NAME,
+  defaultRuleName,
+  longestDerivedName,
+  NAME_PREFIX_MAX_LENGTH,
+  namePrefixProblemsIn,
+} from "./pipeline-names";
 
 /**
  * The construct id that keeps the shipped app's Terraform addresses: cdktf leaves an id of "Default" out of
@@ -50,18 +45,6 @@ export { InstanceScope } from "./instance-scope";
  * a replaced Config rule loses its compliance history.
  */
 export const ADDRESS_PRESERVING_ID = "Default";
-
-/** The Config rule name of the shipped app, which deployed stacks already carry. */
-export const DEFAULT_RULE_NAME = "approved-amis-by-id";
-
-/**
- * The rule name a pipeline gets when none is given. The default prefix keeps the name the app's stacks
- * already carry (renaming a rule replaces it and loses its compliance history); any other prefix derives
- * its own, so pipelines side by side never share a rule.
- */
-export function defaultRuleName(namePrefix: string): string {
-  return namePrefix === DEFAULT_NAME_PREFIX ? DEFAULT_RULE_NAME : `${namePrefix}-approved-amis`;
-}
 
 /** AWS's own defaults for a remediation Config retries itself (RemediationConfiguration). */
 export const DEFAULT_AUTOMATIC_RETRY: AutomaticRetrySettings = {
@@ -234,36 +217,6 @@ export interface AmiGuardProps {
    * @default 24
    */
   readonly reevaluationIntervalHours?: number;
-}
-
-/** Every name the alarms add to the prefix, checked with the other derived names. */
-const ALARM_SUFFIXES = ALARM_NAMES.map((alarm) => ({
-  suffix: alarmNameFor("", alarm),
-  rule: NAMING_RULES.cloudwatchAlarm,
-}));
-
-/** The longest physical name a pipeline derives from its prefix in a region, alarms included. */
-export function longestDerivedName(namePrefix: string, region: AwsRegion): string {
-  const names = resourceNames(namePrefix, region);
-  const all = [
-    ...Object.entries(names)
-      .filter(([key]) => key !== "namePrefix")
-      .map(([, name]) => name),
-    ...ALARM_NAMES.map((alarm) => alarmNameFor(namePrefix, alarm)),
-  ];
-  return all.reduce((longest, name) => (name.length > longest.length ? name : longest), "");
-}
-
-/** The longest `namePrefix` every derived name accepts in every region. */
-export const NAME_PREFIX_MAX_LENGTH = longestNamePrefix(ALARM_SUFFIXES);
-
-/**
- * Every problem of `namePrefix` in `region`, alarms included: the rules the construct checks its own prop
- * against, for a caller (the app's configuration) that checks it before building anything.
- */
-export function namePrefixProblemsIn(namePrefix: string, region: AwsRegion): string[] {
-  const alarms = ALARM_SUFFIXES.map(({ suffix, rule }) => ({ name: `${namePrefix}${suffix}`, rule }));
-  return namePrefixProblems(namePrefix, region, alarms);
 }
 
 const AMI_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;

@@ -5,8 +5,11 @@ import { Construct } from "constructs";
 /** The managed rule's identifier; the rule's *name* is ours to choose. */
 const APPROVED_AMIS_RULE_IDENTIFIER = "APPROVED_AMIS_BY_ID";
 
+import { ruleInputParameters } from "./approved-amis-parameters";
 import { EC2_INSTANCE_RESOURCE_TYPE } from "./contract";
 import type { RuleScopeBlock } from "./instance-scope";
+
+export { ruleInputParameters } from "./approved-amis-parameters";
 
 export interface ApprovedAmisRuleProps {
   readonly ruleName: string;
@@ -22,11 +25,6 @@ export interface ApprovedAmisRuleProps {
    * @default - every AWS::EC2::Instance
    */
   readonly scope?: RuleScopeBlock;
-}
-
-/** The rule's InputParameters exactly as AWS Config receives them; the limits are checked on this text. */
-export function ruleInputParameters(approvedAmiIds: readonly string[]): string {
-  return JSON.stringify({ amiIds: approvedAmiIds.join(",") });
 }
 
 /** AWS Config's managed rule that marks instances launched from an unlisted AMI NON_COMPLIANT. */

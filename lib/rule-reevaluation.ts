@@ -6,8 +6,11 @@ import { SCHEDULER_RETRY_POLICY_LIMITS } from "./aws-facts";
 import { DeadLetterQueue } from "./failure-handling";
 import { ServiceRole } from "./iam";
 import type { ResourceNames } from "./names";
+import { AFTER_CHANGE_DELAY_MINUTES, DEFAULT_REEVALUATION_INTERVAL_HOURS } from "./reevaluation-timing";
 import { type AwsRegion, partitionOf } from "./regions";
 import { terraformLiteral } from "./terraform-literal";
+
+export { AFTER_CHANGE_DELAY_MINUTES, DEFAULT_REEVALUATION_INTERVAL_HOURS } from "./reevaluation-timing";
 
 /**
  * Re-evaluates the approved-AMI rule on a schedule and soon after every change of its list.
@@ -29,15 +32,6 @@ export function startConfigRulesEvaluationTarget(region: AwsRegion): string {
 
 /** Every schedule of ours lives in the account's default group; the role's trust names that group. */
 export const SCHEDULE_GROUP_NAME = "default";
-
-/**
- * How long after an apply that changed the list the one-time evaluation runs. StartConfigRulesEvaluation
- * refuses a call while an evaluation of the rule is in progress, and more than one call a minute
- * (LimitExceededException: https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigRulesEvaluation.html
- * and .../API_LimitExceededException); a few minutes' lead keeps clear of the evaluation Config starts
- * itself when the rule is first created.
- */
-export const AFTER_CHANGE_DELAY_MINUTES = 5;
 
 /**
  * Scheduler's retries of a failed call, sized for LimitExceededException: Config refuses a call while an
@@ -77,8 +71,6 @@ export interface RuleReevaluationProps {
   /** Hours between two scheduled evaluations, 1 to 168. @default 24 */
   readonly intervalHours?: number;
 }
-
-export const DEFAULT_REEVALUATION_INTERVAL_HOURS = 24;
 
 export class RuleReevaluation extends Construct {
   readonly role: ServiceRole;

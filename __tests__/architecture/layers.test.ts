@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 
@@ -73,5 +73,77 @@ describe("layers", () => {
     // Then the rule for the constructs' layer refuses it
     expect(ALLOWED_IMPORTS.lib?.some((folder) => isWithin(imported, folder))).toBe(false);
     expect(ALLOWED_IMPORTS.app?.some((folder) => isWithin(imported, folder))).toBe(true);
+  });
+});
+
+/** The packages that build constructs; loading them costs most of a second in every test file that does. */
+const CONSTRUCT_PACKAGES = /^(cdktf|constructs|@cdktf\/provider-aws)(\/|$)/;
+
+/** The TypeScript file an import names (a folder means its index.ts); undefined for data such as JSON. */
+function sourceFileOf(imported: string): string | undefined {
+  if (imported.endsWith(".json")) return undefined;
+  const candidate = [`${imported}.ts`, path.join(imported, "index.ts")].find((file) =>
+    existsSync(path.join(repositoryRoot, file)),
+  );
+  if (candidate === undefined) throw new Error(`no TypeScript file for the import ${imported}`);
+  return candidate;
+}
+
+/**
+ * What loading `entry` loads at run time: every repository file reached through imports that are not
+ * type-only, and each package one of them imports, with the chain of files that leads to it.
+ */
+function runtimePackagesOf(entry: string): Map<string, string[]> {
+  const packages = new Map<string, string[]>();
+  const chains = new Map<string, string[]>([[entry, [entry]]]);
+  const queue = [entry];
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    const source = ts.createSourceFile(
+      file,
+      readFileSync(path.join(repositoryRoot, file), "utf8"),
+      ts.ScriptTarget.Latest,
+    );
+    for (const statement of source.statements) {
+      const runtime =
+        (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) ||
+        (ts.isExportDeclaration(statement) && !statement.isTypeOnly);
+      const specifierNode = runtime
+        ? (statement as ts.ImportDeclaration | ts.ExportDeclaration).moduleSpecifier
+        : undefined;
+      if (specifierNode === undefined || !ts.isStringLiteral(specifierNode)) continue;
+      const specifier = specifierNode.text;
+      const chain = chains.get(file) ?? [];
+      if (!specifier.startsWith(".")) {
+        if (!packages.has(specifier)) packages.set(specifier, chain);
+        continue;
+      }
+      const imported = sourceFileOf(
+        path.relative(repositoryRoot, path.resolve(repositoryRoot, path.dirname(file), specifier)),
+      );
+      if (imported === undefined || chains.has(imported)) continue;
+      chains.set(imported, [...chain, imported]);
+      queue.push(imported);
+    }
+  }
+  return packages;
+}
+
+describe("what loads without the construct packages", () => {
+  // The configuration and the plan summary need names, limits and defaults only; the constructs re-export
+  // those from modules of their own, so a test (or a command) that reads a configuration skips cdktf.
+  it.each(["app/config/load.ts", "tools/terraform/plan-summary.ts"])(
+    "%s loads no cdktf, constructs or provider",
+    (entry) => {
+      const construct = [...runtimePackagesOf(entry)]
+        .filter(([name]) => CONSTRUCT_PACKAGES.test(name))
+        .map(([name, chain]) => `${[...chain, name].join(" -> ")}`);
+      expect(construct).toEqual([]);
+    },
+  );
+
+  it("finds cdktf behind a construct module, with the chain that loads it", () => {
+    const packages = runtimePackagesOf("lib/ami-guard.ts");
+    expect([...packages.keys()].filter((name) => CONSTRUCT_PACKAGES.test(name))).toContain("cdktf");
+    expect(packages.get("cdktf")).toEqual(["lib/ami-guard.ts"]);
   });
 });

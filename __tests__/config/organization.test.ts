@@ -3,7 +3,7 @@ import {
   ALLOWED_IMAGES_STATES,
   ALLOWED_IMAGES_STATES_FACT,
   DECLARATIVE_POLICY_SYNTAX_URL,
-} from "../../lib/prevention";
+} from "../../lib/allowed-images";
 import { PARTITION_BOUNDARY } from "../../lib/regions";
 
 const BASE = {

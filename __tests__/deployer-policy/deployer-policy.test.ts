@@ -21,17 +21,12 @@ import {
 } from "../../app/deployer-policy/provider-actions";
 import { buildLambdaBundle } from "../../app/lambda-bundle";
 import { ACCOUNT, everyStack } from "../policy/stacks";
+import { DYNAMODB_LOCKED_S3_BACKEND } from "../support/configs";
 
 const CONFIG_INPUT = {
   approvedAmiIds: ["ami-0abcdef1234567890"],
   targets: [{ accountId: ACCOUNT, region: "eu-central-1", assumeRoleName: "ami-guard-deploy" }],
-  backend: {
-    type: "s3",
-    bucket: "ami-guard-state",
-    region: "eu-west-1",
-    locking: "dynamodb",
-    dynamodbTable: "locks",
-  },
+  backend: DYNAMODB_LOCKED_S3_BACKEND,
 };
 const CONFIG = parseConfig(CONFIG_INPUT);
 const PRINCIPAL = `arn:aws:iam::${ACCOUNT}:role/ci`;

@@ -9,20 +9,6 @@ const { SLOW_SUITES } = require(path.join(ROOT, "jest.tiers.js")) as {
   SLOW_SUITES: readonly { path: string; reason: string }[];
 };
 
-function listTests(config: string): string[] {
-  const result = spawnSync(
-    process.execPath,
-    [require.resolve("jest/bin/jest"), "-c", config, "--listTests"],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  if (result.status !== 0) throw new Error(`jest --listTests -c ${config} failed:\n${result.stderr}`);
-  return result.stdout
-    .split("\n")
-    .filter((line) => line.endsWith(".test.ts"))
-    .map((file) => path.relative(ROOT, file))
-    .sort();
-}
-
 describe("the fast tier's tripwires", () => {
   function tripwired() {
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -63,16 +49,5 @@ describe("the two tiers", () => {
       // A listed file that is gone is a stale entry; a folder may be one the suite has yet to grow.
       if (suite.path.endsWith(".ts")) expect(existsSync(path.join(ROOT, suite.path))).toBe(true);
     }
-  });
-
-  it("npm test runs every suite; the fast tier all but the listed slow ones", () => {
-    const everything = listTests("jest.config.js");
-    const fast = listTests("jest.fast.config.js");
-    const slow = everything.filter((file) => SLOW_SUITES.some((suite) => file.startsWith(suite.path)));
-    expect(slow.length).toBeGreaterThan(0);
-    expect(fast).toEqual(everything.filter((file) => !slow.includes(file)));
-    expect(require(path.join(ROOT, "package.json")).scripts.test).toBe(
-      "npm run typecheck && npm run lint && jest",
-    );
   });
 });

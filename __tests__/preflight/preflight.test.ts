@@ -1,8 +1,3 @@
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { promisify } from "node:util";
 import { parseConfig } from "../../app/config/load";
 import { MINIMUM_UNRESERVED_CONCURRENCY } from "../../app/preflight/aws-behaviour";
 import { type CheckName, type Finding, recordsResourceType } from "../../app/preflight/checks";
@@ -11,7 +6,7 @@ import { exitCodeFor, planStacks, preflight, sdkClients } from "../../app/prefli
 import { COMPLIANCE_HISTORY_RESOURCE_TYPE } from "../../lib/aws-facts";
 import { RECORDED_RESOURCE_TYPES } from "../../lib/config-recording";
 import {
-  AwsLoopback,
+  type AwsLoopback,
   configError,
   configJson,
   lambdaError,
@@ -19,67 +14,23 @@ import {
   s3HeadError,
   snsSubscriptions,
 } from "../../tools/loopback/aws-loopback";
-import { rawConfig } from "../support/configs";
 import {
   ACCOUNT,
   type AccountState,
   RECORDS_EC2_CONTINUOUSLY,
   REGION,
-  RULE_NAME,
   ruleShape,
   STACK,
   scriptAccount,
   THROTTLED,
   TOPIC_ARN,
 } from "./account";
-
-const ROOT = path.resolve(__dirname, "../..");
-
-/** An event-driven target with e-mails and an S3 backend locked by DynamoDB: every check runs. */
-function rawPreflightConfig(
-  target: Record<string, unknown> = {},
-  remediation: Record<string, unknown> = { reservedConcurrentExecutions: RESERVATION },
-): Record<string, unknown> {
-  return rawConfig({
-    ruleName: RULE_NAME,
-    remediation,
-    targets: [{ accountId: ACCOUNT, region: REGION, ...target }],
-    notifications: { emails: ["oncall@example.com"] },
-    backend: {
-      type: "s3",
-      bucket: "ami-guard-state",
-      region: "eu-west-1",
-      locking: "dynamodb",
-      dynamodbTable: "locks",
-    },
-  });
-}
+import { RESERVATION, rawPreflightConfig, useConfigFile, useLoopbackAccount } from "./support";
 
 let aws: AwsLoopback;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  aws = await AwsLoopback.start();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_ACCESS_KEY_ID: "AKIALOOPBACK",
-    AWS_SECRET_ACCESS_KEY: "loopback-secret",
-  });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
+useLoopbackAccount((started) => {
+  aws = started;
 });
-
-afterAll(async () => {
-  process.env = savedEnv;
-  await aws.stop();
-});
-
-beforeEach(() => {
-  aws.clear();
-});
-
-/** The function's reservation in the test configuration; unset, no concurrency check runs. */
-const RESERVATION = 5;
 
 async function run(
   state: AccountState,
@@ -468,18 +419,7 @@ describe("state backend", () => {
 });
 
 describe("npm run preflight", () => {
-  let folder: string;
-
-  beforeAll(() => {
-    folder = mkdtempSync(path.join(tmpdir(), "ami-guard-preflight-"));
-  });
-  afterAll(() => rmSync(folder, { recursive: true, force: true }));
-
-  function configFile(config: unknown): string {
-    const file = path.join(folder, "config.json");
-    writeFileSync(file, JSON.stringify(config));
-    return file;
-  }
+  const configFile = useConfigFile();
 
   /** The command as scripts/preflight.ts runs it, in this process: its exit code and what it printed. */
   async function preflightCommand(config: unknown, args: readonly string[] = []) {
@@ -510,26 +450,5 @@ describe("npm run preflight", () => {
     const flag = await preflightCommand(rawPreflightConfig(), ["--yes"]);
     expect(flag).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option --yes") });
     expect(aws.requests).toEqual([]);
-  });
-
-  it("in its own process, exits 1 when something blocks and prints the table", async () => {
-    // One real process: the script's argv, output and exit code, end to end.
-    const tsx = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
-    if (!existsSync(tsx)) throw new Error(`tsx is not installed (${tsx}); run npm ci`);
-    scriptAccount(aws, { recorders: [RECORDS_EC2_CONTINUOUSLY] });
-    // Asynchronous on purpose: the loopback answers from this process's event loop.
-    const result = await promisify(execFile)(
-      process.execPath,
-      [tsx, path.join(ROOT, "scripts/preflight.ts"), STACK],
-      {
-        cwd: ROOT,
-        env: { ...process.env, AMI_GUARD_CONFIG: configFile(rawPreflightConfig()), NODE_NO_WARNINGS: "1" },
-      },
-    ).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(new RegExp(`${STACK}\\s+recorder\\s+block`));
   });
 });

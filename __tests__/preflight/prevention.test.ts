@@ -4,7 +4,7 @@ import { enablePolicyTypeCommand, PREVENTION_POLICY_TYPE, SOURCES } from "../../
 import type { CheckName, Finding } from "../../app/preflight/checks";
 import { exitCodeFor, planStacks, preflight, sdkClients } from "../../app/preflight/preflight";
 import {
-  AwsLoopback,
+  type AwsLoopback,
   organizationDescribed,
   organizationRoots,
   organizationsError,
@@ -12,6 +12,7 @@ import {
   stsCallerIdentity,
 } from "../../tools/loopback/aws-loopback";
 import { rawConfig } from "../support/configs";
+import { useLoopbackAccount } from "./support";
 
 /**
  * The prevention stack's preflight, against the loopback speaking Organizations' JSON 1.1 protocol through
@@ -23,26 +24,8 @@ const ROOT = "r-ab12";
 const STACK = preventionStackNameFor({ accountId: MANAGEMENT_ACCOUNT });
 
 let aws: AwsLoopback;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  aws = await AwsLoopback.start();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_ACCESS_KEY_ID: "AKIALOOPBACK",
-    AWS_SECRET_ACCESS_KEY: "loopback-secret",
-  });
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_SESSION_TOKEN;
-});
-
-afterAll(async () => {
-  process.env = savedEnv;
-  await aws.stop();
-});
-
-beforeEach(() => {
-  aws.clear();
+useLoopbackAccount((started) => {
+  aws = started;
 });
 
 interface Organization {

@@ -1,94 +1,22 @@
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { runReportCommand } from "../../app/report/cli";
-import { BATCH_GET_MAX_IDENTIFIERS, type NonCompliantInstance } from "../../app/report/collect";
+import { BATCH_GET_MAX_IDENTIFIERS } from "../../app/report/collect";
 import { reportReaderPolicy } from "../../app/report/reader-policy";
 import { AGGREGATOR_NAME } from "../../lib/aggregator";
 import { AwsLoopback, configError, configJson } from "../../tools/loopback/aws-loopback";
 import { type AggregatedInstance, serveAggregator } from "../../tools/loopback/config-aggregator";
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
-const RULE = "approved-amis-by-id";
-const AGGREGATOR_REGION = "eu-central-1";
-const ARGS = ["--region", AGGREGATOR_REGION, "--rule", RULE];
+import { ARGS, INSTANCES, RULE, useLoopbackAggregator } from "./support";
 
-/** Two accounts in two regions; one instance stopped, one no longer recorded. */
-const INSTANCES: readonly AggregatedInstance[] = [
-  {
-    accountId: "111111111111",
-    region: "eu-central-1",
-    instanceId: "i-0aaaaaaaaaaaaaaa1",
-    recordedAt: new Date("2026-01-05T08:48:05Z"),
-    imageId: "ami-00000000000000001",
-  },
-  {
-    accountId: "111111111111",
-    region: "eu-central-1",
-    instanceId: "i-0aaaaaaaaaaaaaaa2",
-    recordedAt: new Date("2026-01-06T09:00:00Z"),
-    state: "stopped",
-  },
-  {
-    accountId: "111111111111",
-    region: "eu-central-1",
-    instanceId: "i-0aaaaaaaaaaaaaaa3",
-    recordedAt: new Date("2026-01-07T10:00:00Z"),
-  },
-  {
-    accountId: "111111111111",
-    region: "us-east-1",
-    instanceId: "i-0bbbbbbbbbbbbbbb1",
-    recordedAt: new Date("2026-01-08T11:00:00Z"),
-    recorded: false,
-  },
-  {
-    accountId: "222222222222",
-    region: "eu-central-1",
-    instanceId: "i-0ccccccccccccccc1",
-    recordedAt: new Date("2026-01-09T12:00:00Z"),
-  },
-  {
-    accountId: "222222222222",
-    region: "us-east-1",
-    instanceId: "i-0ddddddddddddddd1",
-    recordedAt: new Date("2026-01-10T13:00:00Z"),
-    state: "pending",
-  },
-];
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 describe("npm run report against the loopback aggregator", () => {
   let aws: AwsLoopback;
-  const savedEnvironment = { ...process.env };
-  const fakeAws = (url: string) => ({
-    AWS_ENDPOINT_URL: url,
-    AWS_ACCESS_KEY_ID: "loopback-fake-access-key",
-    AWS_SECRET_ACCESS_KEY: "loopback-fake-secret-key",
-    AWS_REGION: AGGREGATOR_REGION,
+  useLoopbackAggregator((started) => {
+    aws = started;
   });
-
-  beforeAll(async () => {
-    aws = await AwsLoopback.start();
-    // Two results a page, so every listing crosses a page boundary
-    serveAggregator(aws, {
-      aggregatorName: AGGREGATOR_NAME,
-      ruleName: RULE,
-      instances: INSTANCES,
-      pageSize: 2,
-    });
-    Object.assign(process.env, fakeAws(aws.url));
-    delete process.env.AWS_PROFILE;
-  });
-
-  afterAll(async () => {
-    process.env = savedEnvironment;
-    await aws.stop();
-  });
-
-  beforeEach(() => aws.clear());
 
   async function runInProcess(argv: readonly string[]) {
     let out = "";
@@ -103,83 +31,6 @@ describe("npm run report against the loopback aggregator", () => {
     });
     return { code, out, err };
   }
-
-  it("lists every NON_COMPLIANT instance of both accounts and regions, run as the command itself", async () => {
-    // Given the command as npm runs it, pointed at the loopback only through AWS_ENDPOINT_URL (asynchronously:
-    // the loopback answers from this process)
-    expect(existsSync(TSX)).toBe(true);
-    const result = await promisify(execFile)(TSX, ["scripts/report.ts", "--json", ...ARGS], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...fakeAws(aws.url) },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    // Then it exits 0 (execFile rejects otherwise) with one row per instance, sorted, with AMI, since and
-    // what became of it
-    expect(result.stderr).not.toContain("report failed");
-    const rows = JSON.parse(result.stdout) as NonCompliantInstance[];
-    expect(rows).toEqual([
-      {
-        accountId: "111111111111",
-        region: "eu-central-1",
-        instanceId: "i-0aaaaaaaaaaaaaaa1",
-        imageId: "ami-00000000000000001",
-        since: "2026-01-05T08:48:05.000Z",
-        remediationState: "running, not stopped",
-      },
-      {
-        accountId: "111111111111",
-        region: "eu-central-1",
-        instanceId: "i-0aaaaaaaaaaaaaaa2",
-        imageId: "ami-0123456789abcdef0",
-        since: "2026-01-06T09:00:00.000Z",
-        remediationState: "stopped",
-      },
-      {
-        accountId: "111111111111",
-        region: "eu-central-1",
-        instanceId: "i-0aaaaaaaaaaaaaaa3",
-        imageId: "ami-0123456789abcdef0",
-        since: "2026-01-07T10:00:00.000Z",
-        remediationState: "running, not stopped",
-      },
-      {
-        accountId: "111111111111",
-        region: "us-east-1",
-        instanceId: "i-0bbbbbbbbbbbbbbb1",
-        since: "2026-01-08T11:00:00.000Z",
-        remediationState: "no configuration item",
-      },
-      {
-        accountId: "222222222222",
-        region: "eu-central-1",
-        instanceId: "i-0ccccccccccccccc1",
-        imageId: "ami-0123456789abcdef0",
-        since: "2026-01-09T12:00:00.000Z",
-        remediationState: "running, not stopped",
-      },
-      {
-        accountId: "222222222222",
-        region: "us-east-1",
-        instanceId: "i-0ddddddddddddddd1",
-        imageId: "ami-0123456789abcdef0",
-        since: "2026-01-10T13:00:00.000Z",
-        remediationState: "pending",
-      },
-    ]);
-    // And it followed NextToken: four sources over two pages, three instances in one source over two
-    expect(
-      aws
-        .requestsFor("DescribeAggregateComplianceByConfigRules")
-        .map((r) => (r.json as { NextToken?: string }).NextToken),
-    ).toEqual([undefined, "2"]);
-    const detailPages = aws
-      .requestsFor("GetAggregateComplianceDetailsByConfigRule")
-      .map((r) => r.json as { AccountId: string; AwsRegion: string; NextToken?: string })
-      .filter((r) => r.AccountId === "111111111111" && r.AwsRegion === "eu-central-1");
-    expect(detailPages.map((r) => r.NextToken)).toEqual([undefined, "2"]);
-    expect(aws.requests.every((r) => r.service === "config")).toBe(true);
-  }, 60_000);
 
   it("rides out throttling with the SDK's retries", async () => {
     // Given Config throttles the first call of each listing

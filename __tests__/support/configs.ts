@@ -5,6 +5,15 @@ import type { RecorderChoice, RemediationMode } from "../../app/config/schema";
 export const APPROVED_AMI = "ami-0abcdef1234567890";
 export const DOC_ACCOUNT = "111122223333";
 
+/** An S3 state backend locked by a DynamoDB table, as a raw configuration's `backend`. */
+export const DYNAMODB_LOCKED_S3_BACKEND = {
+  type: "s3",
+  bucket: "ami-guard-state",
+  region: "eu-west-1",
+  locking: "dynamodb",
+  dynamodbTable: "locks",
+} as const;
+
 /** A minimal valid raw configuration; tests override what they are about. */
 export function rawConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { namePrefixProblemsIn } from "../../lib/ami-guard";
+import { namePrefixProblemsIn } from "../../lib/pipeline-names";
 import { AWS_REGIONS, type AwsRegion, PARTITION_BOUNDARY, partitionOf } from "../../lib/regions";
 import { MAX_INPUT_PARAMETERS_LENGTH } from "../approved-amis";
 import { expandPlacements, type Placement } from "./targets";

@@ -1,4 +1,4 @@
-import type { AllowedImagesState } from "../../lib/prevention";
+import type { AllowedImagesState } from "../../lib/allowed-images";
 import type { AwsRegion } from "../../lib/regions";
 import type { AutomaticRetrySettings } from "../../lib/remediation";
 import type { ParsedConfig, RecorderChoice, RemediationMode } from "./schema";

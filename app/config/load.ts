@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { defaultRuleName } from "../../lib/ami-guard";
 import { DEFAULT_NAME_PREFIX } from "../../lib/names";
+import { defaultRuleName } from "../../lib/pipeline-names";
 import type { AutomaticRetrySettings } from "../../lib/remediation";
-import { stackNameFor } from "../ami-guard-stack";
+import { stackNameFor } from "../stack-names";
 import type { AmiGuardConfig } from "./index";
 import { configSchema } from "./schema";
 import { resolveTargets } from "./targets";

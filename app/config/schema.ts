@@ -1,7 +1,4 @@
 import { z } from "zod";
-import { NAME_PREFIX_MAX_LENGTH } from "../../lib/ami-guard";
-import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
-import { DEFAULT_NAME_PREFIX } from "../../lib/names";
 import {
   ALLOWED_IMAGES_STATES,
   IMAGE_PROVIDER_ALIASES,
@@ -10,9 +7,15 @@ import {
   MAX_IMAGE_PROVIDERS,
   ORGANIZATIONAL_UNIT_ID_PATTERN,
   ROOT_ID_PATTERN,
-} from "../../lib/prevention";
+} from "../../lib/allowed-images";
+import { LAMBDA_UNRESERVED_CONCURRENCY_MINIMUM } from "../../lib/aws-facts";
+import { DEFAULT_NAME_PREFIX } from "../../lib/names";
+import { NAME_PREFIX_MAX_LENGTH } from "../../lib/pipeline-names";
+import {
+  AFTER_CHANGE_DELAY_MINUTES,
+  DEFAULT_REEVALUATION_INTERVAL_HOURS,
+} from "../../lib/reevaluation-timing";
 import { AWS_REGIONS } from "../../lib/regions";
-import { AFTER_CHANGE_DELAY_MINUTES, DEFAULT_REEVALUATION_INTERVAL_HOURS } from "../../lib/rule-reevaluation";
 import { approvedAmiFields } from "../approved-amis";
 import { checkAcrossFields } from "./checks";
 

@@ -1,5 +1,4 @@
 import type { z } from "zod";
-import { stackNameFor } from "../ami-guard-stack";
 import { describeBuild } from "../approved-ami-files";
 import {
   type AmiLevel,
@@ -10,6 +9,7 @@ import {
   resolveApprovedAmis,
   ruleLimitProblems,
 } from "../approved-amis";
+import { stackNameFor } from "../stack-names";
 import type { Target } from "./index";
 import type { ParsedConfig, target } from "./schema";
 

@@ -1,5 +1,5 @@
 import { APPROVED_AMIS_NOT_KEPT_OUTPUT } from "../../app/approved-amis";
-import { AFTER_CHANGE_DELAY_MINUTES } from "../../lib/rule-reevaluation";
+import { AFTER_CHANGE_DELAY_MINUTES } from "../../lib/reevaluation-timing";
 
 /** The parts of `terraform show -json <plan>` the summary reads (format_version 1.x). */
 export interface PlanJson {
