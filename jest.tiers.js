@@ -21,6 +21,10 @@ const SLOW_SUITES = [
   { path: "__tests__/hostile/terraform.test.ts", reason: "terraform validate of hostile samples" },
   { path: "__tests__/workflows/cdktf-cli.test.ts", reason: "runs the cdktf CLI's synth end to end" },
   {
+    path: "__tests__/workflows/workflow-lint.test.ts",
+    reason: "validates the workflows with GitHub's workflow parser, run through tsx in a child process",
+  },
+  {
     path: "__tests__/workflows/shard-steps.test.ts",
     reason: "runs the workflows' shard, plan and aggregate steps with terraform",
   },

@@ -1,4 +1,14 @@
-import { accessSync, chmodSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
 
 /** The commands the fast tier must never run, and the log of any attempt. */
@@ -21,13 +31,24 @@ function realBinary(binary: string, searchPath: string): string | undefined {
     const candidate = path.join(folder, binary);
     try {
       accessSync(candidate, constants.X_OK);
-      if (readFileSync(candidate).subarray(0, 200).toString("latin1").includes(TRIPWIRE_MARKER)) continue;
+      if (head(candidate, 200).includes(TRIPWIRE_MARKER)) continue;
       return candidate;
     } catch {
       // not here, or not executable: keep looking
     }
   }
   return undefined;
+}
+
+/** The first bytes of a file: enough to recognize a tripwire without reading a 100 MB terraform binary. */
+function head(file: string, bytes: number): string {
+  const descriptor = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(bytes);
+    return buffer.subarray(0, readSync(descriptor, buffer, 0, bytes, 0)).toString("latin1");
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 /**

@@ -19,9 +19,18 @@ function stackFor(config: AmiGuardConfig, bundle: LambdaBundle, target: Target =
   return new AmiGuardStack(Testing.app(), { config, target, bundle });
 }
 
-/** The stack's Terraform JSON as the string cdktf's matchers take. */
+/** Synthesized stacks of this test file, by configuration and bundle: the same input gives the same text. */
+const synthesized = new Map<string, string>();
+
+/** The stack's Terraform JSON as the string cdktf's matchers take; each configuration synthesized once. */
 export function synthStack(config: AmiGuardConfig, bundle: LambdaBundle): string {
-  return Testing.synth(stackFor(config, bundle));
+  const key = JSON.stringify([config, bundle.sourceCodeHash, bundle.zipPath]);
+  let text = synthesized.get(key);
+  if (text === undefined) {
+    text = Testing.synth(stackFor(config, bundle));
+    synthesized.set(key, text);
+  }
+  return text;
 }
 
 interface SynthesizedStack {
