@@ -14,12 +14,22 @@ const CRITICAL_PATH = [
   "__tests__/package/consumer.test.ts",
 ];
 
+/**
+ * Then every other slow-tier file (jest.tiers.js), then the fast ones: the run ends on files of a second or
+ * two, which fill both cores to the end, rather than on a Terraform file started late.
+ */
+const { SLOW_SUITES } = require("./jest.tiers");
+
 class CriticalPathFirst extends Sequencer {
   async sort(tests) {
     const sorted = await super.sort(tests);
     const rank = (test) => {
-      const index = CRITICAL_PATH.indexOf(path.relative(test.context.config.rootDir, test.path));
-      return index === -1 ? CRITICAL_PATH.length : index;
+      const relative = path.relative(test.context.config.rootDir, test.path);
+      const index = CRITICAL_PATH.indexOf(relative);
+      if (index !== -1) return index;
+      return SLOW_SUITES.some((suite) => relative.startsWith(suite.path))
+        ? CRITICAL_PATH.length
+        : CRITICAL_PATH.length + 1;
     };
     // Array.prototype.sort is stable: every other file keeps jest's order.
     return [...sorted].sort((a, b) => rank(a) - rank(b));

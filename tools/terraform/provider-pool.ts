@@ -29,9 +29,10 @@ import * as path from "node:path";
  */
 export const POOL_VARIABLE = "AMI_GUARD_TERRAFORM_PROVIDER_POOL";
 
-/** What the provider reads from its environment: the AWS SDK's settings, Go's proxy and TLS settings. */
+/** What the provider reads from its environment: the AWS SDK's settings, Go's runtime, proxy and TLS settings. */
 const PROVIDER_ENVIRONMENT = [
   /^AWS_/,
+  /^GO(MAXPROCS|GC|MEMLIMIT)$/,
   /^TF_APPEND_USER_AGENT$/,
   /^(HTTP|HTTPS|NO)_PROXY$/i,
   /^SSL_CERT_(FILE|DIR)$/,
