@@ -82,7 +82,7 @@ beforeAll(async () => {
 }, terraformTimeout(1));
 
 afterAll(async () => {
-  pool?.close();
+  await pool?.close();
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   if (root) rmSync(root, { recursive: true, force: true });
 });
@@ -168,6 +168,25 @@ describe("the test run's pool of AWS provider processes", () => {
       TF_LOG_SDK: "off",
     });
   });
+
+  test(
+    "stops every provider it started when it closes, and lends none after",
+    async () => {
+      const dir = await initializedDirectory("closing", offlineConfiguration([{}]));
+      const closing = new ProviderPool();
+      const binary = installedProviderBinary(dir) as string;
+      const lease = await closing.lease({ binary, dir, env: providerEnvironment(baseEnv) });
+      closing.release(lease.id);
+      const running = closing.processIds();
+      expect(running).toHaveLength(1);
+      await closing.close();
+      for (const pid of running) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+      await expect(closing.lease({ binary, dir, env: providerEnvironment(baseEnv) })).rejects.toThrow(
+        "the provider pool is closed",
+      );
+    },
+    terraformTimeout(1),
+  );
 
   test(
     "drops AWS_CA_BUNDLE because a provider started with it fails its second configuration",

@@ -12,9 +12,8 @@ async function main(): Promise<void> {
   const pool = new ProviderPool();
   const server = await servePool(pool, socketPath);
   const stop = () => {
-    pool.close();
     server.close();
-    process.exit(0);
+    pool.close().then(() => process.exit(0));
   };
   process.stdin.on("end", stop);
   process.stdin.on("error", stop);

@@ -171,9 +171,24 @@ export class ProviderPool {
     for (const stale of idle.slice(0, Math.max(0, idle.length - IDLE_PROCESSES))) this.stop(stale);
   }
 
-  close(): void {
+  /** The process ids of the providers running now. */
+  processIds(): number[] {
+    return [...this.processes].flatMap((process) => (process.child.pid ? [process.child.pid] : []));
+  }
+
+  /** Stops every provider and resolves once each has exited, so a run leaves none behind. */
+  async close(): Promise<void> {
     this.closed = true;
+    const children = [...this.processes].map((process) => process.child);
+    const exited = children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) resolve();
+          else child.once("exit", () => resolve());
+        }),
+    );
     for (const process of this.processes) this.stop(process);
+    await Promise.all(exited);
   }
 
   private stop(process: PooledProcess): void {
