@@ -1,16 +1,4 @@
+import { runAsProcess } from "./app/command-process";
 import { runSynthCommand } from "./app/synth-command";
 
-runSynthCommand(process.env, {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-}).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `ami-guard synthesis failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runAsProcess("ami-guard synthesis failed", (io) => runSynthCommand(process.env, io), { withStack: true });

@@ -1,17 +1,13 @@
 import { rmSync } from "node:fs";
+import type { CommandIo } from "./command-process";
 import { ConfigError, formatWarnings, loadConfig } from "./config/load";
 import { outdirFromEnvironment, synthesizeAtomically } from "./synth";
-
-interface SynthIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
 
 /**
  * `npm run synth` (main.ts) as a function: the exit code, 0 with every stack written, 1 when the
  * configuration is refused (every problem listed, nothing left in the output folder).
  */
-export async function runSynthCommand(env: NodeJS.ProcessEnv, io: SynthIo): Promise<number> {
+export async function runSynthCommand(env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   const outdir = outdirFromEnvironment(env);
   let config: ReturnType<typeof loadConfig>;
   try {

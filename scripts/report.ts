@@ -7,18 +7,11 @@
  *
  * Read-only. Run it with credentials of the aggregator account; see docs/operations.md for the permissions.
  */
+import { runAsProcess } from "../app/command-process";
 import { runReportCommand } from "../app/report/cli";
 
 if (require.main === module) {
-  runReportCommand(process.argv.slice(2), process.env, {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-  })
-    .then((code) => {
-      process.exitCode = code;
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`report failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    });
+  runAsProcess("report failed", (io) => runReportCommand(process.argv.slice(2), process.env, io), {
+    withStack: false,
+  });
 }

@@ -2,7 +2,7 @@ import { AwsLoopback } from "../../tools/loopback/aws-loopback";
 
 /**
  * Starts a loopback before the enclosing block's tests and points this process's AWS SDK at it alone: the
- * variables `environment` names for its URL, and no profile or session token from the shell. Hands it to
+ * variables `environment` names for its URL, and no profile or temporary credentials from the shell. Hands it to
  * `started`, forgets its requests and scripted answers before each test, and stops it and restores the
  * environment after the last.
  */

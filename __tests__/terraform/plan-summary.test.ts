@@ -17,6 +17,7 @@ import {
   configOf,
   onlyNameOf,
   planWorkspace,
+  savedApprovedAmisRule,
   saveLocalState,
   stackJson,
   succeeded,
@@ -303,7 +304,7 @@ function saveLastApply(
     name.includes("after-change"),
   ) as string;
   const schedule = stack.resource?.aws_scheduler_schedule?.[scheduleName] ?? {};
-  const savedRuleName = last.ruleName ?? rule.name;
+  const savedRuleName = last.ruleName ?? String(rule.name);
   const roleArn = `arn:aws:iam::${account}:role/ami-guard-reevaluation-${REGION}`;
   const queueArn = `arn:aws:sqs:${REGION}:${account}:ami-guard-reevaluation-after-change-failures`;
   const input = JSON.stringify({ ConfigRuleNames: [savedRuleName] });
@@ -378,36 +379,19 @@ function saveLastApply(
     : [];
   saveLocalState(workspace, stackName, [
     ...extra,
-    {
-      type: "aws_config_config_rule",
-      name: ruleName,
-      attributes: {
-        id: savedRuleName,
-        name: savedRuleName,
-        description: rule.description,
-        arn: `arn:aws:config:${REGION}:${account}:config-rule/config-rule-abc123`,
-        rule_id: "config-rule-abc123",
-        input_parameters: JSON.stringify({ amiIds: previous.join(",") }),
-        scope: [
-          {
-            compliance_resource_types: ["AWS::EC2::Instance"],
-            compliance_resource_id: "",
-            tag_key: "",
-            tag_value: "",
-          },
-        ],
-        source: [
-          {
-            owner: "AWS",
-            source_identifier: "APPROVED_AMIS_BY_ID",
-            source_detail: [],
-            custom_policy_details: [],
-          },
-        ],
-        tags: {},
-        tags_all: { "ami-guard:stack": stackName },
-      },
-    },
+    savedApprovedAmisRule(ruleName, savedRuleName, account, REGION, {
+      description: rule.description,
+      input_parameters: JSON.stringify({ amiIds: previous.join(",") }),
+      scope: [
+        {
+          compliance_resource_types: ["AWS::EC2::Instance"],
+          compliance_resource_id: "",
+          tag_key: "",
+          tag_value: "",
+        },
+      ],
+      tags_all: { "ami-guard:stack": stackName },
+    }),
     {
       type: "aws_scheduler_schedule",
       name: scheduleName,

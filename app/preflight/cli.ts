@@ -1,12 +1,8 @@
+import type { CommandIo } from "../command-process";
 import { ConfigError, loadConfig } from "../config/load";
 import { exitCodeFor, formatFindings, planStacks, preflight, sdkClients } from "./preflight";
 
 const PREFLIGHT_USAGE = "usage: npm run preflight -- [<stack>...] [--json]";
-
-interface PreflightIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
 
 /**
  * `npm run preflight [-- <stack>...] [--json]` as a function: the exit code, 0 when nothing blocks, 1 when
@@ -15,7 +11,7 @@ interface PreflightIo {
 export async function runPreflightCommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
-  io: PreflightIo,
+  io: CommandIo,
 ): Promise<number> {
   const unknownFlags = argv.filter((arg) => arg.startsWith("-") && arg !== "--json");
   if (unknownFlags.length > 0) {

@@ -1,5 +1,6 @@
 import { ConfigServiceClient } from "@aws-sdk/client-config-service";
 import { AGGREGATOR_NAME } from "../../lib/aggregator";
+import type { CommandIo } from "../command-process";
 import { loadConfig } from "../config/load";
 import { collectNonCompliantInstances, ReportCallError } from "./collect";
 import { formatReport, type ReportFormat } from "./format";
@@ -19,11 +20,6 @@ interface ReportOptions {
   readonly region: string;
   readonly aggregatorName: string;
   readonly ruleName: string;
-}
-
-interface ReportIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
 }
 
 /** Flags first; what they leave out comes from the ami-guard configuration (its aggregator and rule). */
@@ -66,7 +62,7 @@ function parseReportArguments(argv: readonly string[], env: NodeJS.ProcessEnv): 
 export async function runReportCommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
-  io: ReportIo,
+  io: CommandIo,
   clientFor: (region: string) => ConfigServiceClient = (region) =>
     new ConfigServiceClient({ region, maxAttempts: REPORT_MAX_ATTEMPTS, retryMode: "standard" }),
 ): Promise<number> {
@@ -94,7 +90,7 @@ export async function runReportCommand(
 }
 
 /** The least policy a principal in the aggregator's account needs to run the report. */
-function printReaderPolicy(env: NodeJS.ProcessEnv, io: ReportIo): number {
+function printReaderPolicy(env: NodeJS.ProcessEnv, io: CommandIo): number {
   try {
     const aggregator = loadConfig(env).aggregator;
     if (!aggregator) throw new Error("the configuration names no aggregator: there is nothing to read");
