@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import * as path from "node:path";
@@ -10,6 +9,7 @@ import {
   ProviderPool,
   providerEnvironment,
   servePool,
+  startDebugProvider,
 } from "../../tools/terraform/provider-pool";
 import { checkTerraformBinary, runCommand } from "../../tools/terraform/terraform-cli";
 import { terraformTimeout } from "../support/timeouts";
@@ -195,20 +195,11 @@ describe("the test run's pool of AWS provider processes", () => {
       const binary = installedProviderBinary(dir);
       if (!binary) throw new Error(`terraform init installed no aws provider in ${dir}`);
       const bundle = process.env.SSL_CERT_FILE ?? "/etc/ssl/certs/ca-certificates.crt";
-      const provider = spawn(binary, ["-debug"], {
+      const { child: provider, reattach } = await startDebugProvider(binary, {
+        cwd: dir,
         env: { ...providerEnvironment(baseEnv), AWS_CA_BUNDLE: bundle },
-        stdio: ["ignore", "pipe", "ignore"],
       });
       try {
-        const reattach = await new Promise<string>((resolve, reject) => {
-          let output = "";
-          provider.stdout.on("data", (chunk: Buffer) => {
-            output += chunk.toString("utf8");
-            const match = /TF_REATTACH_PROVIDERS='([^']+)'/.exec(output);
-            if (match?.[1]) resolve(match[1]);
-          });
-          provider.once("exit", (code) => reject(new Error(`the provider exited (${code}):\n${output}`)));
-        });
         const env = { ...baseEnv, TF_REATTACH_PROVIDERS: reattach };
         const plan = () => runCommand("terraform", ["plan", "-input=false", "-no-color"], { cwd: dir, env });
         const first = await plan();

@@ -196,47 +196,59 @@ export class ProviderPool {
     process.child.kill("SIGTERM");
   }
 
-  private start(key: string, request: LeaseRequest): Promise<PooledProcess> {
-    const { binary, dir, env } = request;
-    return new Promise((resolve, reject) => {
-      const child = spawn(binary, ["-debug"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      const fail = (reason: string) => {
-        child.kill("SIGKILL");
-        reject(new Error(`the aws provider ${binary} did not start in debug mode: ${reason}\n${output}`));
-      };
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString("utf8");
-        // The provider prints the value to export: TF_REATTACH_PROVIDERS='{...}'
-        const match = /TF_REATTACH_PROVIDERS='([^']+)'/.exec(output);
-        if (!match?.[1]) return;
-        child.stdout?.off("data", onData);
-        // Drain what it logs later, so a full pipe never blocks it.
-        child.stdout?.resume();
-        child.stderr?.resume();
-        const pooled: PooledProcess = {
-          key,
-          child,
-          reattach: match[1],
-          busy: false,
-          commands: 0,
-          idleSince: 0,
-        };
-        this.processes.add(pooled);
-        this.counts.started += 1;
-        child.once("exit", () => this.processes.delete(pooled));
-        resolve(pooled);
-      };
-      child.stdout?.on("data", onData);
-      child.stderr?.on("data", (chunk: Buffer) => {
-        output += chunk.toString("utf8");
-      });
-      child.once("error", (error) => fail(error.message));
-      child.once("exit", (code, signal) =>
-        fail(`it exited (${signal ?? code}) before printing how to attach`),
-      );
+  private async start(key: string, request: LeaseRequest): Promise<PooledProcess> {
+    const { child, reattach } = await startDebugProvider(request.binary, {
+      cwd: request.dir,
+      env: request.env,
     });
+    const pooled: PooledProcess = { key, child, reattach, busy: false, commands: 0, idleSince: 0 };
+    this.processes.add(pooled);
+    this.counts.started += 1;
+    child.once("exit", () => this.processes.delete(pooled));
+    return pooled;
   }
+}
+
+/**
+ * Starts the provider `binary` in debug mode and resolves with the process and the TF_REATTACH_PROVIDERS
+ * value it prints, or rejects with what it printed when it cannot start.
+ */
+export function startDebugProvider(
+  binary: string,
+  options: { readonly cwd: string; readonly env: Record<string, string> },
+): Promise<{ child: ChildProcess; reattach: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, ["-debug"], { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    };
+    const fail = (reason: string) => {
+      child.kill("SIGKILL");
+      reject(new Error(`the aws provider ${binary} did not start in debug mode: ${reason}\n${output}`));
+    };
+    const onError = (error: Error) => fail(error.message);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`it exited (${signal ?? code}) before printing how to attach`);
+    const onData = (chunk: Buffer) => {
+      collect(chunk);
+      // The provider prints the value to export: TF_REATTACH_PROVIDERS='{...}'
+      const match = /TF_REATTACH_PROVIDERS='([^']+)'/.exec(output);
+      if (!match?.[1]) return;
+      child.stdout?.off("data", onData);
+      child.stderr?.off("data", collect);
+      child.off("error", onError);
+      child.off("exit", onExit);
+      // Drain what it logs later, so a full pipe never blocks it.
+      child.stdout?.resume();
+      child.stderr?.resume();
+      resolve({ child, reattach: match[1] });
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", collect);
+    child.once("error", onError);
+    child.once("exit", onExit);
+  });
 }
 
 /** Serves `pool` on a Unix socket: POST /lease (a LeaseRequest) → {id, reattach}; POST /release {id}. */
