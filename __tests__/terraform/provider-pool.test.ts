@@ -1,9 +1,11 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import * as path from "node:path";
 import { resolveProviderInstallation, terraformEnvironment } from "../../tools/terraform/provider-mirror";
 import {
+  COMMANDS_PER_PROCESS,
   declaresOneAwsProvider,
+  IDLE_PROCESSES,
   installedProviderBinary,
   POOL_VARIABLE,
   ProviderPool,
@@ -187,6 +189,36 @@ describe("the test run's pool of AWS provider processes", () => {
     },
     terraformTimeout(1),
   );
+
+  test("over a long run, replaces a process after its share of commands and keeps only a few idle", async () => {
+    // A stand-in that prints what a provider in debug mode prints and waits: the pool's bookkeeping alone.
+    const standIn = path.join(root, "terraform-provider-aws-stand-in");
+    writeFileSync(standIn, `#!/bin/sh\necho "TF_REATTACH_PROVIDERS='{\\"pid\\":$$}'"\nexec sleep 600\n`);
+    chmodSync(standIn, 0o755);
+    const longRun = new ProviderPool();
+    try {
+      const lendOnce = async (dir: string) => {
+        const lease = await longRun.lease({ binary: standIn, dir, env: {} });
+        longRun.release(lease.id);
+        return lease.reattach;
+      };
+      const first = await lendOnce(root);
+      for (let command = 1; command < COMMANDS_PER_PROCESS; command++)
+        expect(await lendOnce(root)).toBe(first);
+      expect(await lendOnce(root)).not.toBe(first);
+      expect(longRun.counts).toEqual({ started: 2, leases: COMMANDS_PER_PROCESS + 1 });
+      // One directory after another, as a run's stacks come and go: only the most recent stay.
+      const dirs = Array.from({ length: IDLE_PROCESSES + 3 }, (_, index) => {
+        const dir = path.join(root, `idle-${index}`);
+        mkdirSync(dir, { recursive: true });
+        return dir;
+      });
+      for (const dir of dirs) await lendOnce(dir);
+      expect(longRun.processIds()).toHaveLength(IDLE_PROCESSES);
+    } finally {
+      await longRun.close();
+    }
+  });
 
   test(
     "drops AWS_CA_BUNDLE because a provider started with it fails its second configuration",

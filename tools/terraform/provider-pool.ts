@@ -53,13 +53,13 @@ const DROPPED_FOR_RECONFIGURATION = ["AWS_CA_BUNDLE"];
 const COMMANDS_WITHOUT_PROVIDER = new Set(["init", "fmt", "version", "output", "workspace", "providers"]);
 
 /** A process serves this many commands, then is replaced, so no test run depends on a long-lived one. */
-const COMMANDS_PER_PROCESS = 40;
+export const COMMANDS_PER_PROCESS = 40;
 
 /**
  * Idle processes kept for another command in their directory; beyond this the longest idle stops. About
  * 400 MB each: with the three jest workers' commands running, a run holds a few GB at most.
  */
-const IDLE_PROCESSES = 4;
+export const IDLE_PROCESSES = 4;
 
 const AWS_PROVIDER_DIR = path.join("registry.terraform.io", "hashicorp", "aws");
 
