@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import * as path from "node:path";
 import { resolveProviderInstallation, terraformEnvironment } from "../../tools/terraform/provider-mirror";
@@ -12,6 +12,7 @@ import {
   providerEnvironment,
   servePool,
   startDebugProvider,
+  withPooledProvider,
 } from "../../tools/terraform/provider-pool";
 import { checkTerraformBinary, runCommand } from "../../tools/terraform/terraform-cli";
 import { terraformTimeout } from "../support/timeouts";
@@ -45,29 +46,48 @@ let pool: ProviderPool;
 let server: Server;
 let pooledEnv: NodeJS.ProcessEnv;
 
+/**
+ * Terraform initializes the first directory; the others get a copy of what that init installed (the lock
+ * file and `.terraform`, whose provider is a link into the mirror), which is what an init of the same
+ * configuration would write.
+ */
+let initialized: string | undefined;
 async function initializedDirectory(name: string, configuration: Record<string, unknown>): Promise<string> {
   const dir = path.join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(configuration));
+  if (initialized) {
+    for (const installed of [".terraform", ".terraform.lock.hcl"]) {
+      cpSync(path.join(initialized, installed), path.join(dir, installed), {
+        recursive: true,
+        verbatimSymlinks: true,
+      });
+    }
+    return dir;
+  }
   const init = await runCommand("terraform", ["init", "-input=false", "-no-color"], {
     cwd: dir,
     env: pooledEnv,
   });
   expect(init.stderr).toBe("");
   expect(init.exitCode).toBe(0);
+  initialized = dir;
   return dir;
 }
 
-/** The planned resource changes, as `terraform show -json` of a saved plan reads them. */
-async function plannedChanges(dir: string, env: NodeJS.ProcessEnv): Promise<unknown> {
-  const plan = await runCommand("terraform", ["plan", "-input=false", "-no-color", "-out=tfplan"], {
-    cwd: dir,
-    env,
-  });
+/** Terraform's plan as it prints it: the same two resources, attribute by attribute. */
+async function planText(dir: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const plan = await runCommand("terraform", ["plan", "-input=false", "-no-color"], { cwd: dir, env });
   if (plan.exitCode !== 0) throw new Error(`terraform plan failed:\n${plan.stderr}${plan.stdout}`);
-  const shown = await runCommand("terraform", ["show", "-json", "tfplan"], { cwd: dir, env });
-  if (shown.exitCode !== 0) throw new Error(`terraform show failed:\n${shown.stderr}`);
-  return (JSON.parse(shown.stdout) as { resource_changes: unknown }).resource_changes;
+  return plan.stdout;
+}
+
+/** A stand-in that prints what a provider in debug mode prints and waits: the pool's bookkeeping alone. */
+function standInProvider(): string {
+  const standIn = path.join(root, "terraform-provider-aws-stand-in");
+  writeFileSync(standIn, `#!/bin/sh\necho "TF_REATTACH_PROVIDERS='{\\"pid\\":$$}'"\nexec sleep 600\n`);
+  chmodSync(standIn, 0o755);
+  return standIn;
 }
 
 beforeAll(async () => {
@@ -95,62 +115,70 @@ describe("the test run's pool of AWS provider processes", () => {
     async () => {
       const dir = await initializedDirectory("same-plan", offlineConfiguration([{}]));
       const before = { ...pool.counts };
-      const own = await plannedChanges(dir, baseEnv);
+      const own = await planText(dir, baseEnv);
       expect(pool.counts).toEqual(before);
-      const lent = await plannedChanges(dir, pooledEnv);
+      const lent = await planText(dir, pooledEnv);
+      expect(lent).toContain("Plan: 2 to add, 0 to change, 0 to destroy.");
       expect(lent).toEqual(own);
-      // plan and show: two commands, one process.
-      expect(pool.counts.leases - before.leases).toBe(2);
+      expect(pool.counts.leases - before.leases).toBe(1);
       expect(pool.counts.started - before.started).toBe(1);
     },
-    terraformTimeout(3),
+    terraformTimeout(2),
   );
 
-  test(
-    "keeps a process to one directory and one environment, and reuses it there",
-    async () => {
-      // Two directories: two commands in one would wait on each other's state lock.
-      const dirs = await Promise.all(
-        ["concurrent-a", "concurrent-b"].map((name) =>
-          initializedDirectory(name, offlineConfiguration([{}])),
-        ),
-      );
-      const plan = (dir: string, env: NodeJS.ProcessEnv) =>
-        runCommand("terraform", ["plan", "-input=false", "-no-color"], { cwd: dir, env });
-      const started = pool.counts.started;
-      const results = await Promise.all(dirs.map((dir) => plan(dir, pooledEnv)));
-      expect(results.map((result) => result.exitCode)).toEqual([0, 0]);
-      const afterConcurrent = pool.counts.started;
-      // Each directory has a process of its own, started in it, as Terraform starts its provider.
-      expect(afterConcurrent - started).toBe(2);
-      const again = await plan(dirs[1] as string, pooledEnv);
-      expect(again.exitCode).toBe(0);
-      expect(pool.counts.started).toBe(afterConcurrent);
-      const otherRegion = await plan(dirs[0] as string, { ...pooledEnv, AWS_DEFAULT_REGION: "eu-west-1" });
-      expect(otherRegion.exitCode).toBe(0);
-      expect(pool.counts.started).toBe(afterConcurrent + 1);
-    },
-    terraformTimeout(3),
-  );
-
-  test(
-    "runs a configuration with an aliased aws provider without the pool",
-    async () => {
-      const dir = await initializedDirectory(
-        "aliased",
-        offlineConfiguration([{}, { alias: "replica", region: "eu-west-1" }]),
-      );
-      expect(declaresOneAwsProvider(dir)).toBe(false);
-      const before = { ...pool.counts };
-      const plan = await runCommand("terraform", ["plan", "-input=false", "-no-color"], {
-        cwd: dir,
-        env: pooledEnv,
+  test("keeps a process to one directory and one environment, started in that directory, and reuses it there", async () => {
+    const standIn = standInProvider();
+    const keyed = new ProviderPool();
+    try {
+      const dirs = ["keyed-a", "keyed-b"].map((name) => {
+        const dir = path.join(root, name);
+        mkdirSync(dir, { recursive: true });
+        return dir;
       });
-      expect(plan.exitCode).toBe(0);
-      expect(pool.counts).toEqual(before);
-    },
-    terraformTimeout(1),
-  );
+      const env = { AWS_DEFAULT_REGION: "eu-central-1" };
+      const lendOnce = async (dir: string, providerEnv: Record<string, string>) => {
+        const lease = await keyed.lease({ binary: standIn, dir, env: providerEnv });
+        keyed.release(lease.id);
+        return lease.reattach;
+      };
+      // Two commands at once, one per directory (two in one would wait on each other's state lock).
+      const [a, b] = await Promise.all(dirs.map((dir) => lendOnce(dir, env)));
+      expect(a).not.toBe(b);
+      expect(keyed.counts.started).toBe(2);
+      // Each process runs in its directory, as Terraform starts its provider: relative paths resolve there.
+      expect(
+        keyed
+          .processIds()
+          .map((pid) => realpathSync(`/proc/${pid}/cwd`))
+          .sort(),
+      ).toEqual(dirs.map((dir) => realpathSync(dir)).sort());
+      expect(await lendOnce(dirs[1] as string, env)).toBe(b);
+      expect(keyed.counts.started).toBe(2);
+      const otherRegion = await lendOnce(dirs[0] as string, { AWS_DEFAULT_REGION: "eu-west-1" });
+      expect(otherRegion).not.toBe(a);
+      expect(keyed.counts.started).toBe(3);
+    } finally {
+      await keyed.close();
+    }
+  });
+
+  test("runs a configuration with an aliased aws provider without the pool", async () => {
+    const dir = path.join(root, "aliased");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "cdk.tf.json"),
+      JSON.stringify(offlineConfiguration([{}, { alias: "replica", region: "eu-west-1" }])),
+    );
+    expect(declaresOneAwsProvider(dir)).toBe(false);
+    const before = { ...pool.counts };
+    const seen = await withPooledProvider(
+      ["plan", "-input=false"],
+      { cwd: dir, env: pooledEnv },
+      async (env) => env,
+    );
+    expect(seen.TF_REATTACH_PROVIDERS).toBeUndefined();
+    expect(pool.counts).toEqual(before);
+  });
 
   test("starts each process with the provider's own settings only, keyed by all of them", () => {
     const kept = providerEnvironment({
@@ -191,10 +219,7 @@ describe("the test run's pool of AWS provider processes", () => {
   );
 
   test("over a long run, replaces a process after its share of commands and keeps only a few idle", async () => {
-    // A stand-in that prints what a provider in debug mode prints and waits: the pool's bookkeeping alone.
-    const standIn = path.join(root, "terraform-provider-aws-stand-in");
-    writeFileSync(standIn, `#!/bin/sh\necho "TF_REATTACH_PROVIDERS='{\\"pid\\":$$}'"\nexec sleep 600\n`);
-    chmodSync(standIn, 0o755);
+    const standIn = standInProvider();
     const longRun = new ProviderPool();
     try {
       const lendOnce = async (dir: string) => {
