@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { TEST_RUN_GOGC } from "../tools/terraform/go-runtime";
 import { POOL_VARIABLE, startPoolProcess } from "../tools/terraform/provider-pool";
 
 /** What the test run found in the clone before it started, and the folder all its temporary files go to. */
@@ -39,6 +40,8 @@ export function prepareRun(): void {
   process.env[RUN_STATE_VARIABLES.runTemporaryRoot] = runTemporaryRoot;
   process.env[RUN_STATE_VARIABLES.untrackedBefore] = JSON.stringify(untrackedPaths());
   process.env.TMPDIR = runTemporaryRoot;
+  // Every terraform, provider and esbuild process of the run collects less often (go-runtime.ts).
+  process.env.GOGC ??= TEST_RUN_GOGC;
 }
 
 /** The run's folder as prepareRun makes it, and one pool of AWS provider processes for every terraform command. */

@@ -206,9 +206,10 @@ export class EmulatedStack {
   }
 
   /** Runs terraform in the working copy and times it. */
-  async run(args: readonly string[]): Promise<TimedResult> {
+  /** Runs terraform in the working copy; `env` adds to or overrides the stack's own variables. */
+  async run(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<TimedResult> {
     const started = performance.now();
-    const result = await runCommand(this.binary, args, { cwd: this.dir, env: this.childEnv });
+    const result = await runCommand(this.binary, args, { cwd: this.dir, env: { ...this.childEnv, ...env } });
     return { ...result, seconds: (performance.now() - started) / 1000 };
   }
 

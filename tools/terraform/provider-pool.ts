@@ -56,8 +56,9 @@ const COMMANDS_WITHOUT_PROVIDER = new Set(["init", "fmt", "version", "output", "
 export const COMMANDS_PER_PROCESS = 40;
 
 /**
- * Idle processes kept for another command in their directory; beyond this the longest idle stops. About
- * 400 MB each: with the three jest workers' commands running, a run holds a few GB at most.
+ * Idle processes kept for another command in their directory; beyond this the longest idle stops. Up to
+ * about 720 MB each at the test run's GOGC (go-runtime.ts): with the three jest workers' commands running,
+ * a run holds a few GB at most.
  */
 export const IDLE_PROCESSES = 4;
 
