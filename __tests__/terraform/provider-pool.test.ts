@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import * as path from "node:path";
 import { resolveProviderInstallation, terraformEnvironment } from "../../tools/terraform/provider-mirror";
@@ -12,6 +12,7 @@ import {
   providerEnvironment,
   servePool,
   startDebugProvider,
+  unixSocketOf,
   withPooledProvider,
 } from "../../tools/terraform/provider-pool";
 import { checkTerraformBinary, runCommand } from "../../tools/terraform/terraform-cli";
@@ -200,7 +201,7 @@ describe("the test run's pool of AWS provider processes", () => {
   });
 
   test(
-    "stops every provider it started when it closes, and lends none after",
+    "stops every provider it started when it closes, removes their sockets, and lends none after",
     async () => {
       const dir = await initializedDirectory("closing", offlineConfiguration([{}]));
       const closing = new ProviderPool();
@@ -209,8 +210,12 @@ describe("the test run's pool of AWS provider processes", () => {
       closing.release(lease.id);
       const running = closing.processIds();
       expect(running).toHaveLength(1);
+      const socket = unixSocketOf(lease.reattach);
+      expect(socket && existsSync(socket)).toBe(true);
       await closing.close();
       for (const pid of running) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+      // Nor its socket: a provider stopped by a signal leaves it behind.
+      expect(existsSync(socket as string)).toBe(false);
       await expect(closing.lease({ binary, dir, env: providerEnvironment(baseEnv) })).rejects.toThrow(
         "the provider pool is closed",
       );

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import * as path from "node:path";
 
@@ -210,6 +210,21 @@ export class ProviderPool {
   }
 }
 
+/** The Unix socket a TF_REATTACH_PROVIDERS value names, if it names one. */
+export function unixSocketOf(reattach: string): string | undefined {
+  try {
+    const providers = JSON.parse(reattach) as Record<
+      string,
+      { Addr?: { Network?: string; String?: string } }
+    >;
+    const addr = Object.values(providers)[0]?.Addr;
+    return addr?.Network === "unix" ? addr.String : undefined;
+  } catch {
+    // Terraform itself refuses a value that is not JSON, naming it: nothing to clean up here.
+    return undefined;
+  }
+}
+
 /**
  * Starts the provider `binary` in debug mode and resolves with the process and the TF_REATTACH_PROVIDERS
  * value it prints, or rejects with what it printed when it cannot start.
@@ -243,6 +258,9 @@ export function startDebugProvider(
       // Drain what it logs later, so a full pipe never blocks it.
       child.stdout?.resume();
       child.stderr?.resume();
+      // Stopped by a signal, the provider leaves its socket in TMPDIR (seen after every SIGTERM).
+      const socket = unixSocketOf(match[1]);
+      if (socket) child.once("exit", () => rmSync(socket, { force: true }));
       resolve({ child, reattach: match[1] });
     };
     child.stdout?.on("data", onData);
