@@ -97,49 +97,58 @@ async function timed(stack: string, step: string, run: () => Promise<TimedResult
   return result;
 }
 
+/** A client of the emulator's S3 in the account; the caller destroys it, so no idle socket outlives the test. */
+function s3Of(accountId: string): S3Client {
+  return new S3Client({
+    endpoint: emulator.url,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: accountId, secretAccessKey: "emulator" },
+  });
+}
+
 /** Puts several versions of two snapshots and a delete marker in the stack's bucket, as Config would over days. */
 async function fillHistoryBucket(
   accountId: string,
   options: { readonly deleteMarker: boolean },
 ): Promise<{ bucket: string; versions: number }> {
-  const s3 = new S3Client({
-    endpoint: emulator.url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: accountId, secretAccessKey: "emulator" },
-  });
-  const bucket = (await s3.send(new ListBucketsCommand({}))).Buckets?.[0]?.Name;
-  if (!bucket) throw new Error(`no bucket in ${accountId}`);
-  const prefix = `AWSLogs/${accountId}/Config/${REGION}`;
-  for (const day of [1, 2, 3]) {
+  const s3 = s3Of(accountId);
+  let bucket: string | undefined;
+  try {
+    bucket = (await s3.send(new ListBucketsCommand({}))).Buckets?.[0]?.Name;
+    if (!bucket) throw new Error(`no bucket in ${accountId}`);
+    const prefix = `AWSLogs/${accountId}/Config/${REGION}`;
+    for (const day of [1, 2, 3]) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `${prefix}/ConfigSnapshot.json.gz`,
+          Body: `snapshot of day ${day}`,
+        }),
+      );
+    }
     await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: `${prefix}/ConfigSnapshot.json.gz`,
-        Body: `snapshot of day ${day}`,
-      }),
+      new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/ConfigHistory.json.gz`, Body: "history" }),
     );
-  }
-  await s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/ConfigHistory.json.gz`, Body: "history" }),
-  );
-  // moto 5.2.1 fails DeleteObjects on a key holding a delete marker (docs/emulator.md): the bucket that
-  // force_destroy empties holds versions only.
-  if (options.deleteMarker) {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/ConfigHistory.json.gz` }));
+    // moto 5.2.1 fails DeleteObjects on a key holding a delete marker (docs/emulator.md): the bucket that
+    // force_destroy empties holds versions only.
+    if (options.deleteMarker) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/ConfigHistory.json.gz` }));
+    }
+  } finally {
+    s3.destroy();
   }
   return { bucket, versions: await versionCount(accountId, bucket) };
 }
 
 async function versionCount(accountId: string, bucket: string): Promise<number> {
-  const s3 = new S3Client({
-    endpoint: emulator.url,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: accountId, secretAccessKey: "emulator" },
-  });
-  const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-  return (listed.Versions?.length ?? 0) + (listed.DeleteMarkers?.length ?? 0);
+  const s3 = s3Of(accountId);
+  try {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    return (listed.Versions?.length ?? 0) + (listed.DeleteMarkers?.length ?? 0);
+  } finally {
+    s3.destroy();
+  }
 }
 
 function offboard(
@@ -170,6 +179,19 @@ beforeAll(async () => {
     ...Object.entries(MODE_ACCOUNTS).map(([mode, accountId]) => ({ accountId, region: REGION, mode })),
   ];
   const current = await synthesize({ ...shipped, targets }, root, "current");
+  // The four working copies are initialized at once, while this process synthesizes the weekly build.
+  const prepared = Promise.all(
+    [SHIPPED_ACCOUNT, ...Object.values(MODE_ACCOUNTS)].map(async (accountId) => {
+      stacks[accountId] = await EmulatedStack.prepare({
+        synthDir: current.outdir,
+        stackName: STACK_OF(accountId),
+        accountId,
+        // A folder each: every preparation writes its CLI configuration there while the others run init.
+        workDir: path.join(root, "work", accountId),
+        endpointUrl: emulator.url,
+      });
+    }),
+  );
   // A week later: a new build approved for the automatic target.
   const weekly = await synthesize(
     {
@@ -180,15 +202,7 @@ beforeAll(async () => {
     root,
     "weekly",
   );
-  for (const accountId of [SHIPPED_ACCOUNT, ...Object.values(MODE_ACCOUNTS)]) {
-    stacks[accountId] = await EmulatedStack.prepare({
-      synthDir: current.outdir,
-      stackName: STACK_OF(accountId),
-      accountId,
-      workDir: path.join(root, "work"),
-      endpointUrl: emulator.url,
-    });
-  }
+  await prepared;
   const audit = stacks[MODE_ACCOUNTS.audit] as EmulatedStack;
   const manual = stacks[MODE_ACCOUNTS.manual] as EmulatedStack;
   const automatic = stacks[MODE_ACCOUNTS.automatic] as EmulatedStack;
