@@ -97,14 +97,19 @@ async function timed(stack: string, step: string, run: () => Promise<TimedResult
   return result;
 }
 
-/** A client of the emulator's S3 in the account; the caller destroys it, so no idle socket outlives the test. */
-function s3Of(accountId: string): S3Client {
-  return new S3Client({
+/** Runs `use` with a client of the emulator's S3 in the account, destroyed after, so no idle socket outlives it. */
+async function withS3<T>(accountId: string, use: (s3: S3Client) => Promise<T>): Promise<T> {
+  const s3 = new S3Client({
     endpoint: emulator.url,
     region: REGION,
     forcePathStyle: true,
     credentials: { accessKeyId: accountId, secretAccessKey: "emulator" },
   });
+  try {
+    return await use(s3);
+  } finally {
+    s3.destroy();
+  }
 }
 
 /** Puts several versions of two snapshots and a delete marker in the stack's bucket, as Config would over days. */
@@ -112,43 +117,37 @@ async function fillHistoryBucket(
   accountId: string,
   options: { readonly deleteMarker: boolean },
 ): Promise<{ bucket: string; versions: number }> {
-  const s3 = s3Of(accountId);
-  let bucket: string | undefined;
-  try {
-    bucket = (await s3.send(new ListBucketsCommand({}))).Buckets?.[0]?.Name;
-    if (!bucket) throw new Error(`no bucket in ${accountId}`);
+  const bucket = await withS3(accountId, async (s3) => {
+    const name = (await s3.send(new ListBucketsCommand({}))).Buckets?.[0]?.Name;
+    if (!name) throw new Error(`no bucket in ${accountId}`);
     const prefix = `AWSLogs/${accountId}/Config/${REGION}`;
     for (const day of [1, 2, 3]) {
       await s3.send(
         new PutObjectCommand({
-          Bucket: bucket,
+          Bucket: name,
           Key: `${prefix}/ConfigSnapshot.json.gz`,
           Body: `snapshot of day ${day}`,
         }),
       );
     }
     await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/ConfigHistory.json.gz`, Body: "history" }),
+      new PutObjectCommand({ Bucket: name, Key: `${prefix}/ConfigHistory.json.gz`, Body: "history" }),
     );
     // moto 5.2.1 fails DeleteObjects on a key holding a delete marker (docs/emulator.md): the bucket that
     // force_destroy empties holds versions only.
     if (options.deleteMarker) {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/ConfigHistory.json.gz` }));
+      await s3.send(new DeleteObjectCommand({ Bucket: name, Key: `${prefix}/ConfigHistory.json.gz` }));
     }
-  } finally {
-    s3.destroy();
-  }
+    return name;
+  });
   return { bucket, versions: await versionCount(accountId, bucket) };
 }
 
-async function versionCount(accountId: string, bucket: string): Promise<number> {
-  const s3 = s3Of(accountId);
-  try {
+function versionCount(accountId: string, bucket: string): Promise<number> {
+  return withS3(accountId, async (s3) => {
     const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
     return (listed.Versions?.length ?? 0) + (listed.DeleteMarkers?.length ?? 0);
-  } finally {
-    s3.destroy();
-  }
+  });
 }
 
 function offboard(

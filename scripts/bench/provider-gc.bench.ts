@@ -17,19 +17,21 @@ const SETTINGS = ["100", TEST_RUN_GOGC] as const;
 const ACCOUNT = "111122223333";
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds a live process has used, from /proc/<pid>/stat (utime + stime). */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/**
+ * Two adjacent clock-tick fields of a /proc stat file, in CPU seconds: from field 14 (utime + stime) the
+ * process's own time, from field 16 (cutime + cstime) that of its children once reaped.
+ */
+function cpuSeconds(statFile: string, firstField: 14 | 16): number {
+  const stat = readFileSync(statFile, "utf8");
+  // Fields after the command name in parentheses, which may hold spaces, start at field 3.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return (Number(fields[firstField - 3]) + Number(fields[firstField - 2])) / TICKS_PER_SECOND;
 }
 
-/** CPU seconds of this process's finished children (cutime + cstime): each terraform command, once reaped. */
-function childrenCpuSeconds(): number {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
-}
+/** CPU seconds a live process has used. */
+const processCpuSeconds = (pid: number) => cpuSeconds(`/proc/${pid}/stat`, 14);
+/** CPU seconds of this process's finished children: each terraform command, once reaped. */
+const childrenCpuSeconds = () => cpuSeconds("/proc/self/stat", 16);
 
 function peakMemoryMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
