@@ -86,7 +86,8 @@ async function planText(dir: string, env: NodeJS.ProcessEnv): Promise<string> {
 /** A stand-in that prints what a provider in debug mode prints and waits: the pool's bookkeeping alone. */
 function standInProvider(): string {
   const standIn = path.join(root, "terraform-provider-aws-stand-in");
-  writeFileSync(standIn, `#!/bin/sh\necho "TF_REATTACH_PROVIDERS='{\\"pid\\":$$}'"\nexec sleep 600\n`);
+  const reattach = `{\\"registry.terraform.io/hashicorp/aws\\":{\\"Pid\\":$$,\\"Addr\\":{\\"Network\\":\\"unix\\",\\"String\\":\\"${root}/stand-in-$$.sock\\"}}}`;
+  writeFileSync(standIn, `#!/bin/sh\necho "TF_REATTACH_PROVIDERS='${reattach}'"\nexec sleep 600\n`);
   chmodSync(standIn, 0o755);
   return standIn;
 }
@@ -236,7 +237,7 @@ describe("the test run's pool of AWS provider processes", () => {
       for (let command = 1; command < COMMANDS_PER_PROCESS; command++)
         expect(await lendOnce(root)).toBe(first);
       expect(await lendOnce(root)).not.toBe(first);
-      expect(longRun.counts).toEqual({ started: 2, leases: COMMANDS_PER_PROCESS + 1 });
+      expect(longRun.counts).toMatchObject({ started: 2, leases: COMMANDS_PER_PROCESS + 1 });
       // One directory after another, as a run's stacks come and go: only the most recent stay.
       const dirs = Array.from({ length: IDLE_PROCESSES + 3 }, (_, index) => {
         const dir = path.join(root, `idle-${index}`);

@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import * as path from "node:path";
+import { type SchemaCounts, SchemaScopingProxy } from "./schema-proxy";
+import { typesInScope } from "./schema-scope";
 
 /**
  * A test run's pool of AWS provider processes, each started once in debug mode and lent to one terraform
@@ -124,6 +126,7 @@ export function declaresOneAwsProvider(dir: string): boolean {
 interface PooledProcess {
   readonly key: string;
   readonly child: ChildProcess;
+  readonly proxy: SchemaScopingProxy;
   readonly reattach: string;
   busy: boolean;
   commands: number;
@@ -135,6 +138,8 @@ export interface LeaseRequest {
   readonly binary: string;
   readonly dir: string;
   readonly env: Record<string, string>;
+  /** The provider's whole schema, not one scoped to the directory's types: for a command given `-state`. */
+  readonly wholeSchema?: boolean;
 }
 
 /** Provider processes by binary and environment; each lent to one command at a time. */
@@ -145,13 +150,18 @@ export class ProviderPool {
   private clock = 0;
   private closed = false;
   /** Processes started and commands served, for the run's summary and the pool's tests. */
-  readonly counts = { started: 0, leases: 0 };
+  readonly counts: { started: number; leases: number; schemas: SchemaCounts } = {
+    started: 0,
+    leases: 0,
+    schemas: { scoped: 0, whole: 0 },
+  };
 
   async lease(request: LeaseRequest): Promise<{ id: string; reattach: string }> {
     if (this.closed) throw new Error("the provider pool is closed");
     const key = JSON.stringify([request.binary, request.dir, request.env]);
     let process = [...this.processes].find((candidate) => candidate.key === key && !candidate.busy);
     if (!process) process = await this.start(key, request);
+    process.proxy.scopeTo(request.wholeSchema ? undefined : typesInScope(request.dir));
     process.busy = true;
     process.commands += 1;
     this.counts.leases += 1;
@@ -195,6 +205,7 @@ export class ProviderPool {
   private stop(process: PooledProcess): void {
     this.processes.delete(process);
     process.child.kill("SIGTERM");
+    void process.proxy.close();
   }
 
   private async start(key: string, request: LeaseRequest): Promise<PooledProcess> {
@@ -202,7 +213,26 @@ export class ProviderPool {
       cwd: request.dir,
       env: request.env,
     });
-    const pooled: PooledProcess = { key, child, reattach, busy: false, commands: 0, idleSince: 0 };
+    const providerSocket = unixSocketOf(reattach);
+    if (!providerSocket) {
+      child.kill("SIGTERM");
+      throw new Error(`the aws provider ${request.binary} listens on no Unix socket: ${reattach}`);
+    }
+    const proxySocket = `${providerSocket}.scoped`;
+    const proxy = await SchemaScopingProxy.start(providerSocket, proxySocket, this.counts.schemas);
+    child.once("exit", () => {
+      void proxy.close();
+      rmSync(proxySocket, { force: true });
+    });
+    const pooled: PooledProcess = {
+      key,
+      child,
+      proxy,
+      reattach: withAddress(reattach, proxySocket),
+      busy: false,
+      commands: 0,
+      idleSince: 0,
+    };
     this.processes.add(pooled);
     this.counts.started += 1;
     child.once("exit", () => this.processes.delete(pooled));
@@ -223,6 +253,19 @@ export function unixSocketOf(reattach: string): string | undefined {
     // Terraform itself refuses a value that is not JSON, naming it: nothing to clean up here.
     return undefined;
   }
+}
+
+/** `reattach` with its provider's address replaced by the Unix socket `socketPath`; the process id stays. */
+function withAddress(reattach: string, socketPath: string): string {
+  const providers = JSON.parse(reattach) as Record<string, { Addr?: unknown }>;
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(providers).map(([name, value]) => [
+        name,
+        { ...value, Addr: { Network: "unix", String: socketPath } },
+      ]),
+    ),
+  );
 }
 
 /**
@@ -345,7 +388,13 @@ export async function withPooledProvider<T>(
     !Object.keys(options.env).some((name) => name.startsWith("TF_LOG"));
   const binary = qualifies ? installedProviderBinary(dir) : undefined;
   if (!socketPath || !binary || !declaresOneAwsProvider(dir)) return work(options.env);
-  const request: LeaseRequest = { binary, dir: path.resolve(dir), env: providerEnvironment(options.env) };
+  const request: LeaseRequest = {
+    binary,
+    dir: path.resolve(dir),
+    env: providerEnvironment(options.env),
+    // A state file named on the command line may hold types the directory does not show.
+    wholeSchema: args.some((arg) => /^-state(-out)?(=|$)/.test(arg)),
+  };
   const lease = (await ask(socketPath, "/lease", request)) as { id: string; reattach: string };
   try {
     return await work({ ...options.env, TF_REATTACH_PROVIDERS: lease.reattach });

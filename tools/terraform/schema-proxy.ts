@@ -1,0 +1,154 @@
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  createServer,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
+import { connect as connectSocket } from "node:net";
+import { scopeSchemaResponse } from "./schema-scope";
+
+/** The RPC that returns the provider's schema, in protocol 5 (tfplugin5.8.proto: `service Provider`). */
+export const GET_SCHEMA_PATH = "/tfplugin5.Provider/GetSchema";
+
+/** gRPC's message prefix: a compressed flag byte, then the length as a 4-byte big-endian integer. */
+const GRPC_PREFIX_BYTES = 5;
+
+/** How often the proxy sent the schema scoped and whole, for the pool's tests and the run's summary. */
+export interface SchemaCounts {
+  scoped: number;
+  whole: number;
+}
+
+/** The one uncompressed message of a unary gRPC response body, or undefined for anything else. */
+function singleMessage(body: Buffer): Buffer | undefined {
+  if (body.length < GRPC_PREFIX_BYTES || body[0] !== 0) return undefined;
+  const length = body.readUInt32BE(1);
+  return length + GRPC_PREFIX_BYTES === body.length ? body.subarray(GRPC_PREFIX_BYTES) : undefined;
+}
+
+function framed(message: Uint8Array): Buffer {
+  const prefix = Buffer.alloc(GRPC_PREFIX_BYTES);
+  prefix.writeUInt32BE(message.length, 1);
+  return Buffer.concat([prefix, message]);
+}
+
+/** Request headers for the provider: the client's own, less the pseudo-headers Node sets per connection. */
+function forwardedHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const forwarded: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers))
+    if (name !== ":scheme" && name !== ":authority" && value !== undefined) forwarded[name] = value;
+  return forwarded;
+}
+
+/**
+ * An HTTP/2 proxy on a Unix socket in front of one provider process started in debug mode: Terraform
+ * attaches to it instead of the provider, and every gRPC call passes through unchanged, but for the
+ * schema, which it sends scoped to the types of the command being served (schema-scope.ts). Each
+ * connection Terraform opens gets a connection of its own to the provider, closed with it, so the provider
+ * sees its clients come and go as it would without the proxy.
+ */
+export class SchemaScopingProxy {
+  private scope: ReadonlySet<string> | undefined;
+  private readonly sessions = new Set<Http2Session>();
+
+  private constructor(
+    private readonly server: Http2Server,
+    readonly socketPath: string,
+  ) {}
+
+  static start(
+    providerSocket: string,
+    socketPath: string,
+    counts: SchemaCounts,
+  ): Promise<SchemaScopingProxy> {
+    const server = createServer();
+    const proxy = new SchemaScopingProxy(server, socketPath);
+    server.on("session", (session) => {
+      proxy.sessions.add(session);
+      const provider = connect("http://provider", { createConnection: () => connectSocket(providerSocket) });
+      provider.on("error", () => session.destroy());
+      session.on("close", () => {
+        proxy.sessions.delete(session);
+        provider.close();
+      });
+      session.on("stream", (stream, headers) => proxy.relay(stream, headers, provider, counts));
+    });
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => resolve(proxy));
+    });
+  }
+
+  /** The types the next commands' schema holds; undefined sends the whole schema. */
+  scopeTo(types: ReadonlySet<string> | undefined): void {
+    this.scope = types;
+  }
+
+  /** Stops listening and closes every connection; resolves once the server has closed. */
+  close(): Promise<void> {
+    for (const session of this.sessions) session.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private relay(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    provider: ClientHttp2Session,
+    counts: SchemaCounts,
+  ): void {
+    let upstream: ClientHttp2Stream;
+    try {
+      upstream = provider.request(forwardedHeaders(headers));
+    } catch {
+      stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    let trailers: IncomingHttpHeaders = {};
+    upstream.on("trailers", (received) => {
+      trailers = received;
+    });
+    upstream.on("error", () => {
+      if (!stream.closed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    });
+    stream.on("error", () => {
+      if (!upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
+    });
+    stream.on("close", () => {
+      if (!upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
+    });
+    stream.on("wantTrailers", () => stream.sendTrailers(forwardedHeaders(trailers)));
+    stream.pipe(upstream);
+    upstream.on("response", (responseHeaders, flags) => {
+      if (stream.closed) return;
+      if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
+        // A trailers-only answer: gRPC's status comes in the headers, with no body.
+        stream.respond(responseHeaders, { endStream: true });
+        return;
+      }
+      stream.respond(responseHeaders, { waitForTrailers: true });
+      if (headers[":path"] !== GET_SCHEMA_PATH) {
+        upstream.pipe(stream);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      upstream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      upstream.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const message = singleMessage(body);
+        if (this.scope === undefined || message === undefined) {
+          counts.whole += 1;
+          stream.end(body);
+          return;
+        }
+        counts.scoped += 1;
+        stream.end(framed(scopeSchemaResponse(message, this.scope).message));
+      });
+    });
+  }
+}
