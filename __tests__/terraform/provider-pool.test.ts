@@ -15,6 +15,8 @@ import {
   unixSocketOf,
   withPooledProvider,
 } from "../../tools/terraform/provider-pool";
+import { SchemaScopingProxy } from "../../tools/terraform/schema-proxy";
+import { typesInScope } from "../../tools/terraform/schema-scope";
 import { checkTerraformBinary, runCommand } from "../../tools/terraform/terraform-cli";
 import { terraformTimeout } from "../support/timeouts";
 import { scratchFolder } from "./support";
@@ -76,11 +78,20 @@ async function initializedDirectory(name: string, configuration: Record<string, 
   return dir;
 }
 
-/** Terraform's plan as it prints it: the same two resources, attribute by attribute. */
-async function planText(dir: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const plan = await runCommand("terraform", ["plan", "-input=false", "-no-color"], { cwd: dir, env });
+/**
+ * Terraform's plan as it prints it, and as `show -json` gives it (less the time it was made): the same
+ * two resources, attribute by attribute.
+ */
+async function planOf(dir: string, env: NodeJS.ProcessEnv, planFile: string) {
+  const plan = await runCommand("terraform", ["plan", "-input=false", "-no-color", `-out=${planFile}`], {
+    cwd: dir,
+    env,
+  });
   if (plan.exitCode !== 0) throw new Error(`terraform plan failed:\n${plan.stderr}${plan.stdout}`);
-  return plan.stdout;
+  const shown = await runCommand("terraform", ["show", "-json", planFile], { cwd: dir, env });
+  if (shown.exitCode !== 0) throw new Error(`terraform show failed:\n${shown.stderr}`);
+  const { timestamp: _made, ...json } = JSON.parse(shown.stdout) as Record<string, unknown>;
+  return { text: plan.stdout.replace(planFile, "<plan file>"), json };
 }
 
 /** A stand-in that prints what a provider in debug mode prints and waits: the pool's bookkeeping alone. */
@@ -116,14 +127,18 @@ describe("the test run's pool of AWS provider processes", () => {
     "plans with a lent provider exactly what Terraform plans with a provider of its own",
     async () => {
       const dir = await initializedDirectory("same-plan", offlineConfiguration([{}]));
-      const before = { ...pool.counts };
-      const own = await planText(dir, baseEnv);
+      const before = { ...pool.counts, schemas: { ...pool.counts.schemas } };
+      const own = await planOf(dir, baseEnv, "own.tfplan");
       expect(pool.counts).toEqual(before);
-      const lent = await planText(dir, pooledEnv);
-      expect(lent).toContain("Plan: 2 to add, 0 to change, 0 to destroy.");
-      expect(lent).toEqual(own);
-      expect(pool.counts.leases - before.leases).toBe(1);
+      const lent = await planOf(dir, pooledEnv, "lent.tfplan");
+      expect(lent.text).toContain("Plan: 2 to add, 0 to change, 0 to destroy.");
+      expect(lent.text).toEqual(own.text);
+      expect(lent.json).toEqual(own.json);
+      expect(pool.counts.leases - before.leases).toBe(2);
       expect(pool.counts.started - before.started).toBe(1);
+      // Both commands got the schema of the directory's two types only; the second, the provider's copy.
+      expect(pool.counts.schemas.scoped - before.schemas.scoped).toBe(2);
+      expect(pool.counts.schemas.fromCopy - before.schemas.fromCopy).toBe(1);
     },
     terraformTimeout(2),
   );
@@ -250,6 +265,50 @@ describe("the test run's pool of AWS provider processes", () => {
       await longRun.close();
     }
   });
+
+  test(
+    "sends Terraform the schema of the directory's types, and a type left out stops the command, naming it",
+    async () => {
+      const dir = await initializedDirectory("scoped", offlineConfiguration([{}]));
+      const binary = installedProviderBinary(dir);
+      if (!binary) throw new Error(`terraform init installed no aws provider in ${dir}`);
+      expect([...(typesInScope(dir) ?? [])].sort()).toEqual(["aws_s3_bucket", "aws_sqs_queue"]);
+      const { child: provider, reattach } = await startDebugProvider(binary, {
+        cwd: dir,
+        env: providerEnvironment(baseEnv),
+      });
+      const providerSocket = unixSocketOf(reattach) as string;
+      const counts = { scoped: 0, whole: 0, fromCopy: 0 };
+      const proxy = await SchemaScopingProxy.start(providerSocket, `${providerSocket}.scoped`, counts);
+      try {
+        const [[name, attach]] = Object.entries(JSON.parse(reattach)) as [[string, Record<string, unknown>]];
+        const env = {
+          ...baseEnv,
+          TF_REATTACH_PROVIDERS: JSON.stringify({
+            [name]: { ...attach, Addr: { Network: "unix", String: proxy.socketPath } },
+          }),
+        };
+        const validate = () => runCommand("terraform", ["validate", "-no-color"], { cwd: dir, env });
+        proxy.scopeTo(new Set(["aws_sqs_queue"]));
+        const withoutBucket = await validate();
+        expect(withoutBucket.exitCode).toBe(1);
+        expect(withoutBucket.stderr).toContain("Invalid resource type");
+        expect(withoutBucket.stderr).toContain(
+          'The provider hashicorp/aws does not support resource type "aws_s3_bucket"',
+        );
+        proxy.scopeTo(typesInScope(dir));
+        const scoped = await validate();
+        expect(scoped.stderr).toBe("");
+        expect(scoped.exitCode).toBe(0);
+        // The provider says Terraform may use a cached copy of its schema: the second came from the proxy's.
+        expect(counts).toEqual({ scoped: 2, whole: 0, fromCopy: 1 });
+      } finally {
+        provider.kill("SIGTERM");
+        await proxy.close();
+      }
+    },
+    terraformTimeout(2),
+  );
 
   test(
     "drops AWS_CA_BUNDLE because a provider started with it fails its second configuration",

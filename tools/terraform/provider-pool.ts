@@ -153,7 +153,7 @@ export class ProviderPool {
   readonly counts: { started: number; leases: number; schemas: SchemaCounts } = {
     started: 0,
     leases: 0,
-    schemas: { scoped: 0, whole: 0 },
+    schemas: { scoped: 0, whole: 0, fromCopy: 0 },
   };
 
   async lease(request: LeaseRequest): Promise<{ id: string; reattach: string }> {

@@ -11,7 +11,7 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import { connect as connectSocket } from "node:net";
-import { scopeSchemaResponse } from "./schema-scope";
+import { type SchemaResponseParts, schemaResponseParts, scopedSchemaResponse } from "./schema-scope";
 
 /** The RPC that returns the provider's schema, in protocol 5 (tfplugin5.8.proto: `service Provider`). */
 export const GET_SCHEMA_PATH = "/tfplugin5.Provider/GetSchema";
@@ -19,10 +19,22 @@ export const GET_SCHEMA_PATH = "/tfplugin5.Provider/GetSchema";
 /** gRPC's message prefix: a compressed flag byte, then the length as a 4-byte big-endian integer. */
 const GRPC_PREFIX_BYTES = 5;
 
-/** How often the proxy sent the schema scoped and whole, for the pool's tests and the run's summary. */
+/**
+ * How often the proxies sent the schema scoped and whole, and how often from the copy they kept, for the
+ * pool's tests and the run's summary.
+ */
 export interface SchemaCounts {
   scoped: number;
   whole: number;
+  fromCopy: number;
+}
+
+/** A provider's answer to GetSchema as it came: headers, the message cut into fields, trailers. */
+interface SchemaAnswer {
+  readonly headers: IncomingHttpHeaders;
+  readonly message: Uint8Array;
+  readonly parts: SchemaResponseParts;
+  readonly trailers: IncomingHttpHeaders;
 }
 
 /** The one uncompressed message of a unary gRPC response body, or undefined for anything else. */
@@ -55,6 +67,8 @@ function forwardedHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
  */
 export class SchemaScopingProxy {
   private scope: ReadonlySet<string> | undefined;
+  /** The provider's schema, kept once it says a cached copy will do (schema-scope.ts, schemaOptional). */
+  private schemaCopy: SchemaAnswer | undefined;
   private readonly sessions = new Set<Http2Session>();
 
   private constructor(
@@ -102,6 +116,14 @@ export class SchemaScopingProxy {
     provider: ClientHttp2Session,
     counts: SchemaCounts,
   ): void {
+    const isSchema = headers[":path"] === GET_SCHEMA_PATH;
+    const copy = this.schemaCopy;
+    if (isSchema && copy) {
+      counts.fromCopy += 1;
+      stream.resume();
+      this.answerSchema(stream, copy, counts);
+      return;
+    }
     let upstream: ClientHttp2Stream;
     try {
       upstream = provider.request(forwardedHeaders(headers));
@@ -122,7 +144,6 @@ export class SchemaScopingProxy {
     stream.on("close", () => {
       if (!upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
     });
-    stream.on("wantTrailers", () => stream.sendTrailers(forwardedHeaders(trailers)));
     stream.pipe(upstream);
     upstream.on("response", (responseHeaders, flags) => {
       if (stream.closed) return;
@@ -131,8 +152,9 @@ export class SchemaScopingProxy {
         stream.respond(responseHeaders, { endStream: true });
         return;
       }
-      stream.respond(responseHeaders, { waitForTrailers: true });
-      if (headers[":path"] !== GET_SCHEMA_PATH) {
+      if (!isSchema) {
+        stream.respond(responseHeaders, { waitForTrailers: true });
+        stream.on("wantTrailers", () => stream.sendTrailers(forwardedHeaders(trailers)));
         upstream.pipe(stream);
         return;
       }
@@ -141,14 +163,30 @@ export class SchemaScopingProxy {
       upstream.on("end", () => {
         const body = Buffer.concat(chunks);
         const message = singleMessage(body);
-        if (this.scope === undefined || message === undefined) {
+        if (!message || trailers["grpc-status"] !== "0") {
+          // Not one plain, successful message: Terraform gets it as the provider sent it.
           counts.whole += 1;
+          stream.respond(responseHeaders, { waitForTrailers: true });
+          stream.on("wantTrailers", () => stream.sendTrailers(forwardedHeaders(trailers)));
           stream.end(body);
           return;
         }
-        counts.scoped += 1;
-        stream.end(framed(scopeSchemaResponse(message, this.scope).message));
+        const answer = { headers: responseHeaders, message, parts: schemaResponseParts(message), trailers };
+        if (answer.parts.schemaOptional) this.schemaCopy = answer;
+        this.answerSchema(stream, answer, counts);
       });
     });
+  }
+
+  /** Sends `answer`, scoped to the current command's types when they are known. */
+  private answerSchema(stream: ServerHttp2Stream, answer: SchemaAnswer, counts: SchemaCounts): void {
+    if (stream.closed) return;
+    const scope = this.scope;
+    if (scope) counts.scoped += 1;
+    else counts.whole += 1;
+    const message = scope ? scopedSchemaResponse(answer.parts, scope).message : answer.message;
+    stream.respond(answer.headers, { waitForTrailers: true });
+    stream.on("wantTrailers", () => stream.sendTrailers(forwardedHeaders(answer.trailers)));
+    stream.end(framed(message));
   }
 }

@@ -29,6 +29,20 @@ export interface ScopedSchema {
   readonly droppedTypes: number;
 }
 
+/** A GetProviderSchema response cut into its top-level fields, each map entry with its type name. */
+export interface SchemaResponseParts {
+  readonly fields: readonly { readonly typeName?: string; readonly bytes: Uint8Array }[];
+  /**
+   * The provider's `server_capabilities.get_provider_schema_optional` (field 6, then 2): the provider
+   * "does not require calling GetProviderSchema to operate normally, and the caller can use a cached copy
+   * of the provider's schema" (tfplugin5.8.proto).
+   */
+  readonly schemaOptional: boolean;
+}
+
+const SERVER_CAPABILITIES_FIELD = 6;
+const GET_PROVIDER_SCHEMA_OPTIONAL_FIELD = 2;
+
 /** The key (field 1) of a map entry, or undefined when the entry has none. */
 function mapEntryKey(entry: Uint8Array): string | undefined {
   const reader = new BinaryReader(entry);
@@ -40,40 +54,66 @@ function mapEntryKey(entry: Uint8Array): string | undefined {
   return undefined;
 }
 
+function schemaOptionalIn(capabilities: Uint8Array): boolean {
+  const reader = new BinaryReader(capabilities);
+  let optional = false;
+  while (reader.pos < reader.len) {
+    const [fieldNo, wireType] = reader.tag();
+    if (fieldNo === GET_PROVIDER_SCHEMA_OPTIONAL_FIELD && wireType === WireType.Varint)
+      optional = reader.bool();
+    else reader.skip(wireType, fieldNo);
+  }
+  return optional;
+}
+
 /**
- * A GetProviderSchema response with only the map entries whose type name is in `keep`. Every other field
- * (the provider's own schema, functions, diagnostics, capabilities, and any field a later protocol adds)
- * is copied byte for byte: nothing is decoded beyond the map keys, so nothing can be re-encoded wrongly.
+ * Cuts a GetProviderSchema response into its fields. Nothing is decoded beyond the map keys and the one
+ * capability, and each field keeps its bytes: the provider's own schema, functions, diagnostics and any
+ * field a later protocol adds pass through untouched, so nothing can be re-encoded wrongly.
  */
-export function scopeSchemaResponse(message: Uint8Array, keep: ReadonlySet<string>): ScopedSchema {
+export function schemaResponseParts(message: Uint8Array): SchemaResponseParts {
   const reader = new BinaryReader(message);
-  const keptParts: Uint8Array[] = [];
-  let keptTypes = 0;
-  let droppedTypes = 0;
+  const fields: { typeName?: string; bytes: Uint8Array }[] = [];
+  let schemaOptional = false;
   while (reader.pos < reader.len) {
     const start = reader.pos;
     const [fieldNo, wireType] = reader.tag();
     const afterTag = reader.pos;
     reader.skip(wireType, fieldNo);
-    if (TYPE_MAP_FIELD_NUMBERS.has(fieldNo) && wireType === WireType.LengthDelimited) {
-      const entry = new BinaryReader(message.subarray(afterTag, reader.pos)).bytes();
-      const typeName = mapEntryKey(entry);
-      if (typeName === undefined || !keep.has(typeName)) {
-        droppedTypes += 1;
-        continue;
-      }
-      keptTypes += 1;
+    const bytes = message.subarray(start, reader.pos);
+    if (wireType !== WireType.LengthDelimited) {
+      fields.push({ bytes });
+      continue;
     }
-    keptParts.push(message.subarray(start, reader.pos));
+    const body = new BinaryReader(message.subarray(afterTag, reader.pos)).bytes();
+    if (TYPE_MAP_FIELD_NUMBERS.has(fieldNo)) {
+      // An entry without a key names no type any command could need; an empty name drops it.
+      fields.push({ typeName: mapEntryKey(body) ?? "", bytes });
+      continue;
+    }
+    if (fieldNo === SERVER_CAPABILITIES_FIELD) schemaOptional = schemaOptionalIn(body);
+    fields.push({ bytes });
   }
-  const scoped = new Uint8Array(keptParts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of keptParts) {
-    scoped.set(part, offset);
-    offset += part.length;
-  }
-  return { message: scoped, keptTypes, droppedTypes };
+  return { fields, schemaOptional };
 }
+
+/** The response with only the map entries whose type name is in `keep`, every other field as it was. */
+export function scopedSchemaResponse(parts: SchemaResponseParts, keep: ReadonlySet<string>): ScopedSchema {
+  const kept = parts.fields.filter(({ typeName }) => typeName === undefined || keep.has(typeName));
+  const keptTypes = kept.filter(({ typeName }) => typeName !== undefined).length;
+  const allTypes = parts.fields.filter(({ typeName }) => typeName !== undefined).length;
+  const message = new Uint8Array(kept.reduce((total, { bytes }) => total + bytes.length, 0));
+  let offset = 0;
+  for (const { bytes } of kept) {
+    message.set(bytes, offset);
+    offset += bytes.length;
+  }
+  return { message, keptTypes, droppedTypes: allTypes - keptTypes };
+}
+
+/** A GetProviderSchema response with only the map entries whose type name is in `keep`. */
+export const scopeSchemaResponse = (message: Uint8Array, keep: ReadonlySet<string>): ScopedSchema =>
+  scopedSchemaResponse(schemaResponseParts(message), keep);
 
 type JsonObject = { readonly [key: string]: unknown };
 
