@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 /** One row of `npm run bench`: a measurement and, where there is one, the baseline it is compared to. */
 export interface BenchRow {
@@ -74,3 +75,21 @@ export function measureRepeatedly(
     peakRssMiB: median(samples.map((s) => s.peakRssMiB)),
   };
 }
+
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Two adjacent clock-tick fields of a /proc stat file, in CPU seconds: from field 14 (utime + stime) the
+ * process's own time, from field 16 (cutime + cstime) that of its children once reaped.
+ */
+function cpuSeconds(statFile: string, firstField: 14 | 16): number {
+  const stat = readFileSync(statFile, "utf8");
+  // Fields after the command name in parentheses, which may hold spaces, start at field 3.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[firstField - 3]) + Number(fields[firstField - 2])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds a live process has used. */
+export const processCpuSeconds = (pid: number) => cpuSeconds(`/proc/${pid}/stat`, 14);
+/** CPU seconds of this process's finished children: each terraform command, once reaped. */
+export const childrenCpuSeconds = () => cpuSeconds("/proc/self/stat", 16);

@@ -8,31 +8,13 @@ import { AwsEmulator } from "../../tools/emulator/emulator";
 import { EmulatedStack, failureOf } from "../../tools/emulator/emulator-stack";
 import { TEST_RUN_GOGC } from "../../tools/terraform/go-runtime";
 import { POOL_VARIABLE, ProviderPool, servePool } from "../../tools/terraform/provider-pool";
-import { type BenchRow, type BenchSuite, median } from "./harness";
+import { type BenchRow, type BenchSuite, childrenCpuSeconds, median, processCpuSeconds } from "./harness";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.AMI_GUARD_BENCH_PROVIDER_GC_RUNS ?? 5);
 /** Go's own default, the baseline, and the setting the test run gives its Go processes. */
 const SETTINGS = ["100", TEST_RUN_GOGC] as const;
 const ACCOUNT = "111122223333";
-const TICKS_PER_SECOND = 100;
-
-/**
- * Two adjacent clock-tick fields of a /proc stat file, in CPU seconds: from field 14 (utime + stime) the
- * process's own time, from field 16 (cutime + cstime) that of its children once reaped.
- */
-function cpuSeconds(statFile: string, firstField: 14 | 16): number {
-  const stat = readFileSync(statFile, "utf8");
-  // Fields after the command name in parentheses, which may hold spaces, start at field 3.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[firstField - 3]) + Number(fields[firstField - 2])) / TICKS_PER_SECOND;
-}
-
-/** CPU seconds a live process has used. */
-const processCpuSeconds = (pid: number) => cpuSeconds(`/proc/${pid}/stat`, 14);
-/** CPU seconds of this process's finished children: each terraform command, once reaped. */
-const childrenCpuSeconds = () => cpuSeconds("/proc/self/stat", 16);
-
 function peakMemoryMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!match) throw new Error(`no VmHWM for process ${pid}`);
