@@ -27,7 +27,7 @@ import { typesInScope } from "./schema-scope";
  *
  * Each process is lent behind a proxy of its own (schema-proxy.ts) that passes every call through but the
  * schema, which it sends scoped to the types the command's directory names in its configuration and local
- * state (schema-scope.ts): Terraform decodes a schema of a few types instead of about 2,150. A type left
+ * state (schema-scope.ts): Terraform decodes a schema of a few types instead of 2,141. A type left
  * out stops the command with an error naming it, so scoping can fail a command, never change its plan;
  * `npm run bench -- provider-schema` measures it.
  *
