@@ -78,6 +78,13 @@ async function initializedDirectory(name: string, configuration: Record<string, 
   return dir;
 }
 
+/** The provider `terraform init` installed in `dir`, started there in debug mode outside any pool. */
+function startProviderOf(dir: string, env: Record<string, string>) {
+  const binary = installedProviderBinary(dir);
+  if (!binary) throw new Error(`terraform init installed no aws provider in ${dir}`);
+  return startDebugProvider(binary, { cwd: dir, env });
+}
+
 /**
  * Terraform's plan as it prints it, and as `show -json` gives it (less the time it was made): the same
  * two resources, attribute by attribute.
@@ -270,13 +277,8 @@ describe("the test run's pool of AWS provider processes", () => {
     "sends Terraform the schema of the directory's types, and a type left out stops the command, naming it",
     async () => {
       const dir = await initializedDirectory("scoped", offlineConfiguration([{}]));
-      const binary = installedProviderBinary(dir);
-      if (!binary) throw new Error(`terraform init installed no aws provider in ${dir}`);
       expect([...(typesInScope(dir) ?? [])].sort()).toEqual(["aws_s3_bucket", "aws_sqs_queue"]);
-      const { child: provider, reattach } = await startDebugProvider(binary, {
-        cwd: dir,
-        env: providerEnvironment(baseEnv),
-      });
+      const { child: provider, reattach } = await startProviderOf(dir, providerEnvironment(baseEnv));
       const providerSocket = unixSocketOf(reattach) as string;
       const counts = { scoped: 0, whole: 0, fromCopy: 0 };
       const proxy = await SchemaScopingProxy.start(providerSocket, `${providerSocket}.scoped`, counts);
@@ -314,12 +316,10 @@ describe("the test run's pool of AWS provider processes", () => {
     "drops AWS_CA_BUNDLE because a provider started with it fails its second configuration",
     async () => {
       const dir = await initializedDirectory("ca-bundle", offlineConfiguration([{}]));
-      const binary = installedProviderBinary(dir);
-      if (!binary) throw new Error(`terraform init installed no aws provider in ${dir}`);
       const bundle = process.env.SSL_CERT_FILE ?? "/etc/ssl/certs/ca-certificates.crt";
-      const { child: provider, reattach } = await startDebugProvider(binary, {
-        cwd: dir,
-        env: { ...providerEnvironment(baseEnv), AWS_CA_BUNDLE: bundle },
+      const { child: provider, reattach } = await startProviderOf(dir, {
+        ...providerEnvironment(baseEnv),
+        AWS_CA_BUNDLE: bundle,
       });
       try {
         const env = { ...baseEnv, TF_REATTACH_PROVIDERS: reattach };

@@ -93,3 +93,9 @@ function cpuSeconds(statFile: string, firstField: 14 | 16): number {
 export const processCpuSeconds = (pid: number) => cpuSeconds(`/proc/${pid}/stat`, 14);
 /** CPU seconds of this process's finished children: each terraform command, once reaped. */
 export const childrenCpuSeconds = () => cpuSeconds("/proc/self/stat", 16);
+
+/** What one terraform command cost with a lent provider: Terraform's own CPU and the provider's. */
+export interface PlanCpuSample {
+  readonly terraformCpu: number;
+  readonly providerCpu: number;
+}

@@ -8,7 +8,8 @@ import { AwsEmulator } from "../../tools/emulator/emulator";
 import { EmulatedStack, failureOf } from "../../tools/emulator/emulator-stack";
 import { TEST_RUN_GOGC } from "../../tools/terraform/go-runtime";
 import { POOL_VARIABLE, ProviderPool, servePool } from "../../tools/terraform/provider-pool";
-import { type BenchRow, type BenchSuite, childrenCpuSeconds, median, processCpuSeconds } from "./harness";
+import type { BenchRow, BenchSuite, PlanCpuSample } from "./harness";
+import { childrenCpuSeconds, median, processCpuSeconds } from "./harness";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.AMI_GUARD_BENCH_PROVIDER_GC_RUNS ?? 5);
@@ -19,11 +20,6 @@ function peakMemoryMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!match) throw new Error(`no VmHWM for process ${pid}`);
   return Number(match[1]) / 1024;
-}
-
-interface Sample {
-  readonly providerCpu: number;
-  readonly terraformCpu: number;
 }
 
 /**
@@ -60,7 +56,7 @@ const suite: BenchSuite = {
       });
       const applied = await stack.apply();
       if (applied.exitCode !== 0) throw new Error(failureOf("apply", applied));
-      const samples = new Map<string, Sample[]>(SETTINGS.map((gogc) => [gogc, []]));
+      const samples = new Map<string, PlanCpuSample[]>(SETTINGS.map((gogc) => [gogc, []]));
       const providerOf = new Map<string, number>();
       for (let round = 0; round <= RUNS; round++) {
         for (const gogc of SETTINGS) {
@@ -84,7 +80,7 @@ const suite: BenchSuite = {
         }
       }
       const [baselineSetting] = SETTINGS;
-      const medianOf = (gogc: string, pick: (sample: Sample) => number) =>
+      const medianOf = (gogc: string, pick: (sample: PlanCpuSample) => number) =>
         median((samples.get(gogc) ?? []).map(pick));
       const measurements: [string, string, (gogc: string) => number][] = [
         [

@@ -13,7 +13,8 @@ import {
 import { typesInScope } from "../../tools/terraform/schema-scope";
 import { prepareScratchStack } from "../../tools/terraform/scratch";
 import { runCommand } from "../../tools/terraform/terraform-cli";
-import { type BenchRow, type BenchSuite, childrenCpuSeconds, median, processCpuSeconds } from "./harness";
+import type { BenchRow, BenchSuite, PlanCpuSample } from "./harness";
+import { childrenCpuSeconds, median, processCpuSeconds } from "./harness";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const RUNS = Number(process.env.AMI_GUARD_BENCH_PROVIDER_SCHEMA_RUNS ?? 5);
@@ -42,11 +43,6 @@ const typeCountRow = (value: number, where: string): BenchRow => ({
   unit: "types",
 });
 
-interface Sample {
-  readonly terraformCpu: number;
-  readonly providerCpu: number;
-}
-
 /**
  * The shipped configuration's stack planned offline again and again with a lent provider
  * (tools/terraform/provider-pool.ts), Terraform getting the provider's whole schema or the one scoped to
@@ -74,7 +70,7 @@ const suite: BenchSuite = {
       if (!binary) throw new Error(`terraform init installed no aws provider in ${dir}`);
       const rows: BenchRow[] = [typeCountRow(await schemaTypeCount(dir, env), "the provider's schema")];
       rows.push(typeCountRow(typesInScope(dir)?.size ?? Number.NaN, "the shipped stack's scope"));
-      const samples = new Map<Setting, Sample[]>(SETTINGS.map((setting) => [setting, []]));
+      const samples = new Map<Setting, PlanCpuSample[]>(SETTINGS.map((setting) => [setting, []]));
       for (let round = 0; round <= RUNS; round++) {
         for (const setting of SETTINGS) {
           const lease = await pool.lease({
@@ -102,11 +98,11 @@ const suite: BenchSuite = {
           });
         }
       }
-      const medianOf = (setting: Setting, pick: (sample: Sample) => number) =>
+      const medianOf = (setting: Setting, pick: (sample: PlanCpuSample) => number) =>
         median((samples.get(setting) ?? []).map(pick));
       for (const [what, pick] of [
-        ["terraform CPU per offline plan of the shipped stack", (s: Sample) => s.terraformCpu],
-        ["provider CPU per offline plan of the shipped stack", (s: Sample) => s.providerCpu],
+        ["terraform CPU per offline plan of the shipped stack", (s: PlanCpuSample) => s.terraformCpu],
+        ["provider CPU per offline plan of the shipped stack", (s: PlanCpuSample) => s.providerCpu],
       ] as const) {
         const baseline = { name: `${what}, whole schema`, value: medianOf("whole", pick) };
         rows.push({
