@@ -170,4 +170,14 @@ describe("the types a working directory names", () => {
     write("extra.tf", 'resource "aws_sns_topic" "t" {}\n');
     expect(typesInScope(root)).toBeUndefined();
   });
+
+  it("cannot say when a configuration or the state is not JSON, and leaves the error to Terraform", () => {
+    write("cdk.tf.json", { resource: { aws_s3_bucket: { history: {} } } });
+    write("terraform.tfstate", '{"version": 4, "resources": [');
+    expect(typesInScope(root)).toBeUndefined();
+    write("terraform.tfstate", stateWith("aws_sqs_queue"));
+    expect(sorted(typesInScope(root))).toEqual(["aws_s3_bucket", "aws_sqs_queue"]);
+    write("broken.tf.json", "{");
+    expect(typesInScope(root)).toBeUndefined();
+  });
 });

@@ -213,18 +213,27 @@ function localStateFiles(
 /**
  * The types a command in `dir` can need a schema for: those its JSON configuration names and those its
  * local state holds. Undefined when that cannot be known (configuration in HCL, state in a remote
- * backend): the provider's whole schema is sent then.
+ * backend, a file that is not JSON): the provider's whole schema is sent then, and Terraform reports a
+ * broken file in its own words.
  */
 export function typesInScope(dir: string): ReadonlySet<string> | undefined {
   const files = readdirSync(dir);
   if (files.some((file) => file.endsWith(".tf"))) return undefined;
-  const configs = files
-    .filter((file) => file.endsWith(".tf.json"))
-    .map((file) => ({ file, config: JSON.parse(readFileSync(path.join(dir, file), "utf8")) as JsonObject }));
-  const stateFiles = localStateFiles(dir, configs);
-  if (stateFiles === undefined) return undefined;
-  return new Set([
-    ...configs.flatMap(({ config }) => typesInConfiguration(config)),
-    ...stateFiles.flatMap(typesInState),
-  ]);
+  try {
+    const configs = files
+      .filter((file) => file.endsWith(".tf.json"))
+      .map((file) => ({
+        file,
+        config: JSON.parse(readFileSync(path.join(dir, file), "utf8")) as JsonObject,
+      }));
+    const stateFiles = localStateFiles(dir, configs);
+    if (stateFiles === undefined) return undefined;
+    return new Set([
+      ...configs.flatMap(({ config }) => typesInConfiguration(config)),
+      ...stateFiles.flatMap(typesInState),
+    ]);
+  } catch (error) {
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
 }
