@@ -8,6 +8,7 @@ import {
   IDLE_PROCESSES,
   installedProviderBinary,
   POOL_VARIABLE,
+  PROXY_SOCKET_SUFFIX,
   ProviderPool,
   providerEnvironment,
   servePool,
@@ -233,12 +234,15 @@ describe("the test run's pool of AWS provider processes", () => {
       closing.release(lease.id);
       const running = closing.processIds();
       expect(running).toHaveLength(1);
-      const socket = unixSocketOf(lease.reattach);
-      expect(socket && existsSync(socket)).toBe(true);
+      // Terraform attaches to the proxy's socket, which listens beside the provider's own.
+      const proxySocket = unixSocketOf(lease.reattach) as string;
+      expect(proxySocket.endsWith(PROXY_SOCKET_SUFFIX)).toBe(true);
+      const sockets = [proxySocket, proxySocket.slice(0, -PROXY_SOCKET_SUFFIX.length)];
+      for (const socket of sockets) expect(existsSync(socket)).toBe(true);
       await closing.close();
       for (const pid of running) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
-      // Nor its socket: a provider stopped by a signal leaves it behind.
-      expect(existsSync(socket as string)).toBe(false);
+      // Nor their sockets: a provider stopped by a signal leaves its own behind.
+      for (const socket of sockets) expect(existsSync(socket)).toBe(false);
       await expect(closing.lease({ binary, dir, env: providerEnvironment(baseEnv) })).rejects.toThrow(
         "the provider pool is closed",
       );

@@ -57,6 +57,9 @@ const PROVIDER_ENVIRONMENT = [
  */
 const DROPPED_FOR_RECONFIGURATION = ["AWS_CA_BUNDLE"];
 
+/** A lent provider's proxy (schema-proxy.ts) listens beside the provider's own socket, on its path plus this. */
+export const PROXY_SOCKET_SUFFIX = ".scoped";
+
 /** Commands that never start a provider: nothing to lend. `init` also installs what later commands run. */
 const COMMANDS_WITHOUT_PROVIDER = new Set(["init", "fmt", "version", "output", "workspace", "providers"]);
 
@@ -224,7 +227,7 @@ export class ProviderPool {
       child.kill("SIGTERM");
       throw new Error(`the aws provider ${request.binary} listens on no Unix socket: ${reattach}`);
     }
-    const proxySocket = `${providerSocket}.scoped`;
+    const proxySocket = `${providerSocket}${PROXY_SOCKET_SUFFIX}`;
     const proxy = await SchemaScopingProxy.start(providerSocket, proxySocket, this.counts.schemas);
     child.once("exit", () => {
       void proxy.close();
