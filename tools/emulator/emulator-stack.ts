@@ -205,8 +205,7 @@ export class EmulatedStack {
     this.writeOverride();
   }
 
-  /** Runs terraform in the working copy and times it. */
-  /** Runs terraform in the working copy; `env` adds to or overrides the stack's own variables. */
+  /** Runs terraform in the working copy and times it; `env` adds to or overrides the stack's own variables. */
   async run(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<TimedResult> {
     const started = performance.now();
     const result = await runCommand(this.binary, args, { cwd: this.dir, env: { ...this.childEnv, ...env } });

@@ -9,8 +9,9 @@ import { typesInScope } from "./schema-scope";
  * A test run's pool of AWS provider processes, each started once in debug mode and lent to one terraform
  * command at a time through TF_REATTACH_PROVIDERS. Starting the 675 MB provider and sending Terraform its
  * schema is most of what a small plan costs (about 5 of its 5.5 CPU-seconds here;
- * `AMI_GUARD_BENCH_TESTS_POOL_BASELINE=1 npm run bench -- tests` measures the suite with and without the pool). Debug mode is HashiCorp's documented way to run a provider
- * outside Terraform and attach to it (https://developer.hashicorp.com/terraform/plugin/debugging#starting-a-provider-in-debug-mode);
+ * `AMI_GUARD_BENCH_TESTS_POOL_BASELINE=1 npm run bench -- tests` measures the suite with and without the
+ * pool). Debug mode is HashiCorp's documented way to run a provider outside Terraform and attach to it
+ * (https://developer.hashicorp.com/terraform/plugin/debugging#starting-a-provider-in-debug-mode);
  * a provider started with `Test: true` in that variable is not stopped by the command that used it.
  *
  * Three rules keep a lent provider equivalent to the one Terraform would have started itself:
@@ -213,8 +214,8 @@ export class ProviderPool {
 
   private stop(process: PooledProcess): void {
     this.processes.delete(process);
+    // Its exit closes the proxy in front of it (start).
     process.child.kill("SIGTERM");
-    void process.proxy.close();
   }
 
   private async start(key: string, request: LeaseRequest): Promise<PooledProcess> {

@@ -1,11 +1,9 @@
 import {
-  type ClientHttp2Session,
   type ClientHttp2Stream,
   connect,
   constants,
   createServer,
   type Http2Server,
-  type Http2Session,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
@@ -15,6 +13,9 @@ import { type SchemaResponseParts, schemaResponseParts, scopedSchemaResponse } f
 
 /** The RPC that returns the provider's schema, in protocol 5 (tfplugin5.8.proto: `service Provider`). */
 export const GET_SCHEMA_PATH = "/tfplugin5.Provider/GetSchema";
+
+/** The proxy's HTTP/2 connection to the provider's own socket. */
+type ProviderConnection = ReturnType<typeof connect>;
 
 /** gRPC's message prefix: a compressed flag byte, then the length as a 4-byte big-endian integer. */
 const GRPC_PREFIX_BYTES = 5;
@@ -69,7 +70,8 @@ export class SchemaScopingProxy {
   private scope: ReadonlySet<string> | undefined;
   /** The provider's schema, kept once it says a cached copy will do (schema-scope.ts, schemaOptional). */
   private schemaCopy: SchemaAnswer | undefined;
-  private readonly sessions = new Set<Http2Session>();
+  /** Terraform's open connections, each destroyed when the proxy closes. */
+  private readonly connections = new Set<{ destroy(): void }>();
 
   private constructor(
     private readonly server: Http2Server,
@@ -83,15 +85,16 @@ export class SchemaScopingProxy {
   ): Promise<SchemaScopingProxy> {
     const server = createServer();
     const proxy = new SchemaScopingProxy(server, socketPath);
-    server.on("session", (session) => {
-      proxy.sessions.add(session);
+    // Node's HTTP/2 server reports each connection Terraform opens as a "session".
+    server.on("session", (connection) => {
+      proxy.connections.add(connection);
       const provider = connect("http://provider", { createConnection: () => connectSocket(providerSocket) });
-      provider.on("error", () => session.destroy());
-      session.on("close", () => {
-        proxy.sessions.delete(session);
+      provider.on("error", () => connection.destroy());
+      connection.on("close", () => {
+        proxy.connections.delete(connection);
         provider.close();
       });
-      session.on("stream", (stream, headers) => proxy.relay(stream, headers, provider, counts));
+      connection.on("stream", (stream, headers) => proxy.relay(stream, headers, provider, counts));
     });
     return new Promise((resolve, reject) => {
       server.once("error", reject);
@@ -106,14 +109,14 @@ export class SchemaScopingProxy {
 
   /** Stops listening and closes every connection; resolves once the server has closed. */
   close(): Promise<void> {
-    for (const session of this.sessions) session.destroy();
+    for (const connection of this.connections) connection.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
   private relay(
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
-    provider: ClientHttp2Session,
+    provider: ProviderConnection,
     counts: SchemaCounts,
   ): void {
     const isSchema = headers[":path"] === GET_SCHEMA_PATH;
