@@ -26,7 +26,6 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { AwsEmulator } from "../../tools/emulator/emulator";
-import { endpointKeysFor } from "../../tools/emulator/emulator-stack";
 import { MOTO_INSTALL_HINT, MotoServer } from "../../tools/emulator/moto-server";
 
 const ACCOUNT = "111122223333";
@@ -289,17 +288,5 @@ describe("the emulator proxy and bucket policies", () => {
       s3.send(new PutObjectCommand({ Bucket: bucket, Key: "AWSLogs/snapshot", Body: "x" })),
     ).resolves.toBeDefined();
     expect((await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy).toBe(policy);
-  });
-});
-
-describe("endpointKeysFor", () => {
-  it("routes every service a stack calls, and refuses a type it cannot route", () => {
-    expect(
-      endpointKeysFor({
-        resource: { aws_sqs_queue: {}, aws_cloudwatch_event_rule: {}, aws_cloudwatch_metric_alarm: {} },
-      }),
-    ).toEqual(["cloudwatch", "ec2", "events", "sqs", "sts"]);
-    expect(() => endpointKeysFor({ resource: { aws_dynamodb_table: {} } })).toThrow(/aws_dynamodb_table/);
-    expect(() => endpointKeysFor({ data: { aws_ami: {} } })).toThrow(/data\.aws_ami/);
   });
 });

@@ -17,7 +17,7 @@ export interface AwsEmulatorOptions {
  *
  * ```ts
  * const emulator = await AwsEmulator.start({ accountIds: ["111122223333"] });
- * // point Terraform at it: emulatorOverride(emulator.url, account) in the stack folder
+ * // point Terraform at it: EmulatedStack.prepare({ ..., endpointUrl: emulator.url })
  * await emulator.stop();
  * ```
  */
