@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
 import {
   ConfigServiceClient,
   type ConfigurationRecorder,
@@ -27,10 +30,17 @@ import {
 } from "@aws-sdk/client-s3";
 import { AwsEmulator } from "../../tools/emulator/emulator";
 import { MOTO_INSTALL_HINT, MotoServer } from "../../tools/emulator/moto-server";
+import { REPO_ROOT } from "./support";
 
 const ACCOUNT = "111122223333";
 const OTHER_ACCOUNT = "444455556666";
 const REGION = "eu-central-1";
+
+/** Every SDK client the tests open, destroyed at the end: an idle keep-alive socket would hold the worker open. */
+const openClients: { destroy(): void }[] = [];
+afterAll(() => {
+  for (const client of openClients.splice(0)) client.destroy();
+});
 
 function clients(url: string, accountId: string) {
   const settings = {
@@ -39,14 +49,32 @@ function clients(url: string, accountId: string) {
     credentials: { accessKeyId: accountId, secretAccessKey: "emulator" },
     maxAttempts: 1,
   };
-  return {
+  const opened = {
     config: new ConfigServiceClient(settings),
     ec2: new EC2Client(settings),
     lambda: new LambdaClient(settings),
   };
+  openClients.push(...Object.values(opened));
+  return opened;
 }
 
 describe("moto_server", () => {
+  it("leaves no timer running in its caller once stopped, so a test process can exit when it is done", async () => {
+    // Given a process of its own (a jest worker has timers of jest's) that starts moto and stops it
+    const tsx = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+    const script = [
+      'import { MotoServer } from "./tools/emulator/moto-server";',
+      "(async () => {",
+      "  const moto = await MotoServer.start();",
+      "  await moto.stop();",
+      "  console.log(JSON.stringify(process.getActiveResourcesInfo()));",
+      "})();",
+    ].join("\n");
+    const { stdout } = await promisify(execFile)(process.execPath, [tsx, "-e", script], { cwd: REPO_ROOT });
+    // Then what is still active there once moto has stopped holds no timer
+    expect(JSON.parse(stdout)).not.toContain("Timeout");
+  });
+
   it("fails with a message naming moto_server and how to install it when it is not on PATH", async () => {
     // Given a PATH without moto_server
     const start = MotoServer.start({ env: { ...process.env, PATH: "/nonexistent" } });
@@ -258,6 +286,7 @@ describe("the emulator proxy and bucket policies", () => {
       forcePathStyle: true,
       credentials: { accessKeyId: ACCOUNT, secretAccessKey: "emulator" },
     });
+    openClients.push(s3);
     const bucket = "ami-guard-config-policy-probe";
     await s3.send(
       new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),

@@ -148,7 +148,13 @@ export class MotoServer {
     } catch {
       return;
     }
-    const killed = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
+    // The grace timer is cancelled once moto exits: left running, it would hold the caller's process (a
+    // jest worker) open for its full 5 s.
+    const grace = new AbortController();
+    const killed = await Promise.race([
+      exited.then(() => true),
+      sleep(5_000, false, { signal: grace.signal }).catch(() => false),
+    ]).finally(() => grace.abort());
     if (!killed) {
       try {
         process.kill(-child.pid, "SIGKILL");
