@@ -9,7 +9,8 @@ const ACCOUNT = "111122223333";
 
 describe("how an emulated stack's calls reach the emulator", () => {
   it("routes through AWS_ENDPOINT_URL alone: every endpoint setting that could win over it is taken out", () => {
-    // Given a shell that points some services elsewhere, turns the variables off, and names a profile
+    // Given a shell that points some services elsewhere, turns the variables off, and names a profile and
+    // shared files (whose ignore_configure_endpoint_urls would turn them off too)
     const env = emulatorEnvironment(
       {
         PATH: "/usr/bin",
@@ -25,13 +26,17 @@ describe("how an emulated stack's calls reach the emulator", () => {
       },
       URL,
       ACCOUNT,
+      "/work/stack/empty-aws-config",
     );
-    // Then only the emulator's URL and its credentials are left, beside what has nothing to do with AWS
+    // Then only the emulator's URL, its credentials and the empty shared file are left, beside what has
+    // nothing to do with AWS
     expect(env).toEqual({
       PATH: "/usr/bin",
       AWS_ENDPOINT_URL: URL,
       AWS_ACCESS_KEY_ID: ACCOUNT,
       AWS_SECRET_ACCESS_KEY: "emulator",
+      AWS_CONFIG_FILE: "/work/stack/empty-aws-config",
+      AWS_SHARED_CREDENTIALS_FILE: "/work/stack/empty-aws-config",
     });
   });
 

@@ -36,7 +36,7 @@ function peakMemoryMiB(pid: number): number {
 
 /**
  * The shipped configuration's stack applied on the emulator (moto_server), then planned `runs` times per
- * setting with a lent provider (tools/terraform/provider-pool.ts), one provider process per setting. The
+ * setting with a lent provider (tools/terraform/provider-pool.ts). The
  * plans skip the refresh, so the emulator's answers do not enter the figures. Settings take turns within
  * each round, so load from elsewhere on the shared machine falls on all alike; round 0 starts each
  * setting's provider and is not counted.
@@ -80,18 +80,18 @@ export async function planAppliedStack(
         const providerBefore = pid === undefined ? 0 : processCpuSeconds(pid);
         const terraformBefore = childrenCpuSeconds();
         if (setting.override) writeFileSync(overrideFile, JSON.stringify(setting.override(emulatorUrl)));
-        // The pool lends one process per environment: the setting's name keeps each setting on its own.
         const plan = await stack
-          .run(["plan", "-input=false", "-no-color", "-refresh=false"], {
-            ...setting.env,
-            AMI_GUARD_BENCH_PROVIDER_SETTING: setting.name,
-          })
+          .run(["plan", "-input=false", "-no-color", "-refresh=false"], setting.env)
           .finally(() => rmSync(overrideFile, { force: true }));
         if (plan.exitCode !== 0) throw new Error(failureOf(`plan with ${setting.name}`, plan));
         const terraformCpu = childrenCpuSeconds() - terraformBefore;
         if (pid === undefined) {
-          const started = pool.processIds().find((id) => !known.has(id));
-          if (started === undefined) throw new Error(`the plan with ${setting.name} borrowed no provider`);
+          // A setting whose variables the pool keys on (GOGC) starts a process of its own; one that differs
+          // only in configuration is served by the process the apply started, the pool's only one then.
+          const current = pool.processIds();
+          const started =
+            current.find((id) => !known.has(id)) ?? (current.length === 1 ? current[0] : undefined);
+          if (started === undefined) throw new Error(`cannot tell which provider served ${setting.name}`);
           providerOf.set(setting.name, started);
           continue;
         }

@@ -20,11 +20,14 @@ export const EMULATOR_OVERRIDE_FILE = "emulator_override.tf.json";
  * an `endpoints` block on the provider first, then `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, which turns the
  * variables off, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`. So the stack must carry no
  * `endpoints` block of its own, and the child's environment carries none of the other variables: then the
- * one URL is the only endpoint any service can have, the ones no list here foresaw included.
+ * one URL is the only endpoint any service can have, the ones no list here foresaw included. The shared
+ * configuration file can turn the variables off too (`ignore_configure_endpoint_urls`), so the child reads
+ * an empty one instead of the user's.
  *
- * Not an `endpoints` block in the override: with one (even naming a single service) the provider spends
- * about 2.2 CPU-s validating its configuration at every command, against 0.16 without
- * (`npm run bench -- emulator-endpoints`), and an emulated stack runs dozens of commands.
+ * Not an `endpoints` block in the override: with one, even naming a single service, the provider checks
+ * its configuration for seconds at every command. A plan of the applied shipped stack costs it 3.45 CPU-s
+ * with the block and 0.36 without (`npm run bench -- emulator-endpoints`), and a stack's life here is
+ * dozens of commands.
  */
 export const OTHER_ENDPOINT_VARIABLES = /^AWS_ENDPOINT_URL_|^AWS_IGNORE_CONFIGURED_ENDPOINT_URLS$/;
 
@@ -45,24 +48,30 @@ export function refuseOwnEndpoints(stackName: string, stack: StackJson): void {
   }
 }
 
-/** The child's environment with every endpoint setting but the emulator's taken out (see OTHER_ENDPOINT_VARIABLES). */
+/**
+ * The child's environment with every endpoint setting but the emulator's taken out (see
+ * OTHER_ENDPOINT_VARIABLES), and `emptyAwsConfigFile` as both shared files: no profile, key or endpoint
+ * setting of the user's reaches the provider.
+ */
 export function emulatorEnvironment(
   env: NodeJS.ProcessEnv,
   endpointUrl: string,
   accountId: string,
+  emptyAwsConfigFile: string,
 ): NodeJS.ProcessEnv {
   const routed: NodeJS.ProcessEnv = {
     ...env,
     AWS_ENDPOINT_URL: endpointUrl,
     AWS_ACCESS_KEY_ID: accountId,
     AWS_SECRET_ACCESS_KEY: "emulator",
+    AWS_CONFIG_FILE: emptyAwsConfigFile,
+    AWS_SHARED_CREDENTIALS_FILE: emptyAwsConfigFile,
   };
   for (const name of Object.keys(routed)) {
     if (OTHER_ENDPOINT_VARIABLES.test(name)) delete routed[name];
   }
-  for (const name of ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
-    delete routed[name];
-  }
+  delete routed.AWS_PROFILE;
+  delete routed.AWS_SESSION_TOKEN;
   return routed;
 }
 
@@ -131,10 +140,13 @@ export class EmulatedStack {
     await checkTerraformBinary(env);
     const installation = resolveProviderInstallation(env);
     mkdirSync(options.workDir, { recursive: true });
+    const emptyAwsConfigFile = path.join(options.workDir, "empty-aws-config");
+    writeFileSync(emptyAwsConfigFile, "");
     const childEnv = emulatorEnvironment(
       terraformEnvironment(env, installation, options.workDir),
       options.endpointUrl,
       options.accountId,
+      emptyAwsConfigFile,
     );
     const dir = prepareScratchStack(
       options.synthDir,
