@@ -209,6 +209,8 @@ describe("the test run's pool of AWS provider processes", () => {
     const kept = providerEnvironment({
       AWS_ACCESS_KEY_ID: "111122223333",
       AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+      AWS_CONFIG_FILE: "/work/empty-aws-config",
+      AWS_SHARED_CREDENTIALS_FILE: "/work/empty-aws-config",
       AWS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt",
       HTTPS_PROXY: "http://proxy:3128",
       TF_CLI_CONFIG_FILE: "/tmp/terraform.tfrc",
@@ -217,7 +219,9 @@ describe("the test run's pool of AWS provider processes", () => {
     });
     expect(kept).toEqual({
       AWS_ACCESS_KEY_ID: "111122223333",
+      AWS_CONFIG_FILE: "/work/empty-aws-config",
       AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+      AWS_SHARED_CREDENTIALS_FILE: "/work/empty-aws-config",
       HTTPS_PROXY: "http://proxy:3128",
       TF_LOG_PROVIDER: "off",
       TF_LOG_SDK: "off",

@@ -24,7 +24,10 @@ export interface ProviderSetting {
 
 export interface SettingResult {
   readonly samples: PlanCpuSample[];
-  /** Peak resident memory of the provider process that served the setting's plans. */
+  /**
+   * Peak resident memory of the provider process that served the setting's plans; for a setting served by
+   * the apply's process, the apply's peak counts too.
+   */
   readonly providerPeakMiB: number;
 }
 

@@ -20,9 +20,10 @@ export const EMULATOR_OVERRIDE_FILE = "emulator_override.tf.json";
  * an `endpoints` block on the provider first, then `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, which turns the
  * variables off, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`. So the stack must carry no
  * `endpoints` block of its own, and the child's environment carries none of the other variables: then the
- * one URL is the only endpoint any service can have, the ones no list here foresaw included. The shared
- * configuration file can turn the variables off too (`ignore_configure_endpoint_urls`), so the child reads
- * an empty one instead of the user's.
+ * one URL is the only endpoint any service can have, including services the harness never names. The
+ * shared configuration file can turn the variables off too (`ignore_configure_endpoint_urls`), so the
+ * provider reads an empty one instead of the user's, named both in the environment and in the override
+ * (which wins over the stack's own `shared_config_files`).
  *
  * Not an `endpoints` block in the override: with one, even naming a single service, the provider checks
  * its configuration for seconds at every command. A plan of the applied shipped stack costs it 3.45 CPU-s
@@ -72,7 +73,21 @@ export function emulatorEnvironment(
   }
   delete routed.AWS_PROFILE;
   delete routed.AWS_SESSION_TOKEN;
+  // A provider the user started would run with an environment the harness never set.
+  delete routed.TF_REATTACH_PROVIDERS;
   return routed;
+}
+
+/** Refuses per-command variables that would undo the routing `emulatorEnvironment` set up. */
+export function refuseReroutingVariables(env: NodeJS.ProcessEnv): void {
+  const rerouting = Object.keys(env).filter(
+    (name) => name.startsWith("AWS_") || name === "TF_REATTACH_PROVIDERS",
+  );
+  if (rerouting.length > 0) {
+    throw new Error(
+      `an emulated stack's command cannot set ${rerouting.join(", ")}: it would undo the emulator's routing`,
+    );
+  }
 }
 
 /**
@@ -81,13 +96,15 @@ export function emulatorEnvironment(
  * `max_retries` is low because an unanswered call is a gap to fix, not a throttle to wait out: with the
  * default (25) the provider retries moto's HTTP 500 for most of an hour.
  */
-export function emulatorOverride(accountId: string): Record<string, unknown> {
+export function emulatorOverride(accountId: string, emptyAwsConfigFile: string): Record<string, unknown> {
   return {
     provider: {
       aws: [
         {
           access_key: accountId,
           secret_key: "emulator",
+          shared_config_files: [emptyAwsConfigFile],
+          shared_credentials_files: [emptyAwsConfigFile],
           skip_credentials_validation: true,
           skip_metadata_api_check: true,
           skip_region_validation: true,
@@ -131,6 +148,7 @@ export class EmulatedStack {
     /** The working copy Terraform runs in. */
     readonly dir: string,
     private readonly childEnv: NodeJS.ProcessEnv,
+    private readonly emptyAwsConfigFile: string,
     private readonly binary: string,
     private readonly parallelism: number,
   ) {}
@@ -158,6 +176,7 @@ export class EmulatedStack {
       options.accountId,
       dir,
       childEnv,
+      emptyAwsConfigFile,
       terraformBinary(env),
       options.parallelism ?? 20,
     );
@@ -177,7 +196,7 @@ export class EmulatedStack {
     );
     writeFileSync(
       path.join(this.dir, EMULATOR_OVERRIDE_FILE),
-      `${JSON.stringify(emulatorOverride(this.accountId), null, 2)}\n`,
+      `${JSON.stringify(emulatorOverride(this.accountId, this.emptyAwsConfigFile), null, 2)}\n`,
     );
   }
 
@@ -195,8 +214,12 @@ export class EmulatedStack {
     this.writeOverride();
   }
 
-  /** Runs terraform in the working copy and times it; `env` adds to or overrides the stack's own variables. */
+  /**
+   * Runs terraform in the working copy and times it; `env` adds to or overrides the stack's own variables,
+   * except the AWS ones and Terraform's provider attachment, which would undo the emulator's routing.
+   */
   async run(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<TimedResult> {
+    refuseReroutingVariables(env);
     const started = performance.now();
     const result = await runCommand(this.binary, args, { cwd: this.dir, env: { ...this.childEnv, ...env } });
     return { ...result, seconds: (performance.now() - started) / 1000 };
