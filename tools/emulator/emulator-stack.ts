@@ -19,7 +19,7 @@ export const EMULATOR_OVERRIDE_FILE = "emulator_override.tf.json";
  * (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/guides/custom-service-endpoints):
  * an `endpoints` block on the provider first, then `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, which turns the
  * variables off, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`. So the stack must carry no
- * `endpoints` block of its own, and the child's environment carries none of the other variables: then the
+ * `endpoints` block of its own, and no `AWS_` variable reaches the child but the harness's own: then the
  * one URL is the only endpoint any service can have, including services the harness never names. The
  * shared configuration file can turn the variables off too (`ignore_configure_endpoint_urls`), so the
  * provider reads an empty one instead of the user's, named both in the environment and in the override
@@ -30,7 +30,12 @@ export const EMULATOR_OVERRIDE_FILE = "emulator_override.tf.json";
  * with the block and 0.36 without (`npm run bench -- emulator-endpoints`), and a stack's life here is
  * dozens of commands.
  */
-export const OTHER_ENDPOINT_VARIABLES = /^AWS_ENDPOINT_URL_|^AWS_IGNORE_CONFIGURED_ENDPOINT_URLS$/;
+/**
+ * Variables only the harness sets: every `AWS_` one (endpoints, the switch that ignores them, profiles,
+ * keys, shared files), and Terraform's attachment to a provider started elsewhere, which would run with an
+ * environment the harness never set.
+ */
+const isRoutingVariable = (name: string) => name.startsWith("AWS_") || name === "TF_REATTACH_PROVIDERS";
 
 interface StackJson {
   readonly provider?: { readonly aws?: ReadonlyArray<Record<string, unknown>> | Record<string, unknown> };
@@ -50,9 +55,8 @@ export function refuseOwnEndpoints(stackName: string, stack: StackJson): void {
 }
 
 /**
- * The child's environment with every endpoint setting but the emulator's taken out (see
- * OTHER_ENDPOINT_VARIABLES), and `emptyAwsConfigFile` as both shared files: no profile, key or endpoint
- * setting of the user's reaches the provider.
+ * The child's environment: the caller's without its routing variables (isRoutingVariable), then the
+ * emulator's URL and account, and `emptyAwsConfigFile` as both shared files.
  */
 export function emulatorEnvironment(
   env: NodeJS.ProcessEnv,
@@ -60,29 +64,19 @@ export function emulatorEnvironment(
   accountId: string,
   emptyAwsConfigFile: string,
 ): NodeJS.ProcessEnv {
-  const routed: NodeJS.ProcessEnv = {
-    ...env,
+  return {
+    ...Object.fromEntries(Object.entries(env).filter(([name]) => !isRoutingVariable(name))),
     AWS_ENDPOINT_URL: endpointUrl,
     AWS_ACCESS_KEY_ID: accountId,
     AWS_SECRET_ACCESS_KEY: "emulator",
     AWS_CONFIG_FILE: emptyAwsConfigFile,
     AWS_SHARED_CREDENTIALS_FILE: emptyAwsConfigFile,
   };
-  for (const name of Object.keys(routed)) {
-    if (OTHER_ENDPOINT_VARIABLES.test(name)) delete routed[name];
-  }
-  delete routed.AWS_PROFILE;
-  delete routed.AWS_SESSION_TOKEN;
-  // A provider the user started would run with an environment the harness never set.
-  delete routed.TF_REATTACH_PROVIDERS;
-  return routed;
 }
 
 /** Refuses per-command variables that would undo the routing `emulatorEnvironment` set up. */
 export function refuseReroutingVariables(env: NodeJS.ProcessEnv): void {
-  const rerouting = Object.keys(env).filter(
-    (name) => name.startsWith("AWS_") || name === "TF_REATTACH_PROVIDERS",
-  );
+  const rerouting = Object.keys(env).filter(isRoutingVariable);
   if (rerouting.length > 0) {
     throw new Error(
       `an emulated stack's command cannot set ${rerouting.join(", ")}: it would undo the emulator's routing`,

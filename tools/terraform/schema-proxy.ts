@@ -85,7 +85,7 @@ export class SchemaScopingProxy {
   ): Promise<SchemaScopingProxy> {
     const server = createServer();
     const proxy = new SchemaScopingProxy(server, socketPath);
-    // Node's HTTP/2 server reports each connection Terraform opens as a "session".
+    // Node's name for the event of a new HTTP/2 connection, one per terraform command that attaches.
     server.on("session", (connection) => {
       proxy.connections.add(connection);
       const provider = connect("http://provider", { createConnection: () => connectSocket(providerSocket) });
